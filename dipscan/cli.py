@@ -1,0 +1,149 @@
+"""The `dipscan` command: run, validate, list, physics, tables."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from dipscan.errors import DipscanError
+
+
+def _cmd_run(args, console: Console) -> int:
+    from dipscan.runner import run_scenario
+
+    if args.output and len(args.files) > 1:
+        raise DipscanError("--output takes one scenario at a time")
+    for file in args.files:
+        run_scenario(file, Path(args.output) if args.output else None, console)
+    return 0
+
+
+def _cmd_validate(args, console: Console) -> int:
+    from dipscan.scenario import load_scenario
+
+    for file in args.files:
+        scenario = load_scenario(file)
+        labels = ", ".join(spec.label for spec in scenario.experiments)
+        console.print(f"[green]ok[/green] {file}: {scenario.model.kind}, "
+                      f"{scenario.mass_grid.points} x {scenario.coupling_grid.points} grid; {labels}")
+    return 0
+
+
+def _cmd_list(args, console: Console) -> int:
+    from dipscan.production.beams import list_beams
+    from dipscan.scenario import list_presets, list_scenarios
+
+    console.print("[bold]scenarios[/bold]: " + ", ".join(p.stem for p in list_scenarios()))
+    console.print("[bold]experiment presets[/bold]: " + ", ".join(list_presets()))
+    console.print("[bold]beams[/bold]: " + ", ".join(list_beams()))
+    return 0
+
+
+def _cmd_physics(args, console: Console) -> int:
+    from dipscan.physics_table import physics_frame, print_physics
+
+    params = {"delta": args.delta} if args.model == "dark_dipole" else {"flavour": args.flavour}
+    frame = physics_frame(args.model, params, args.mass, args.coupling)
+    if args.format == "csv":
+        sys.stdout.write(frame.select("quantity", "parent_pdgid", "value").write_csv())
+    else:
+        print_physics(console, frame, args)
+    return 0
+
+
+def _cmd_tables(args, console: Console) -> int:
+    from dipscan.production import beams as beam_presets
+
+    if args.action == "list":
+        from dipscan.production.tables import table_digests
+
+        for beam in beam_presets.list_beams():
+            try:
+                files = ", ".join(table_digests(beam)) or "(no tables yet)"
+            except DipscanError as err:
+                files = f"[red]{escape(str(err))}[/red]"
+            console.print(f"[bold]{beam}[/bold]: {files}")
+        return 0
+    if args.action == "generate":
+        from dipscan.production.generate import generate_beam
+
+        names = beam_presets.list_beams() if args.all or not args.beams else args.beams
+        for beam in names:
+            for path in generate_beam(beam, workers=args.workers, force=args.force):
+                console.print(f"wrote {path}")
+        return 0
+    from dipscan.production.report import report_table
+
+    for beam in args.beams or beam_presets.list_beams():
+        frame = report_table(beam)
+        if args.format == "csv":
+            sys.stdout.write(frame.drop("entries", strict=False).write_csv())
+        else:
+            from dipscan.tableview import print_frame
+
+            print_frame(console, frame, title=f"{beam}: meson multiplicities per p-p collision")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dipscan", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run scenario files, writing outputs/<name>/")
+    run.add_argument("files", nargs="+")
+    run.add_argument("--output", help="output folder (one scenario only)")
+    run.set_defaults(func=_cmd_run)
+
+    val = sub.add_parser("validate", help="check scenario files without running them")
+    val.add_argument("files", nargs="+")
+    val.set_defaults(func=_cmd_validate)
+
+    lst = sub.add_parser("list", help="list scenarios, experiment presets and beams")
+    lst.set_defaults(func=_cmd_list)
+
+    phy = sub.add_parser("physics", help="branching ratios, width and c*tau at one point")
+    phy.add_argument("--model", required=True, choices=["dark_dipole", "neutrino_dipole"])
+    phy.add_argument("--delta", type=float, help="(M2-M1)/M1, dark_dipole")
+    phy.add_argument("--flavour", choices=["e", "mu", "tau"], help="neutrino_dipole")
+    phy.add_argument("--mass", type=float, required=True, help="M1 or M_N in GeV")
+    phy.add_argument("--coupling", type=float, required=True, help="d in GeV^-1")
+    phy.add_argument("--format", choices=["table", "csv"], default="table")
+    phy.set_defaults(func=_cmd_physics)
+
+    tab = sub.add_parser("tables", help="meson tables: generate, report, list")
+    tab.add_argument("action", choices=["generate", "report", "list"])
+    tab.add_argument("beams", nargs="*")
+    tab.add_argument("--all", action="store_true", help="every beam preset")
+    tab.add_argument("--workers", type=int, default=None)
+    tab.add_argument("--force", action="store_true", help="regenerate even if cached")
+    tab.add_argument("--format", choices=["table", "csv"], default="table")
+    tab.set_defaults(func=_cmd_tables)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=True)
+    if args.command == "physics":
+        if args.model == "dark_dipole" and args.delta is None:
+            console.print("[red]error:[/red] --delta is required for --model dark_dipole")
+            return 2
+        if args.model == "neutrino_dipole" and args.flavour is None:
+            console.print("[red]error:[/red] --flavour is required for --model neutrino_dipole")
+            return 2
+    try:
+        return args.func(args, Console() if args.command in ("physics", "list", "tables") else console)
+    except DipscanError as err:
+        console.print(f"[red]error:[/red] {escape(str(err))}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/red]: earlier outputs are untouched")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

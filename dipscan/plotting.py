@@ -1,0 +1,50 @@
+"""Sensitivity plots in the style of the paper's figures: log-log, mass against d."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import polars as pl  # noqa: E402
+
+MASS_LABELS = {"dark_dipole": r"$M_1$ [GeV]", "neutrino_dipole": r"$M_N$ [GeV]"}
+
+
+def scenario_title(scenario) -> str:
+    params = dict(scenario.model.params)
+    if scenario.model.kind == "dark_dipole":
+        return rf"$\chi_2 \bar\sigma \chi_1 F$ dipole, $\delta = {params['delta']:g}$"
+    return rf"$\nu_{{{params.get('flavour', '')}}}$-$N$ dipole"
+
+
+def plot_contours(result, paths: list[Path]) -> None:
+    """Draw every experiment's N-event contour; one legend entry per experiment."""
+    scenario = result.scenario
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    for spec in scenario.experiments:
+        rows = result.contours.filter(pl.col("experiment") == spec.label)
+        first = True
+        for (_,), seg in rows.group_by(["segment"], maintain_order=True):
+            ax.plot(seg["mass_GeV"], seg["coupling_GeVinv"], color=spec.color,
+                    linestyle=spec.linestyle, lw=1.6, label=spec.label if first else None)
+            first = False
+        if first:  # no contour: keep the legend honest
+            ax.plot([], [], color=spec.color, linestyle=spec.linestyle,
+                    label=f"{spec.label} (N < {scenario.output.n_events:g} everywhere)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(result.mass_GeV.min(), result.mass_GeV.max())
+    ax.set_ylim(result.coupling_GeVinv.min(), result.coupling_GeVinv.max())
+    ax.set_xlabel(MASS_LABELS.get(scenario.model.kind, "mass [GeV]"))
+    ax.set_ylabel(r"$d$ [GeV$^{-1}$]")
+    ax.set_title(f"{scenario_title(scenario)}; $N_{{evts}} = {scenario.output.n_events:g}$",
+                 fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    for path in paths:
+        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
+    plt.close(fig)

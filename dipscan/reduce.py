@@ -1,0 +1,176 @@
+"""From LLP sample weights to event counts on the (mass, coupling) grid, in Polars lazy frames.
+
+N(experiment, mass, d) = sum_channels BR_ch(mass, d) * sum_samples w_i * f_dec(L_i, L_f, bg_i c tau(mass, d))
+
+The coupling only enters through BR ~ d^2 and c tau ~ 1/d^2, so the samples are crossed with
+the coupling grid as a column operation. Before crossing, samples of one (experiment, mass,
+channel) are merged into narrow bins of log10(beta gamma) that keep their summed weight and
+weighted-mean beta gamma: f_dec is smooth in beta gamma on that scale (the default bin is
+0.2% wide), and tests compare the result with the per-sample reference below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from dipscan.constants import HBARC_GeV_m
+from dipscan.decays.fdec import decay_probability
+
+DEFAULT_BIN_DEX = 1e-3  # log10 width of the beta-gamma bins (0.23% in beta gamma)
+
+
+@dataclass
+class SampleBlock:
+    """Weights and boosts of the LLP samples of one (experiment, mass index, channel)."""
+
+    experiment: str
+    mass_index: int
+    channel: str
+    weight: np.ndarray  # expected LLPs per unit BR and unit f_dec (exposure already included)
+    betagamma: np.ndarray
+
+
+@dataclass
+class GridInputs:
+    """Everything the reduction needs besides the samples; couplings and masses as plain arrays."""
+
+    mass_GeV: np.ndarray
+    coupling_GeVinv: np.ndarray
+    llp_width_per_d2: np.ndarray  # per mass: Gamma_LLP / d^2  [GeV^3]
+    # (mass index, channel) -> branching ratio at every coupling of the grid (from the model)
+    branching: dict[tuple[int, str], np.ndarray]
+    # experiment label -> (l_start_m, l_end_m)
+    decay_region_m: dict[str, tuple[float, float]]
+
+
+def _samples_frame(blocks: list[SampleBlock], bin_dex: float) -> pl.LazyFrame:
+    kept = [b for b in blocks if b.weight.size and np.any(b.weight > 0)]
+    if not kept:
+        return pl.LazyFrame(schema={"experiment": pl.String, "mass_index": pl.Int32,
+                                    "channel": pl.String, "w": pl.Float64, "bg": pl.Float64,
+                                    "bin": pl.Int64})
+    frames = []
+    for b in kept:
+        positive = b.weight > 0
+        bg = b.betagamma[positive]
+        frames.append(pl.DataFrame({
+            "experiment": pl.Series([b.experiment], dtype=pl.String).new_from_index(0, bg.size),
+            "mass_index": np.full(bg.size, b.mass_index, dtype=np.int32),
+            "channel": pl.Series([b.channel], dtype=pl.String).new_from_index(0, bg.size),
+            "w": b.weight[positive],
+            "bg": bg,
+            "bin": np.floor(np.log10(bg) / bin_dex).astype(np.int64),
+        }))
+    return pl.concat(frames).lazy()
+
+
+def event_counts(blocks: list[SampleBlock], grid: GridInputs,
+                 bin_dex: float = DEFAULT_BIN_DEX) -> pl.DataFrame:
+    """Event counts per (experiment, mass, coupling, channel) plus `total` rows, as one frame."""
+    couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
+    n_mass = len(grid.mass_GeV)
+    binned = (
+        _samples_frame(blocks, bin_dex)
+        .group_by("experiment", "mass_index", "channel", "bin")
+        .agg(w=pl.col("w").sum(), bg=(pl.col("w") * pl.col("bg")).sum() / pl.col("w").sum())
+    )
+    lifetimes = pl.LazyFrame({
+        "mass_index": np.repeat(np.arange(n_mass, dtype=np.int32), couplings.size),
+        "coupling_index": np.tile(np.arange(couplings.size, dtype=np.int32), n_mass),
+        # c tau [m] = hbar c / Gamma, Gamma = d^2 * width_per_d2
+        "ctau_m": (HBARC_GeV_m / np.outer(grid.llp_width_per_d2, couplings**2)).ravel(),
+    })
+    regions = pl.LazyFrame({
+        "experiment": list(grid.decay_region_m),
+        "l_start_m": [v[0] for v in grid.decay_region_m.values()],
+        "l_end_m": [v[1] for v in grid.decay_region_m.values()],
+    }, schema_overrides={"experiment": pl.String})
+    decayed = (
+        binned.join(regions, on="experiment")
+        .join(lifetimes, on="mass_index")
+        .with_columns(f_dec=pl.map_batches(
+            ["l_start_m", "l_end_m", "bg", "ctau_m"], _f_dec_batch,
+            return_dtype=pl.Float64, is_elementwise=True))
+        .group_by("experiment", "mass_index", "coupling_index", "channel")
+        .agg(llps=(pl.col("w") * pl.col("f_dec")).sum())
+    )
+    branching = _branching_frame(grid)
+    per_channel = (
+        decayed.join(branching, on=["mass_index", "coupling_index", "channel"])
+        .with_columns(n_events=pl.col("llps") * pl.col("br"))
+        .select("experiment", "mass_index", "coupling_index", "channel", "n_events")
+    )
+    collected = per_channel.collect()
+    return _complete_grid(collected, grid)
+
+
+def _f_dec_batch(columns: list[pl.Series]) -> pl.Series:
+    l_start, l_end, bg, ctau = (c.to_numpy() for c in columns)
+    return pl.Series(decay_probability(l_start, l_end, bg * ctau))
+
+
+def _branching_frame(grid: GridInputs) -> pl.LazyFrame:
+    couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
+    keys = list(grid.branching)
+    if not keys:
+        return pl.LazyFrame(schema={"mass_index": pl.Int32, "coupling_index": pl.Int32,
+                                    "channel": pl.String, "br": pl.Float64})
+    br = np.stack([np.broadcast_to(grid.branching[k], couplings.shape) for k in keys])
+    return pl.LazyFrame({
+        "mass_index": np.repeat(np.array([k[0] for k in keys], dtype=np.int32), couplings.size),
+        "coupling_index": np.tile(np.arange(couplings.size, dtype=np.int32), len(keys)),
+        "channel": np.repeat(np.array([k[1] for k in keys], dtype=object), couplings.size).tolist(),
+        "br": br.ravel(),
+    }, schema_overrides={"channel": pl.String})
+
+
+def _complete_grid(per_channel: pl.DataFrame, grid: GridInputs) -> pl.DataFrame:
+    """Attach mass and coupling values and add `total` rows for every grid point, zero-filled."""
+    masses = pl.DataFrame({"mass_index": np.arange(len(grid.mass_GeV), dtype=np.int32),
+                           "mass_GeV": np.asarray(grid.mass_GeV, dtype=float)})
+    couplings = pl.DataFrame({"coupling_index": np.arange(len(grid.coupling_GeVinv), dtype=np.int32),
+                              "coupling_GeVinv": np.asarray(grid.coupling_GeVinv, dtype=float)})
+    experiments = pl.DataFrame({"experiment": list(grid.decay_region_m)},
+                               schema={"experiment": pl.String})
+    full = experiments.join(masses, how="cross").join(couplings, how="cross")
+    totals = per_channel.group_by("experiment", "mass_index", "coupling_index").agg(
+        n_events=pl.col("n_events").sum())
+    total_rows = (full.join(totals, on=["experiment", "mass_index", "coupling_index"], how="left")
+                  .with_columns(channel=pl.lit("total"), n_events=pl.col("n_events").fill_null(0.0)))
+    channel_rows = per_channel.join(masses, on="mass_index").join(couplings, on="coupling_index")
+    columns = ["experiment", "mass_index", "coupling_index", "mass_GeV", "coupling_GeVinv",
+               "channel", "n_events"]
+    out = pl.concat([channel_rows.select(columns), total_rows.select(columns)])
+    order = {name: i for i, name in enumerate(grid.decay_region_m)}
+    return (out.with_columns(_order=pl.col("experiment").replace_strict(order, return_dtype=pl.Int32))
+            .sort("_order", "mass_index", "coupling_index", "channel").drop("_order"))
+
+
+def reference_event_counts(blocks: list[SampleBlock], grid: GridInputs) -> np.ndarray:
+    """Straightforward per-sample evaluation, no binning: shape (experiment, mass, coupling).
+
+    Slow but obviously right; the tests hold the fast path to it.
+    """
+    labels = list(grid.decay_region_m)
+    couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
+    out = np.zeros((len(labels), len(grid.mass_GeV), couplings.size))
+    for b in blocks:
+        e = labels.index(b.experiment)
+        l_start, l_end = grid.decay_region_m[b.experiment]
+        branching = grid.branching[(b.mass_index, b.channel)]
+        for j, d in enumerate(couplings):
+            ctau = HBARC_GeV_m / (grid.llp_width_per_d2[b.mass_index] * d**2)
+            f = decay_probability(l_start, l_end, b.betagamma * ctau)
+            out[e, b.mass_index, j] += branching[j] * np.sum(b.weight * f)
+    return out
+
+
+def total_grid(events: pl.DataFrame, experiment: str, n_mass: int, n_coupling: int) -> np.ndarray:
+    """The `total` rows of one experiment as a (mass, coupling) array."""
+    rows = events.filter((pl.col("experiment") == experiment) & (pl.col("channel") == "total"))
+    grid = np.zeros((n_mass, n_coupling))
+    grid[rows["mass_index"].to_numpy(), rows["coupling_index"].to_numpy()] = rows["n_events"].to_numpy()
+    return grid

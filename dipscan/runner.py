@@ -1,0 +1,68 @@
+"""Run a scenario and write its outputs atomically, with rich progress and a closing summary."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dipscan.outputs import staged_directory, write_json, write_table
+from dipscan.pipeline import ScenarioResult, compute
+from dipscan.plotting import plot_contours
+from dipscan.report import dominance_frame, provenance, summary_frame
+from dipscan.scenario import Scenario, load_scenario
+
+
+def default_output_dir(scenario: Scenario) -> Path:
+    """outputs/<scenario name>/ below the working directory (the repository root under make)."""
+    return Path("outputs") / scenario.name
+
+
+def run_scenario(path: str | Path, output_dir: Path | None = None,
+                 console: Console | None = None) -> tuple[ScenarioResult, Path]:
+    console = console or Console(stderr=True)
+    t0 = time.perf_counter()
+    scenario = load_scenario(path)  # raises before anything is written
+    target = Path(output_dir) if output_dir else default_output_dir(scenario)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(f"{scenario.name}: sampling", total=None)
+
+        def report(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{scenario.name}: {stage}", completed=done, total=total)
+
+        result = compute(scenario, progress=report)
+    t1 = time.perf_counter()
+    formats = scenario.output.formats
+    with staged_directory(target) as folder:
+        events = result.events.drop("mass_index", "coupling_index")
+        write_table(events, folder, "events", formats)
+        write_table(result.contours, folder, "contours", formats)
+        summary = summary_frame(result)
+        write_table(summary, folder, "summary", ("csv",))
+        write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
+        plots = [folder / f"plot.{ext}" for ext in ("png", "pdf") if ext in formats]
+        if plots:
+            plot_contours(result, plots)
+        timings = dict(result.timings_s)
+        timings["write_outputs"] = time.perf_counter() - t1
+        timings["total"] = time.perf_counter() - t0
+        write_json(provenance(result, timings), folder / "provenance.json")
+    print_summary(console, scenario, summary, target, timings["total"])
+    return result, target
+
+
+def print_summary(console: Console, scenario: Scenario, summary, target: Path, seconds: float) -> None:
+    table = Table(title=f"{scenario.name}: N = {scenario.output.n_events:g} reach")
+    for column in ("experiment", "smallest d [GeV^-1]", "at mass [GeV]", "mass reach [GeV]",
+                   "dominant channel"):
+        table.add_column(column)
+    for row in summary.iter_rows(named=True):
+        fmt = (lambda v: "-" if v is None else f"{v:.3g}")
+        table.add_row(row["experiment"], fmt(row["min_coupling_GeVinv"]), fmt(row["mass_at_min_GeV"]),
+                      fmt(row["mass_reach_GeV"]), row["dominant_channel"] or "-")
+    console.print(table)
+    console.print(f"outputs in {target} ({seconds:.1f} s)")
