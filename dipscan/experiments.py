@@ -1,15 +1,28 @@
 """Experiment response: geometric acceptance, photon selection and exposure, per LLP sample.
 
-The result for one (experiment, mass, channel) is a per-sample weight that already contains
-everything except the branching ratio and the decay probability, which carry the coupling.
+For one (experiment, mass, channel) the result is a list of decay slices, each with per-sample
+weights that contain everything except the branching ratio and the decay probability (which
+carry the coupling). Geometry modes:
+- "paper": the paper's approximation (footnote 2): the LLP direction points into the detector
+  (theta < theta_max, or through the far face of a box/cylinder/frustum); one slice.
+- "volume": the decay vertex must lie inside the real decay-volume shape; the decay region is cut
+  into slices and the vertex is taken at each slice's centre.
+- "photon": as "volume", and the photon itself, drawn from the isotropic rest-frame decay, must
+  reach the calorimeter face inside its radius with an energy inside the selection window.
+Depths are measured along z; the path length differs by 1/cos(theta) <= 1.0004 for theta < 28 mrad.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from dipscan.decays.kinematics import photon_energy_range_GeV
-from dipscan.errors import DipscanError
+from dipscan.decays.kinematics import (
+    boost_to_frame,
+    isotropic_unit_vectors,
+    lab_from_polar,
+    threshold_efficiency,
+)
+from dipscan.geometry import point_on_line, slice_edges_m, transverse_inside
 from dipscan.sampling import LLPSamples
 from dipscan.scenario import ExperimentSpec
 
@@ -17,6 +30,9 @@ from dipscan.scenario import ExperimentSpec
 # their multiplicity per proton interaction scales as A^0.29 (paper sec. 4.1).
 HEAVY_FLAVOUR_PDGIDS = frozenset({443, 553, 411, 431, 521})
 HEAVY_FLAVOUR_EXPONENT = 0.29
+DECAY_SLICES = 16  # slices of the decay region in the "volume" and "photon" modes
+
+Slices = list[tuple[tuple[float, float], np.ndarray]]
 
 
 def production_scale(spec: ExperimentSpec, parent_pdgid: int) -> float:
@@ -29,48 +45,71 @@ def production_scale(spec: ExperimentSpec, parent_pdgid: int) -> float:
 
 def photon_window_efficiency(samples: LLPSamples, e_star_GeV: float,
                              e_low_GeV: float, e_high_GeV: float) -> np.ndarray:
-    """Fraction of isotropic decays whose lab photon lies in [e_low, e_high].
-
-    The lab energy is uniform between gamma E* (1 - beta) and gamma E* (1 + beta), so the
-    fraction is a closed-form overlap of two intervals.
-    """
-    e_min, e_max = photon_energy_range_GeV(samples.p_GeV, samples.llp_mass_GeV, e_star_GeV)
-    span = e_max - e_min
-    overlap = np.clip(np.minimum(e_max, e_high_GeV) - np.maximum(e_min, e_low_GeV), 0.0, None)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(span > 0, overlap / np.where(span > 0, span, 1.0), 0.0)
-    return np.clip(frac, 0.0, 1.0)
+    """Fraction of isotropic decays whose lab photon energy lies in [e_low, e_high] (closed form)."""
+    args = (samples.p_GeV, samples.llp_mass_GeV, e_star_GeV)
+    above_low = threshold_efficiency(*args, e_low_GeV)
+    if not np.isfinite(e_high_GeV):
+        return above_low
+    return np.clip(above_low - threshold_efficiency(*args, e_high_GeV), 0.0, 1.0)
 
 
-def geometric_acceptance(spec: ExperimentSpec, samples: LLPSamples) -> np.ndarray:
-    """1 where the LLP can give a detectable decay, else 0 (the paper's footnote-2 approximation)."""
+def pointing_acceptance(spec: ExperimentSpec, samples: LLPSamples) -> np.ndarray:
+    """The paper's approximation: 1 where the LLP direction points into the detector."""
     geometry = spec.geometry
-    if geometry.mode != "paper":
-        raise DipscanError(
-            f"{spec.preset_path}: geometry.mode: found {geometry.mode!r}; "
-            "allowed in this version: 'paper'")
-    if geometry.shape == "cone":
+    if geometry.theta_max_rad is not None:
         return (samples.theta_rad < geometry.theta_max_rad).astype(float)
-    # Other shapes in paper mode: the LLP must point into the detector's far face.
-    tan_theta = np.tan(samples.theta_rad)
-    x = geometry.l_end_m * tan_theta * np.cos(samples.phi_rad)
-    y = geometry.l_end_m * tan_theta * np.sin(samples.phi_rad)
-    if geometry.shape == "cylinder":
-        return (np.hypot(x, y) < geometry.radius_m).astype(float)
-    if geometry.shape == "box":
-        return ((np.abs(x) < geometry.width_m / 2) & (np.abs(y) < geometry.height_m / 2)).astype(float)
-    if geometry.shape == "frustum":
-        inside = (np.abs(x) < geometry.downstream_width_m / 2) & (
-            np.abs(y) < geometry.downstream_height_m / 2)
-        return inside.astype(float)
-    raise DipscanError(f"{spec.preset_path}: geometry.shape: found {geometry.shape!r}")
+    x, y = point_on_line(samples.theta_rad, samples.phi_rad, geometry.l_end_m)
+    return transverse_inside(geometry, x, y, geometry.l_end_m).astype(float)
 
 
-def sample_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float) -> np.ndarray:
-    """Expected LLPs in this experiment per unit BR and unit f_dec, for every sample row."""
+def _photon_acceptance(spec: ExperimentSpec, samples: LLPSamples, z_m: float, e_star_GeV: float,
+                       rng: np.random.Generator) -> np.ndarray:
+    """1 where a photon from a decay at depth z reaches the calorimeter inside the energy window."""
+    geometry = spec.geometry
+    n = len(samples)
+    llp = lab_from_polar(samples.p_GeV, samples.theta_rad, samples.phi_rad, samples.llp_mass_GeV)
+    photon_rest = np.concatenate([np.full((n, 1), e_star_GeV),
+                                  e_star_GeV * isotropic_unit_vectors(n, rng)], axis=1)
+    photon = boost_to_frame(photon_rest, llp, samples.llp_mass_GeV)
+    energy_ok = (photon[:, 0] >= spec.photon_threshold_GeV) & (photon[:, 0] <= spec.photon_max_GeV)
+    z_cal = geometry.calorimeter_z_m if geometry.calorimeter_z_m is not None else geometry.l_end_m
+    x0, y0 = point_on_line(samples.theta_rad, samples.phi_rad, z_m)
+    forward = photon[:, 3] > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(forward, (z_cal - z_m) / photon[:, 3], 0.0)
+    x, y = x0 + step * photon[:, 1], y0 + step * photon[:, 2]
+    if geometry.calorimeter_radius_m is not None:
+        on_face = np.hypot(x, y) < geometry.calorimeter_radius_m
+    else:
+        on_face = transverse_inside(geometry, x, y, z_cal)
+    return (forward & energy_ok & on_face).astype(float)
+
+
+def sample_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
+                   rng: np.random.Generator) -> Slices:
+    """[((l_start_m, l_end_m), weights)]: expected LLPs per unit BR and f_dec, per decay slice."""
+    geometry = spec.geometry
     if len(samples) == 0:
-        return np.empty(0)
-    selection = spec.efficiency * photon_window_efficiency(
-        samples, e_star_GeV, spec.photon_threshold_GeV, spec.photon_max_GeV)
-    return (production_scale(spec, samples.channel.parent_pdgid) * samples.weight
-            * geometric_acceptance(spec, samples) * selection)
+        return []
+    base = spec.efficiency * production_scale(spec, samples.channel.parent_pdgid) * samples.weight
+    if geometry.mode == "paper":
+        selection = photon_window_efficiency(samples, e_star_GeV, spec.photon_threshold_GeV,
+                                             spec.photon_max_GeV)
+        return [((geometry.l_start_m, geometry.l_end_m),
+                 base * selection * pointing_acceptance(spec, samples))]
+    edges = slice_edges_m(geometry, DECAY_SLICES)
+    slices: Slices = []
+    energy = None
+    for z_lo, z_hi in zip(edges[:-1], edges[1:]):
+        z_mid = 0.5 * (z_lo + z_hi)
+        x, y = point_on_line(samples.theta_rad, samples.phi_rad, z_mid)
+        inside = transverse_inside(geometry, x, y, z_mid).astype(float)
+        if geometry.mode == "photon":
+            accepted = inside * _photon_acceptance(spec, samples, z_mid, e_star_GeV, rng)
+        else:
+            if energy is None:
+                energy = photon_window_efficiency(samples, e_star_GeV, spec.photon_threshold_GeV,
+                                                  spec.photon_max_GeV)
+            accepted = inside * energy
+        slices.append(((float(z_lo), float(z_hi)), base * accepted))
+    return slices

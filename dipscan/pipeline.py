@@ -95,10 +95,10 @@ def compute(scenario: Scenario, progress: Progress | None = None) -> ScenarioRes
                 samples = sample_channel(model, channel, float(mass), parents[beam], rng, floor)
                 counts[channel.name] = counts.get(channel.name, 0) + len(samples)
                 for spec in specs:
-                    weight = sample_weights(spec, samples, e_star)
-                    keep = weight > 0
-                    blocks.append(SampleBlock(spec.label, i, channel.name, weight[keep],
-                                              samples.betagamma[keep]))
+                    for (l_start, l_end), weight in sample_weights(spec, samples, e_star, rng):
+                        keep = weight > 0
+                        blocks.append(SampleBlock(spec.label, i, channel.name, weight[keep],
+                                                  samples.betagamma[keep], l_start, l_end))
             step += 1
             if progress:
                 progress("sampling", step, total_steps)
@@ -114,8 +114,7 @@ def compute(scenario: Scenario, progress: Progress | None = None) -> ScenarioRes
         mass_GeV=masses, coupling_GeVinv=couplings,
         llp_width_per_d2=np.array([model.llp_width_per_d2(float(m)) for m in masses]),
         branching=branching,
-        decay_region_m={s.label: (s.geometry.l_start_m, s.geometry.l_end_m)
-                        for s in scenario.experiments},
+        experiments=[s.label for s in scenario.experiments],
     )
     events = event_counts(blocks, grid)
     timings["reduction"] = time.perf_counter() - t2

@@ -24,13 +24,19 @@ DEFAULT_BIN_DEX = 1e-3  # log10 width of the beta-gamma bins (0.23% in beta gamm
 
 @dataclass
 class SampleBlock:
-    """Weights and boosts of the LLP samples of one (experiment, mass index, channel)."""
+    """Weights and boosts of the LLP samples of one (experiment, mass index, channel, decay slice).
+
+    An experiment whose acceptance depends on where the LLP decays splits its decay region into
+    slices, one block each, with the acceptance of that slice folded into the weights.
+    """
 
     experiment: str
     mass_index: int
     channel: str
     weight: np.ndarray  # expected LLPs per unit BR and unit f_dec (exposure already included)
     betagamma: np.ndarray
+    l_start_m: float
+    l_end_m: float
 
 
 @dataclass
@@ -42,15 +48,15 @@ class GridInputs:
     llp_width_per_d2: np.ndarray  # per mass: Gamma_LLP / d^2  [GeV^3]
     # (mass index, channel) -> branching ratio at every coupling of the grid (from the model)
     branching: dict[tuple[int, str], np.ndarray]
-    # experiment label -> (l_start_m, l_end_m)
-    decay_region_m: dict[str, tuple[float, float]]
+    experiments: list[str]  # labels, in output order
 
 
 def _samples_frame(blocks: list[SampleBlock], bin_dex: float) -> pl.LazyFrame:
     kept = [b for b in blocks if b.weight.size and np.any(b.weight > 0)]
     if not kept:
         return pl.LazyFrame(schema={"experiment": pl.String, "mass_index": pl.Int32,
-                                    "channel": pl.String, "w": pl.Float64, "bg": pl.Float64,
+                                    "channel": pl.String, "l_start_m": pl.Float64,
+                                    "l_end_m": pl.Float64, "w": pl.Float64, "bg": pl.Float64,
                                     "bin": pl.Int64})
     frames = []
     for b in kept:
@@ -60,6 +66,8 @@ def _samples_frame(blocks: list[SampleBlock], bin_dex: float) -> pl.LazyFrame:
             "experiment": pl.Series([b.experiment], dtype=pl.String).new_from_index(0, bg.size),
             "mass_index": np.full(bg.size, b.mass_index, dtype=np.int32),
             "channel": pl.Series([b.channel], dtype=pl.String).new_from_index(0, bg.size),
+            "l_start_m": np.full(bg.size, b.l_start_m),
+            "l_end_m": np.full(bg.size, b.l_end_m),
             "w": b.weight[positive],
             "bg": bg,
             "bin": np.floor(np.log10(bg) / bin_dex).astype(np.int64),
@@ -74,7 +82,7 @@ def event_counts(blocks: list[SampleBlock], grid: GridInputs,
     n_mass = len(grid.mass_GeV)
     binned = (
         _samples_frame(blocks, bin_dex)
-        .group_by("experiment", "mass_index", "channel", "bin")
+        .group_by("experiment", "mass_index", "channel", "l_start_m", "l_end_m", "bin")
         .agg(w=pl.col("w").sum(), bg=(pl.col("w") * pl.col("bg")).sum() / pl.col("w").sum())
     )
     lifetimes = pl.LazyFrame({
@@ -83,14 +91,8 @@ def event_counts(blocks: list[SampleBlock], grid: GridInputs,
         # c tau [m] = hbar c / Gamma, Gamma = d^2 * width_per_d2
         "ctau_m": (HBARC_GeV_m / np.outer(grid.llp_width_per_d2, couplings**2)).ravel(),
     })
-    regions = pl.LazyFrame({
-        "experiment": list(grid.decay_region_m),
-        "l_start_m": [v[0] for v in grid.decay_region_m.values()],
-        "l_end_m": [v[1] for v in grid.decay_region_m.values()],
-    }, schema_overrides={"experiment": pl.String})
     decayed = (
-        binned.join(regions, on="experiment")
-        .join(lifetimes, on="mass_index")
+        binned.join(lifetimes, on="mass_index")
         .with_columns(f_dec=pl.map_batches(
             ["l_start_m", "l_end_m", "bg", "ctau_m"], _f_dec_batch,
             return_dtype=pl.Float64, is_elementwise=True))
@@ -133,7 +135,7 @@ def _complete_grid(per_channel: pl.DataFrame, grid: GridInputs) -> pl.DataFrame:
                            "mass_GeV": np.asarray(grid.mass_GeV, dtype=float)})
     couplings = pl.DataFrame({"coupling_index": np.arange(len(grid.coupling_GeVinv), dtype=np.int32),
                               "coupling_GeVinv": np.asarray(grid.coupling_GeVinv, dtype=float)})
-    experiments = pl.DataFrame({"experiment": list(grid.decay_region_m)},
+    experiments = pl.DataFrame({"experiment": list(grid.experiments)},
                                schema={"experiment": pl.String})
     full = experiments.join(masses, how="cross").join(couplings, how="cross")
     totals = per_channel.group_by("experiment", "mass_index", "coupling_index").agg(
@@ -144,7 +146,7 @@ def _complete_grid(per_channel: pl.DataFrame, grid: GridInputs) -> pl.DataFrame:
     columns = ["experiment", "mass_index", "coupling_index", "mass_GeV", "coupling_GeVinv",
                "channel", "n_events"]
     out = pl.concat([channel_rows.select(columns), total_rows.select(columns)])
-    order = {name: i for i, name in enumerate(grid.decay_region_m)}
+    order = {name: i for i, name in enumerate(grid.experiments)}
     return (out.with_columns(_order=pl.col("experiment").replace_strict(order, return_dtype=pl.Int32))
             .sort("_order", "mass_index", "coupling_index", "channel").drop("_order"))
 
@@ -154,12 +156,12 @@ def reference_event_counts(blocks: list[SampleBlock], grid: GridInputs) -> np.nd
 
     Slow but obviously right; the tests hold the fast path to it.
     """
-    labels = list(grid.decay_region_m)
+    labels = list(grid.experiments)
     couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
     out = np.zeros((len(labels), len(grid.mass_GeV), couplings.size))
     for b in blocks:
         e = labels.index(b.experiment)
-        l_start, l_end = grid.decay_region_m[b.experiment]
+        l_start, l_end = b.l_start_m, b.l_end_m
         branching = grid.branching[(b.mass_index, b.channel)]
         for j, d in enumerate(couplings):
             ctau = HBARC_GeV_m / (grid.llp_width_per_d2[b.mass_index] * d**2)

@@ -8,10 +8,10 @@ from dipscan.constants import HBARC_GeV_m
 from dipscan.reduce import GridInputs, SampleBlock, event_counts, reference_event_counts, total_grid
 
 
-def _grid(masses, couplings, branching, regions, width_per_d2):
+def _grid(masses, couplings, branching, experiments, width_per_d2):
     return GridInputs(mass_GeV=np.asarray(masses), coupling_GeVinv=np.asarray(couplings),
                       llp_width_per_d2=np.asarray(width_per_d2), branching=branching,
-                      decay_region_m=regions)
+                      experiments=list(experiments))
 
 
 def test_tiny_table_matches_hand_computation():
@@ -19,8 +19,8 @@ def test_tiny_table_matches_hand_computation():
     couplings = np.array([1e-3, 1e-2])
     width_per_d2 = 1e-12  # GeV^3, so Gamma = d^2 * 1e-12
     br = np.array([0.1, 0.5])
-    grid = _grid([0.1], couplings, {(0, "rho0"): br}, {"X": (10.0, 30.0)}, [width_per_d2])
-    block = SampleBlock("X", 0, "rho0", np.array([2.0, 3.0]), np.array([100.0, 1000.0]))
+    grid = _grid([0.1], couplings, {(0, "rho0"): br}, ["X"], [width_per_d2])
+    block = SampleBlock("X", 0, "rho0", np.array([2.0, 3.0]), np.array([100.0, 1000.0]), 10.0, 30.0)
     events = event_counts([block], grid, bin_dex=1e-6)
     for j, d in enumerate(couplings):
         ctau = HBARC_GeV_m / (width_per_d2 * d**2)
@@ -37,8 +37,9 @@ def test_totals_are_sums_of_channels_and_grid_is_complete():
     masses, couplings = [0.1, 0.2, 0.3], np.logspace(-6, -2, 7)
     branching = {(i, ch): np.full(couplings.size, 0.01 * (i + 1)) for i in range(2)
                  for ch in ("a", "b")}
-    grid = _grid(masses, couplings, branching, {"E1": (50, 100), "E2": (5, 10)}, [1e-6] * 3)
-    blocks = [SampleBlock(e, i, ch, rng.random(50), 10 ** rng.uniform(0, 3, 50))
+    grid = _grid(masses, couplings, branching, ["E1", "E2"], [1e-6] * 3)
+    regions = {"E1": (50.0, 100.0), "E2": (5.0, 10.0)}
+    blocks = [SampleBlock(e, i, ch, rng.random(50), 10 ** rng.uniform(0, 3, 50), *regions[e])
               for e in ("E1", "E2") for i in range(2) for ch in ("a", "b")]
     events = event_counts(blocks, grid)
     totals = events.filter(pl.col("channel") == "total")
@@ -55,9 +56,13 @@ def test_binned_fast_path_matches_per_sample_reference():
     rng = np.random.default_rng(11)
     couplings = np.logspace(-7, -2, 25)
     branching = {(0, "c"): 1e-3 * np.ones(25), (1, "c"): 2e-3 * np.ones(25)}
-    grid = _grid([0.05, 0.5], couplings, branching, {"NA62": (79.0, 217.0)}, [1e-4, 1e-2])
-    blocks = [SampleBlock("NA62", i, "c", rng.exponential(1.0, 20000), 10 ** rng.uniform(0.5, 4, 20000))
-              for i in range(2)]
+    grid = _grid([0.05, 0.5], couplings, branching, ["NA62"], [1e-4, 1e-2])
+    # The second mass is split into two decay slices, as a position-dependent acceptance would be.
+    blocks = [SampleBlock("NA62", 0, "c", rng.exponential(1.0, 20000),
+                          10 ** rng.uniform(0.5, 4, 20000), 79.0, 217.0)]
+    bg = 10 ** rng.uniform(0.5, 4, 20000)
+    blocks += [SampleBlock("NA62", 1, "c", rng.exponential(1.0, 20000), bg, 79.0, 150.0),
+               SampleBlock("NA62", 1, "c", rng.exponential(1.0, 20000), bg, 150.0, 217.0)]
     fast = event_counts(blocks, grid)
     reference = reference_event_counts(blocks, grid)
     got = np.stack([total_grid(fast, "NA62", 2, couplings.size)])
@@ -69,7 +74,7 @@ def test_coupling_enters_as_d_squared_in_long_lifetime_limit():
     # For lambda >> L: N ~ BR * (L_f - L_i)/lambda ~ d^2 * d^2 when BR ~ d^2.
     couplings = np.array([1e-11, 2e-11])  # lambda ~ 1e11 m >> L
     br = 1e3 * couplings**2
-    grid = _grid([0.1], couplings, {(0, "c"): br}, {"X": (79.0, 217.0)}, [1e-3])
-    events = event_counts([SampleBlock("X", 0, "c", np.ones(10), np.full(10, 50.0))], grid)
+    grid = _grid([0.1], couplings, {(0, "c"): br}, ["X"], [1e-3])
+    events = event_counts([SampleBlock("X", 0, "c", np.ones(10), np.full(10, 50.0), 79.0, 217.0)], grid)
     n = total_grid(events, "X", 1, 2)[0]
     assert n[1] / n[0] == pytest.approx(16.0, rel=1e-7)
