@@ -100,7 +100,7 @@ def sample_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
     edges = slice_edges_m(geometry, DECAY_SLICES)
     slices: Slices = []
     energy = None
-    for z_lo, z_hi in zip(edges[:-1], edges[1:]):
+    for z_lo, z_hi in zip(edges[:-1], edges[1:], strict=True):
         z_mid = 0.5 * (z_lo + z_hi)
         x, y = point_on_line(samples.theta_rad, samples.phi_rad, z_mid)
         inside = transverse_inside(geometry, x, y, z_mid).astype(float)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from dipscan.models.base import Channel, Model
 from dipscan.production.tables import load_meson_samples
 from dipscan.reduce import GridInputs, SampleBlock, event_counts, total_grid
 from dipscan.sampling import channel_rng, sample_channel
-from dipscan.scenario import Scenario
+from dipscan.scenario import ExperimentSpec, Scenario
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -35,6 +36,7 @@ class ScenarioResult:
     omitted_channels: list[str] = field(default_factory=list)
     sample_counts: dict[str, int] = field(default_factory=dict)  # channel -> LLP samples drawn
     max_branching_ratio: float = 0.0
+    levels: dict[str, float] = field(default_factory=dict)  # label -> contour level (events)
 
     def total_grid(self, label: str) -> np.ndarray:
         return total_grid(self.events, label, self.mass_GeV.size, self.coupling_GeVinv.size)
@@ -92,7 +94,8 @@ def compute(scenario: Scenario, progress: Progress | None = None) -> ScenarioRes
                 if channel.parent_pdgid not in available:
                     continue
                 rng = channel_rng(scenario.seed, beam, i, channel)
-                samples = sample_channel(model, channel, float(mass), parents[beam], rng, floor)
+                samples = sample_channel(model, channel, float(mass), parents[beam], rng, floor,
+                                         scenario.llp_samples_max)
                 counts[channel.name] = counts.get(channel.name, 0) + len(samples)
                 for spec in specs:
                     for (l_start, l_end), weight in sample_weights(spec, samples, e_star, rng):
@@ -120,14 +123,25 @@ def compute(scenario: Scenario, progress: Progress | None = None) -> ScenarioRes
     timings["reduction"] = time.perf_counter() - t2
 
     t3 = time.perf_counter()
+    levels = {spec.label: contour_level(spec, scenario.output.n_events)
+              for spec in scenario.experiments}
     contours = pl.concat([
         contour_frame(spec.label, iso_contours(masses, couplings,
                                                total_grid(events, spec.label, masses.size,
                                                           couplings.size),
-                                               scenario.output.n_events))
+                                               levels[spec.label]))
         for spec in scenario.experiments])
     timings["contours"] = time.perf_counter() - t3
     timings["compute_total"] = time.perf_counter() - t0
     max_br = max((float(np.max(v)) for v in branching.values()), default=0.0)
     return ScenarioResult(scenario, model, masses, couplings, events, contours, timings,
-                          omitted, counts, max_br)
+                          omitted, counts, max_br, levels)
+
+
+def contour_level(spec: ExperimentSpec, sensitivity_events: float) -> float:
+    """Events on the curve: the scenario's N for a sensitivity, the signal upper limit for a recast."""
+    if spec.statistics is None:
+        return sensitivity_events
+    from dipscan.limits.statistics import signal_upper_limit
+
+    return signal_upper_limit(**dataclasses.asdict(spec.statistics))

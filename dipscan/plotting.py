@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
 MASS_LABELS = {"dark_dipole": r"$M_1$ [GeV]", "neutrino_dipole": r"$M_N$ [GeV]"}
@@ -16,7 +17,7 @@ MASS_LABELS = {"dark_dipole": r"$M_1$ [GeV]", "neutrino_dipole": r"$M_N$ [GeV]"}
 def scenario_title(scenario) -> str:
     params = dict(scenario.model.params)
     if scenario.model.kind == "dark_dipole":
-        return rf"$\chi_2 \bar\sigma \chi_1 F$ dipole, $\delta = {params['delta']:g}$"
+        return rf"dark-dark dipole $d\,\bar\chi_2\sigma^{{\mu\nu}}\chi_1F_{{\mu\nu}}$, $\delta = {params['delta']:g}$"
     return rf"$\nu_{{{params.get('flavour', '')}}}$-$N$ dipole"
 
 
@@ -25,6 +26,9 @@ def plot_contours(result, paths: list[Path]) -> None:
     scenario = result.scenario
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     for spec in scenario.experiments:
+        if spec.statistics is not None:  # a recast limit: shade the excluded region
+            ax.contourf(result.mass_GeV, result.coupling_GeVinv, result.total_grid(spec.label).T,
+                        levels=[result.levels[spec.label], np.inf], colors=[spec.color], alpha=0.2)
         rows = result.contours.filter(pl.col("experiment") == spec.label)
         first = True
         for (_,), seg in rows.group_by(["segment"], maintain_order=True):
@@ -33,7 +37,7 @@ def plot_contours(result, paths: list[Path]) -> None:
             first = False
         if first:  # no contour: keep the legend honest
             ax.plot([], [], color=spec.color, linestyle=spec.linestyle,
-                    label=f"{spec.label} (N < {scenario.output.n_events:g} everywhere)")
+                    label=f"{spec.label} (N < {result.levels[spec.label]:.3g} everywhere)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(result.mass_GeV.min(), result.mass_GeV.max())

@@ -77,13 +77,19 @@ def _samples_frame(blocks: list[SampleBlock], bin_dex: float) -> pl.LazyFrame:
 
 def event_counts(blocks: list[SampleBlock], grid: GridInputs,
                  bin_dex: float = DEFAULT_BIN_DEX) -> pl.DataFrame:
-    """Event counts per (experiment, mass, coupling, channel) plus `total` rows, as one frame."""
+    """Event counts per (experiment, mass, coupling, channel) plus `total` rows, as one frame.
+
+    Joins and group-bys keep their input order: floating-point sums depend on the order of
+    their terms, and the same scenario must give the same bytes.
+    """
     couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
     n_mass = len(grid.mass_GeV)
     binned = (
         _samples_frame(blocks, bin_dex)
-        .group_by("experiment", "mass_index", "channel", "l_start_m", "l_end_m", "bin")
-        .agg(w=pl.col("w").sum(), bg=(pl.col("w") * pl.col("bg")).sum() / pl.col("w").sum())
+        .group_by("experiment", "mass_index", "channel", "l_start_m", "l_end_m", "bin",
+                  maintain_order=True)
+        .agg(w=pl.col("w").sum(),
+             bg=(pl.col("w") * pl.col("bg")).sum() / pl.col("w").sum())
     )
     lifetimes = pl.LazyFrame({
         "mass_index": np.repeat(np.arange(n_mass, dtype=np.int32), couplings.size),
@@ -92,16 +98,17 @@ def event_counts(blocks: list[SampleBlock], grid: GridInputs,
         "ctau_m": (HBARC_GeV_m / np.outer(grid.llp_width_per_d2, couplings**2)).ravel(),
     })
     decayed = (
-        binned.join(lifetimes, on="mass_index")
+        binned.join(lifetimes, on="mass_index", maintain_order="left")
         .with_columns(f_dec=pl.map_batches(
             ["l_start_m", "l_end_m", "bg", "ctau_m"], _f_dec_batch,
             return_dtype=pl.Float64, is_elementwise=True))
-        .group_by("experiment", "mass_index", "coupling_index", "channel")
+        .group_by("experiment", "mass_index", "coupling_index", "channel", maintain_order=True)
         .agg(llps=(pl.col("w") * pl.col("f_dec")).sum())
     )
     branching = _branching_frame(grid)
     per_channel = (
-        decayed.join(branching, on=["mass_index", "coupling_index", "channel"])
+        decayed.join(branching, on=["mass_index", "coupling_index", "channel"],
+                     maintain_order="left")
         .with_columns(n_events=pl.col("llps") * pl.col("br"))
         .select("experiment", "mass_index", "coupling_index", "channel", "n_events")
     )
@@ -138,7 +145,8 @@ def _complete_grid(per_channel: pl.DataFrame, grid: GridInputs) -> pl.DataFrame:
     experiments = pl.DataFrame({"experiment": list(grid.experiments)},
                                schema={"experiment": pl.String})
     full = experiments.join(masses, how="cross").join(couplings, how="cross")
-    totals = per_channel.group_by("experiment", "mass_index", "coupling_index").agg(
+    totals = per_channel.group_by("experiment", "mass_index", "coupling_index",
+                                  maintain_order=True).agg(
         n_events=pl.col("n_events").sum())
     total_rows = (full.join(totals, on=["experiment", "mass_index", "coupling_index"], how="left")
                   .with_columns(channel=pl.lit("total"), n_events=pl.col("n_events").fill_null(0.0)))

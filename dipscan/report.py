@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import sys
 from importlib import metadata
@@ -28,22 +29,28 @@ def summary_frame(result) -> pl.DataFrame:
     for spec in result.scenario.experiments:
         contour = result.contours.filter(pl.col("experiment") == spec.label)
         if contour.height == 0:
-            rows.append({"experiment": spec.label, "min_coupling_GeVinv": None,
+            rows.append({"experiment": spec.label, "role": _role(spec),
+                         "level_events": result.levels[spec.label], "min_coupling_GeVinv": None,
                          "mass_at_min_GeV": None, "mass_reach_GeV": None,
                          "dominant_channel": None})
             continue
         best = contour.sort("coupling_GeVinv").row(0, named=True)
         rows.append({
-            "experiment": spec.label,
+            "experiment": spec.label, "role": _role(spec), "level_events": result.levels[spec.label],
             "min_coupling_GeVinv": best["coupling_GeVinv"],
             "mass_at_min_GeV": best["mass_GeV"],
             "mass_reach_GeV": float(contour["mass_GeV"].max()),
             "dominant_channel": dominant_channel_at(result, spec.label, best["mass_GeV"],
                                                     best["coupling_GeVinv"]),
         })
-    return pl.DataFrame(rows, schema={"experiment": pl.String, "min_coupling_GeVinv": pl.Float64,
+    return pl.DataFrame(rows, schema={"experiment": pl.String, "role": pl.String,
+                                      "level_events": pl.Float64, "min_coupling_GeVinv": pl.Float64,
                                       "mass_at_min_GeV": pl.Float64, "mass_reach_GeV": pl.Float64,
                                       "dominant_channel": pl.String})
+
+
+def _role(spec) -> str:
+    return "sensitivity" if spec.statistics is None else "limit"
 
 
 def dominant_channel_at(result, label: str, mass_GeV: float, coupling_GeVinv: float) -> str | None:
@@ -59,9 +66,9 @@ def dominant_channel_at(result, label: str, mass_GeV: float, coupling_GeVinv: fl
 
 def dominance_frame(result) -> pl.DataFrame:
     """Per experiment and mass: the channel with most events at the lowest d where N >= level."""
-    level = result.scenario.output.n_events
     out = []
     for spec in result.scenario.experiments:
+        level = result.levels[spec.label]
         grid = result.total_grid(spec.label)
         for i, mass in enumerate(result.mass_GeV):
             reached = np.nonzero(grid[i] >= level)[0]
@@ -108,6 +115,10 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
             "efficiency": spec.efficiency,
             "geometry_mode": spec.geometry.mode, "geometry_shape": spec.geometry.shape,
             "decay_region_m": [spec.geometry.l_start_m, spec.geometry.l_end_m],
+            "contour_level_events": result.levels[spec.label],
+            "statistics": None if spec.statistics is None else {
+                **dataclasses.asdict(spec.statistics),
+                "signal_upper_limit": result.levels[spec.label]},
         } for spec in scenario.experiments],
         "tables": {beam: table_digests(beam) for beam in beams},
         "llp_samples_per_channel": result.sample_counts,

@@ -55,14 +55,17 @@ def run_scenario(path: str | Path, output_dir: Path | None = None,
     return result, target
 
 
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
 def print_summary(console: Console, scenario: Scenario, summary, target: Path, seconds: float) -> None:
     table = Table(title=f"{scenario.name}: N = {scenario.output.n_events:g} reach")
     for column in ("experiment", "smallest d [GeV^-1]", "at mass [GeV]", "mass reach [GeV]",
                    "dominant channel"):
         table.add_column(column)
     for row in summary.iter_rows(named=True):
-        fmt = (lambda v: "-" if v is None else f"{v:.3g}")
-        table.add_row(row["experiment"], fmt(row["min_coupling_GeVinv"]), fmt(row["mass_at_min_GeV"]),
-                      fmt(row["mass_reach_GeV"]), row["dominant_channel"] or "-")
+        table.add_row(row["experiment"], _fmt(row["min_coupling_GeVinv"]), _fmt(row["mass_at_min_GeV"]),
+                      _fmt(row["mass_reach_GeV"]), row["dominant_channel"] or "-")
     console.print(table)
     console.print(f"outputs in {target} ({seconds:.1f} s)")

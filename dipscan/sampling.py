@@ -54,11 +54,14 @@ def max_photon_energy_GeV(parent_p_GeV: np.ndarray, parent_mass_GeV: float,
 
 
 def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: pl.DataFrame,
-                   rng: np.random.Generator, photon_floor_GeV: float = 0.0) -> LLPSamples:
+                   rng: np.random.Generator, photon_floor_GeV: float = 0.0,
+                   max_samples: int | None = None) -> LLPSamples:
     """Decay every parent meson of `channel` once into the LLP.
 
     Parents that cannot give a photon above `photon_floor_GeV` (the lowest threshold of the
     experiments on this beam) are dropped before decaying: an exact cut, never an approximation.
+    If more than `max_samples` parents remain, a uniform random subset of that size is decayed
+    with its weights scaled up by the inverse fraction (unbiased; costs statistics, not accuracy).
     """
     # Tables store neutral mesons under their positive id and charged ones signed.
     rows = parents.filter(pl.col("pdg_id") == channel.parent_pdgid)
@@ -71,6 +74,10 @@ def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: pl.
                                       llp_mass, model.photon_energy_rest_GeV(mass_GeV))
         keep = bound >= photon_floor_GeV
         p_parent, theta_parent, weight = p_parent[keep], theta_parent[keep], weight[keep]
+    if max_samples is not None and p_parent.size > max_samples:
+        chosen = np.sort(rng.choice(p_parent.size, size=max_samples, replace=False))
+        scale = p_parent.size / max_samples
+        p_parent, theta_parent, weight = p_parent[chosen], theta_parent[chosen], weight[chosen] * scale
     if p_parent.size == 0:
         empty = np.empty(0)
         return LLPSamples(mass_GeV, llp_mass, channel, empty, empty, empty, empty)

@@ -1,0 +1,75 @@
+"""What every dipole model offers the rest of dipscan.
+
+The scan mass (`mass_GeV`) is the model's own mass parameter: M1 for the dark-dark dipole, M_N
+for the active-sterile neutrino dipole. Widths are returned per unit coupling squared (GeV^3) so
+that the coupling grid is a cheap column operation: Gamma = coupling_GeVinv**2 * width_per_d2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+TWO_BODY = "two_body"
+THREE_BODY = "three_body"
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One production channel of the long-lived particle (LLP) from a parent meson."""
+
+    name: str  # e.g. "rho0 -> chi1 chi2", "pi0 -> gamma chi1 chi2"
+    parent_pdgid: int  # signed: K- (-321) and K+ (321) are separate channels
+    kind: str  # TWO_BODY or THREE_BODY
+
+
+def branching_ratio_from_widths(new_width_GeV, parent_total_width_GeV):
+    """BR = Gamma_new / (Gamma_total + Gamma_new): stays below 1 when Gamma_new is not small.
+
+    Couplings where Gamma_new is comparable to the parent's width are also where the effective
+    operator stops being credible; callers flag them (physics-notes.md, "Vector mesons").
+    """
+    new = np.asarray(new_width_GeV, float)
+    return new / (parent_total_width_GeV + new)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A dipole model: LLP properties, production channels, widths and LLP kinematics."""
+
+    def llp_mass_GeV(self, mass_GeV: float) -> float:
+        """Mass of the long-lived (decaying) state."""
+        ...
+
+    def llp_width_per_d2(self, mass_GeV: float) -> float:
+        """Gamma(LLP -> lighter state + photon) / d^2 in GeV^3 (A.1)."""
+        ...
+
+    def photon_energy_rest_GeV(self, mass_GeV: float) -> float:
+        """Photon energy E* in the LLP rest frame."""
+        ...
+
+    def channels(self, mass_GeV: float) -> list[Channel]:
+        """Kinematically open production channels at this mass."""
+        ...
+
+    def channel_width_per_d2(self, channel: Channel, mass_GeV: float) -> float:
+        """Gamma(parent -> channel) / d^2 in GeV^3."""
+        ...
+
+    def branching_ratio(self, channel: Channel, mass_GeV: float, coupling_GeVinv):
+        """Gamma_new / (Gamma_total(parent) + Gamma_new), vectorised over the coupling."""
+        ...
+
+    def sample_llp(
+        self,
+        channel: Channel,
+        mass_GeV: float,
+        parent_p_GeV: np.ndarray,
+        parent_theta_rad: np.ndarray,
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(p_GeV, theta_rad, phi_rad) of one LLP per parent, lab frame, beam along +z."""
+        ...

@@ -1,0 +1,84 @@
+"""End to end through the command line on the tiny scenario and the committed tables."""
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dipscan import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "scenarios" / "examples" / "tiny.toml"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "tiny"
+    assert cli.main(["run", str(TINY), "--output", str(out)]) == 0
+    return out
+
+
+def test_run_writes_every_output(tiny_run):
+    names = {p.name for p in tiny_run.iterdir()}
+    assert {"events.parquet", "events.csv", "contours.parquet", "contours.csv",
+            "provenance.json", "summary.csv"} <= names
+    events = pl.read_parquet(tiny_run / "events.parquet")
+    assert {"experiment", "mass_GeV", "coupling_GeVinv", "channel", "n_events"} <= set(events.columns)
+    totals = events.filter(pl.col("channel") == "total")
+    assert totals.height == 4 * 5
+    assert totals["experiment"].unique().to_list() == ["NA62 1e18 POT"]
+    assert totals["n_events"].max() > 3.0  # the tiny grid does reach the sensitivity region
+    provenance = json.loads((tiny_run / "provenance.json").read_text())
+    assert provenance["scenario"]["seed"] == 7
+    assert provenance["tables"]["sps400"]
+    assert provenance["experiments"][0]["geometry_mode"] == "paper"
+
+
+def test_same_scenario_gives_the_same_bytes(tiny_run, tmp_path):
+    again = tmp_path / "again"
+    assert cli.main(["run", str(TINY), "--output", str(again)]) == 0
+    for name in ("events.parquet", "events.csv", "contours.csv"):
+        assert (again / name).read_bytes() == (tiny_run / name).read_bytes(), name
+
+
+def test_bad_scenario_exits_nonzero_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY.read_text().replace("delta = 0.1", "delta = -0.1"))
+    out = tmp_path / "out"
+    assert cli.main(["run", str(bad), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml" in err and "model.delta" in err and "-0.1" in err
+    assert not out.exists()
+    assert cli.main(["validate", str(bad)]) == 2
+
+
+def test_failed_run_keeps_earlier_outputs(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    shutil.copytree(ROOT / "scenarios" / "examples", tmp_path / "examples")
+    assert cli.main(["run", str(TINY), "--output", str(out)]) == 0
+    before = (out / "events.csv").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("dipscan.runner.write_json", broken)
+    with pytest.raises(RuntimeError):
+        cli.main(["run", str(TINY), "--output", str(out)])
+    assert (out / "events.csv").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_physics_csv(capsys):
+    assert cli.main(["physics", "--model", "dark_dipole", "--delta", "0.1", "--mass", "0.1",
+                     "--coupling", "1e-6", "--format", "csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "quantity,parent_pdgid,value"
+    rows = [line.split(",") for line in out[1:]]
+    parents = {int(r[1]) for r in rows if r[0] == "branching_ratio"}
+    assert {113, 223, 333, 443, 553, 221, 331} <= parents  # pi0 is closed at M1 = 0.1, delta = 0.1
+    assert 111 not in parents
+    assert [r[0] for r in rows[-2:]] == ["width_GeV", "ctau_m"]

@@ -1,0 +1,188 @@
+"""Beam presets: validation with key paths, configuration hashes, the committed presets."""
+
+import math
+
+import pytest
+
+from dipscan.errors import ScenarioError
+from dipscan.production.beams import list_beams, load_beam
+from dipscan.production.paths import default_tables_dir, project_root
+
+BASE = """
+name = "b"
+[kinematics]
+frame = "fixed-target"
+beam_energy_GeV = 400.0
+[generation]
+seed = 1
+shard_events = 10
+[normalisation]
+feed_down = "inclusive"
+[[production]]
+name = "soft"
+pythia = ["SoftQCD:all = on"]
+n_events = 100
+raw_multiplicity = "per-event"
+[[production.meson]]
+pdgid = 111
+name = "pi0"
+multiplicity = 4.3
+source = "Table 1"
+prescale = [{ theta_max_rad = 0.03, factor = 2 }, { theta_max_rad = inf, factor = 10 }]
+"""
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    (tmp_path / "scenarios" / "beams").mkdir(parents=True)
+    monkeypatch.setenv("DIPSCAN_HOME", str(tmp_path))
+    return tmp_path
+
+
+def _write(home, text, name="b"):
+    (home / "scenarios" / "beams" / f"{name}.toml").write_text(text)
+
+
+def test_home_follows_the_environment(home):
+    assert project_root() == home
+    assert default_tables_dir() == home / "tables"
+
+
+def test_valid_preset(home):
+    _write(home, BASE)
+    b = load_beam("b")
+    assert list_beams() == ["b"]
+    assert b.species == (111,)
+    # fixed target: sqrt(s) = sqrt(2 m^2 + 2 m E)
+    m = 0.938272088
+    assert b.sqrt_s_GeV == pytest.approx(math.sqrt(2 * m * m + 2 * m * 400.0))
+    assert "Beams:frameType = 2" in b.beam_settings() and "Beams:eB = 0." in b.beam_settings()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('frame = "fixed-target"', 'frame = "orbit"', "kinematics.frame"),
+        ("beam_energy_GeV = 400.0", "beam_energy_GeV = -1.0", "kinematics.beam_energy_GeV"),
+        ("shard_events = 10", "shard_events = 0", "generation.shard_events"),
+        ('feed_down = "inclusive"', 'feed_down = "prompt"', "normalisation.feed_down"),
+        (
+            'pythia = ["SoftQCD:all = on"]',
+            'pythia = ["Random:seed = 3"]',
+            "production[0].pythia[0]",
+        ),
+        ('pythia = ["SoftQCD:all = on"]', 'pythia = ["SoftQCD:all on"]', "production[0].pythia[0]"),
+        ("n_events = 100", 'n_events = "many"', "production[0].n_events"),
+        (
+            'raw_multiplicity = "per-event"',
+            'raw_multiplicity = "per-pot"',
+            "production[0].raw_multiplicity",
+        ),
+        ("multiplicity = 4.3", "multiplicity = -4.3", "production[0].meson[0].multiplicity"),
+        (
+            "multiplicity = 4.3",
+            "multiplicity = { particle = 1, antiparticle = 2 }",
+            "production[0].meson[0].multiplicity",
+        ),
+        ("pdgid = 111", "pdgid = -211", "production[0].meson[0].pdgid"),
+        ('name = "pi0"', 'name = "Pi 0"', "production[0].meson[0].name"),
+        ('source = "Table 1"', "", "production[0].meson[0].source"),
+        (
+            "theta_max_rad = inf",
+            "theta_max_rad = 1.0",
+            "production[0].meson[0].prescale[1].theta_max_rad",
+        ),
+        (
+            "theta_max_rad = inf",
+            "theta_max_rad = 0.01",
+            "production[0].meson[0].prescale[1].theta_max_rad",
+        ),
+        ("factor = 2", "factor = 0.5", "production[0].meson[0].prescale[0].factor"),
+        ("seed = 1", "seed = 1\nworkers = 3", "generation.workers"),
+        ('name = "b"', 'name = "c"', "name"),
+    ],
+)
+def test_invalid_preset_names_file_and_key(home, old, new, key):
+    assert old in BASE
+    _write(home, BASE.replace(old, new, 1))
+    with pytest.raises(ScenarioError) as info:
+        load_beam("b")
+    assert info.value.key == key
+    assert info.value.file.endswith("b.toml")
+
+
+def test_species_taken_twice(home):
+    _write(
+        home, BASE + BASE[BASE.index("[[production]]") :].replace('name = "soft"', 'name = "hard"')
+    )
+    with pytest.raises(ScenarioError, match="already taken from production 'soft'"):
+        load_beam("b")
+
+
+def test_unknown_beam_lists_the_presets(home):
+    _write(home, BASE)
+    with pytest.raises(
+        ScenarioError, match=r"nope\.toml: found 'nope'; allowed: a beam preset in .*: b$"
+    ):
+        load_beam("nope")
+
+
+def test_symmetrise_only_for_symmetric_colliders(home):
+    _write(home, BASE.replace("shard_events = 10", "shard_events = 10\nsymmetrise = true"))
+    with pytest.raises(ScenarioError) as info:
+        load_beam("b")
+    assert info.value.key == "generation.symmetrise"
+
+
+def test_hashes_follow_the_configuration(home):
+    _write(home, BASE)
+    ref = load_beam("b")
+    h0, k0 = ref.config_hash(), ref.productions[0].shard_key(ref)
+    assert load_beam("b").config_hash() == h0  # unchanged preset, same hash
+
+    def variant(old, new):
+        _write(home, BASE.replace(old, new, 1))
+        b = load_beam("b")
+        return b.config_hash(), b.productions[0].shard_key(b)
+
+    # a PYTHIA setting, the seed, the shard size or a prescale change the events: both hashes move
+    for old, new in [
+        ('["SoftQCD:all = on"]', '["SoftQCD:all = on", "PhaseSpace:pTHatMin = 0.5"]'),
+        ("seed = 1", "seed = 2"),
+        ("shard_events = 10", "shard_events = 20"),
+        ("factor = 2", "factor = 3"),
+        ("beam_energy_GeV = 400.0", "beam_energy_GeV = 450.0"),
+    ]:
+        h, k = variant(old, new)
+        assert h != h0 and k != k0, (old, new)
+    # the normalisation and the number of events change the tables, not the shards
+    for old, new in [
+        ("multiplicity = 4.3", "multiplicity = 4.4"),
+        ("n_events = 100", "n_events = 200"),
+    ]:
+        h, k = variant(old, new)
+        assert h != h0 and k == k0, (old, new)
+    # comments and the description change nothing
+    h, k = variant('name = "b"', 'name = "b"\ndescription = "another text"  # comment')
+    assert (h, k) == (h0, k0)
+    assert ref.config_hash({"soft": 200}) == variant("n_events = 100", "n_events = 200")[0]
+
+
+def test_committed_sps400_preset_uses_table_1(monkeypatch):
+    monkeypatch.delenv("DIPSCAN_HOME", raising=False)
+    b = load_beam("sps400")
+    assert b.frame == "fixed-target" and b.beam_energy_GeV == 400.0
+    # arXiv:2406.17599, Table 1 (multiplicities per p-p collision)
+    table1 = {
+        111: 4.3,
+        221: 0.49,
+        331: 0.055,
+        113: 0.58,
+        223: 0.57,
+        333: 0.021,
+        443: 4.7e-6,
+        553: 2.2e-9,
+    }
+    for pdgid, value in table1.items():
+        assert b.meson(pdgid)[1].multiplicity == value
+    assert "sps400" in list_beams()
