@@ -7,15 +7,18 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from dipscan.contours import contour_frame, iso_contours
 from dipscan.errors import TableError
-from dipscan.experiments import sample_weights
+from dipscan.experiments import production_scale, sample_weights
+from dipscan.mesons import meson
 from dipscan.models import make_model
 from dipscan.models.base import Channel, Model
+from dipscan.overlays import Overlay, build_overlays
 from dipscan.production.tables import load_meson_samples
 from dipscan.reduce import GridInputs, SampleBlock, event_counts, total_grid
 from dipscan.sampling import channel_rng, sample_channel
@@ -37,6 +40,8 @@ class ScenarioResult:
     sample_counts: dict[str, int] = field(default_factory=dict)  # channel -> LLP samples drawn
     max_branching_ratio: float = 0.0
     levels: dict[str, float] = field(default_factory=dict)  # label -> contour level (events)
+    overlays: list[Overlay] = field(default_factory=list)
+    exposure: pl.DataFrame | None = None  # mesons produced per experiment and species
 
     def total_grid(self, label: str) -> np.ndarray:
         return total_grid(self.events, label, self.mass_GeV.size, self.coupling_GeVinv.size)
@@ -63,28 +68,16 @@ def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFra
     return pl.concat(frames, how="vertical_relaxed")
 
 
-def compute(scenario: Scenario, progress: Progress | None = None) -> ScenarioResult:
-    """Sample LLPs once per (beam, mass, channel), weight them per experiment, reduce, contour."""
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    model = make_model(scenario.model.kind, **dict(scenario.model.params))
-    masses = scenario.mass_grid.values()
-    couplings = scenario.coupling_grid.values()
-    channels_per_mass = _open_channels(model, masses)
-    omitted: list[str] = []
-
-    beams: dict[str, list] = {}
+def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
+                  channels_per_mass: list[list[Channel]], parents: dict[str, pl.DataFrame],
+                  progress: Progress | None = None) -> tuple[list[SampleBlock], dict[str, int]]:
+    """LLP samples drawn once per (beam, mass, channel), weighted for every experiment on that beam."""
+    beams: dict[str, list[ExperimentSpec]] = {}
     for spec in scenario.experiments:
         beams.setdefault(spec.beam, []).append(spec)
-    parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
-    parents = {beam: _load_parents(beam, parent_ids, omitted) for beam in beams}
-    timings["load_tables"] = time.perf_counter() - t0
-
-    t1 = time.perf_counter()
     blocks: list[SampleBlock] = []
     counts: dict[str, int] = {}
-    total_steps = len(beams) * masses.size
-    step = 0
+    total_steps, step = len(beams) * masses.size, 0
     for beam, specs in beams.items():
         available = set(parents[beam]["pdg_id"].unique().to_list())
         floor = min(spec.photon_threshold_GeV for spec in specs)
@@ -105,21 +98,59 @@ def compute(scenario: Scenario, progress: Progress | None = None) -> ScenarioRes
             step += 1
             if progress:
                 progress("sampling", step, total_steps)
-    timings["sampling"] = time.perf_counter() - t1
+    return blocks, counts
 
-    t2 = time.perf_counter()
+
+def grid_inputs(scenario: Scenario, model: Model, masses: np.ndarray, couplings: np.ndarray,
+                channels_per_mass: list[list[Channel]]) -> GridInputs:
+    """Branching ratios and LLP widths on the grid: the only places the coupling enters."""
     branching: dict[tuple[int, str], np.ndarray] = {}
     for i, mass in enumerate(masses):
         for channel in channels_per_mass[i]:
             branching[(i, channel.name)] = np.asarray(
                 model.branching_ratio(channel, float(mass), couplings), dtype=float)
-    grid = GridInputs(
+    return GridInputs(
         mass_GeV=masses, coupling_GeVinv=couplings,
         llp_width_per_d2=np.array([model.llp_width_per_d2(float(m)) for m in masses]),
         branching=branching,
         experiments=[s.label for s in scenario.experiments],
     )
-    events = event_counts(blocks, grid)
+
+
+def meson_exposure(scenario: Scenario, parents: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Mesons of each kind produced in each experiment: collisions x multiplicity (x A^0.29)."""
+    rows = []
+    for spec in scenario.experiments:
+        per_species = parents[spec.beam].group_by("pdg_id").agg(pl.col("weight").sum()).sort("pdg_id")
+        for pdgid, multiplicity in per_species.iter_rows():
+            rows.append({"experiment": spec.label, "pdgid": int(pdgid), "meson": meson(pdgid).name,
+                         "multiplicity": float(multiplicity),
+                         "n_produced": production_scale(spec, pdgid) * multiplicity})
+    return pl.DataFrame(rows, schema={"experiment": pl.String, "pdgid": pl.Int64, "meson": pl.String,
+                                      "multiplicity": pl.Float64, "n_produced": pl.Float64})
+
+
+def compute(scenario: Scenario, progress: Progress | None = None,
+            cache_dir: Path | None = None) -> ScenarioResult:
+    """Sample LLPs once per (beam, mass, channel), weight them per experiment, reduce, contour."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    model = make_model(scenario.model.kind, **dict(scenario.model.params))
+    masses = scenario.mass_grid.values()
+    couplings = scenario.coupling_grid.values()
+    channels_per_mass = _open_channels(model, masses)
+    omitted: list[str] = []
+    parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
+    parents = {beam: _load_parents(beam, parent_ids, omitted)
+               for beam in dict.fromkeys(spec.beam for spec in scenario.experiments)}
+    timings["load_tables"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, parents, progress)
+    timings["sampling"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    events = event_counts(blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass))
     timings["reduction"] = time.perf_counter() - t2
 
     t3 = time.perf_counter()
@@ -132,10 +163,18 @@ def compute(scenario: Scenario, progress: Progress | None = None) -> ScenarioRes
                                                levels[spec.label]))
         for spec in scenario.experiments])
     timings["contours"] = time.perf_counter() - t3
+    t4 = time.perf_counter()
+    overlays = build_overlays(scenario, masses, couplings, cache_dir)
+    if overlays:
+        contours = pl.concat([contours, *(o.contours for o in overlays)])
+        timings["overlays"] = time.perf_counter() - t4
     timings["compute_total"] = time.perf_counter() - t0
-    max_br = max((float(np.max(v)) for v in branching.values()), default=0.0)
+    # BR grows with d: its largest value on the grid sits at the top coupling.
+    max_br = max((float(model.branching_ratio(ch, float(m), couplings.max()))
+                  for m, chans in zip(masses, channels_per_mass, strict=True) for ch in chans),
+                 default=0.0)
     return ScenarioResult(scenario, model, masses, couplings, events, contours, timings,
-                          omitted, counts, max_br, levels)
+                          omitted, counts, max_br, levels, overlays, meson_exposure(scenario, parents))
 
 
 def contour_level(spec: ExperimentSpec, sensitivity_events: float) -> float:

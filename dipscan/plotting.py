@@ -24,7 +24,13 @@ def scenario_title(scenario) -> str:
 def plot_contours(result, paths: list[Path]) -> None:
     """Draw every experiment's N-event contour; one legend entry per experiment."""
     scenario = result.scenario
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    fig, ax = plt.subplots(figsize=(8.4, 4.8))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(result.mass_GeV.min(), result.mass_GeV.max())
+    ax.set_ylim(result.coupling_GeVinv.min(), result.coupling_GeVinv.max())
+    for overlay in result.overlays:
+        overlay.draw(ax)
     for spec in scenario.experiments:
         if spec.statistics is not None:  # a recast limit: shade the excluded region
             ax.contourf(result.mass_GeV, result.coupling_GeVinv, result.total_grid(spec.label).T,
@@ -38,16 +44,12 @@ def plot_contours(result, paths: list[Path]) -> None:
         if first:  # no contour: keep the legend honest
             ax.plot([], [], color=spec.color, linestyle=spec.linestyle,
                     label=f"{spec.label} (N < {result.levels[spec.label]:.3g} everywhere)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(result.mass_GeV.min(), result.mass_GeV.max())
-    ax.set_ylim(result.coupling_GeVinv.min(), result.coupling_GeVinv.max())
     ax.set_xlabel(MASS_LABELS.get(scenario.model.kind, "mass [GeV]"))
     ax.set_ylabel(r"$d$ [GeV$^{-1}$]")
     ax.set_title(f"{scenario_title(scenario)}; $N_{{evts}} = {scenario.output.n_events:g}$",
                  fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     for path in paths:
         fig.savefig(path, dpi=150, metadata={"CreationDate": None} if path.suffix == ".pdf" else None)

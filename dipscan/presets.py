@@ -195,6 +195,12 @@ class Table:
             raise self.error(name, value, allowed)
         return value
 
+    def bool(self, name: str, default=_REQUIRED) -> bool:
+        value = self.raw(name, default, "true or false")
+        if not isinstance(value, bool):
+            raise self.error(name, _describe(value), "true or false")
+        return value
+
     def str(self, name: str, default=_REQUIRED, *, choices: Iterable[str] | None = None) -> str:
         choices = tuple(choices) if choices is not None else None
         allowed = "one of: " + ", ".join(repr(c) for c in choices) if choices else "a non-empty string"

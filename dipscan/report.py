@@ -122,9 +122,13 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
         } for spec in scenario.experiments],
         "tables": {beam: table_digests(beam) for beam in beams},
         "llp_samples_per_channel": result.sample_counts,
+        "mesons_produced": {spec.label: {row["meson"]: row["n_produced"] for row in
+                                         result.exposure.filter(pl.col("experiment") == spec.label)
+                                         .iter_rows(named=True)} for spec in scenario.experiments},
         "omitted_channels": result.omitted_channels,
         "max_branching_ratio_on_grid": result.max_branching_ratio,
-        "approximations": list(APPROXIMATIONS),
+        "approximations": list(APPROXIMATIONS) + [n for o in result.overlays for n in o.notes],
+        "overlays": [o.label for o in result.overlays],
         "versions": package_versions(),
         "timings_s": {k: round(v, 4) for k, v in timings_s.items()},
     }

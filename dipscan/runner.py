@@ -16,6 +16,9 @@ from dipscan.report import dominance_frame, provenance, summary_frame
 from dipscan.scenario import Scenario, load_scenario
 
 
+MAX_CREDIBLE_BR = 0.1  # above this the dipole decay competes with the meson's own width
+
+
 def default_output_dir(scenario: Scenario) -> Path:
     """outputs/<scenario name>/ below the working directory (the repository root under make)."""
     return Path("outputs") / scenario.name
@@ -34,7 +37,7 @@ def run_scenario(path: str | Path, output_dir: Path | None = None,
         def report(stage: str, done: int, total: int) -> None:
             bar.update(task, description=f"{scenario.name}: {stage}", completed=done, total=total)
 
-        result = compute(scenario, progress=report)
+        result = compute(scenario, progress=report, cache_dir=Path("outputs") / ".cache")
     t1 = time.perf_counter()
     formats = scenario.output.formats
     with staged_directory(target) as folder:
@@ -44,6 +47,7 @@ def run_scenario(path: str | Path, output_dir: Path | None = None,
         summary = summary_frame(result)
         write_table(summary, folder, "summary", ("csv",))
         write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
+        write_table(result.exposure, folder, "exposure", ("csv",))
         plots = [folder / f"plot.{ext}" for ext in ("png", "pdf") if ext in formats]
         if plots:
             plot_contours(result, plots)
@@ -52,6 +56,10 @@ def run_scenario(path: str | Path, output_dir: Path | None = None,
         timings["total"] = time.perf_counter() - t0
         write_json(provenance(result, timings), folder / "provenance.json")
     print_summary(console, scenario, summary, target, timings["total"])
+    if result.max_branching_ratio > MAX_CREDIBLE_BR:
+        console.print(f"[yellow]note:[/yellow] branching ratios reach {result.max_branching_ratio:.2g} "
+                      "at the top of the coupling grid: there the new decay is no longer a small "
+                      "perturbation of the meson and the effective operator is not credible")
     return result, target
 
 

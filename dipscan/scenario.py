@@ -34,7 +34,8 @@ from dipscan.presets import (
 )
 
 __all__ = [
-    "Exposure", "ExperimentSpec", "Geometry", "Grid", "ModelSpec", "OutputSpec", "Scenario",
+    "Exposure", "ExperimentSpec", "Geometry", "Grid", "ModelSpec", "OutputSpec", "OverlaySpec",
+    "Scenario",
     "Statistics", "list_presets", "list_scenarios", "load_experiment_preset", "load_scenario",
     "scenarios_dir",
 ]
@@ -49,7 +50,9 @@ DEFAULT_N_EVENTS = 3.0  # the paper's N_evts = 3 contour (sec. 4.3)
 MAX_GRID_POINTS = 10_000
 MAX_LLP_SAMPLES = 100_000_000
 
-_TOP_KEYS = ("scenario", "model", "grid", "sampling", "experiment", "output")
+_TOP_KEYS = ("scenario", "model", "grid", "sampling", "experiment", "output", "overlays")
+# Curves drawn beside the experiments, and the model each belongs to.
+OVERLAY_MODELS = {"babar": "dark_dipole", "relic": "dark_dipole", "literature": "neutrino_dipole"}
 _GRID_KEYS = ("min", "max", "points", "spacing")
 # Parameters of each model kind this module knows how to check.
 _MODEL_PARAMS = {"dark_dipole": ("delta",), "neutrino_dipole": ("flavour",)}
@@ -85,6 +88,15 @@ class OutputSpec:
 
 
 @dataclass(frozen=True)
+class OverlaySpec:
+    """Existing limits and targets drawn (and exported) beside the experiments' curves."""
+
+    babar: bool = False  # BaBar mono-photon recast (dark_dipole)
+    relic: bool = False  # thermal-relic line (dark_dipole)
+    literature: bool = False  # published limits shipped by hnlimits (neutrino_dipole)
+
+
+@dataclass(frozen=True)
 class Scenario:
     path: Path
     name: str
@@ -97,6 +109,7 @@ class Scenario:
     experiments: tuple[ExperimentSpec, ...]
     output: OutputSpec
     digest: str  # sha256 of the scenario file bytes and every preset file it uses
+    overlays: OverlaySpec = OverlaySpec()
 
     def experiment(self, label: str) -> ExperimentSpec:
         for spec in self.experiments:
@@ -167,6 +180,17 @@ def _read_output(t: Table | None) -> OutputSpec:
     return OutputSpec(n_events, tuple(formats))
 
 
+def _read_overlays(t: Table | None, model: ModelSpec) -> OverlaySpec:
+    if t is None:
+        return OverlaySpec()
+    flags = {}
+    for name, kind in OVERLAY_MODELS.items():
+        flags[name] = t.bool(name, False)
+        if flags[name] and model.kind != kind:
+            raise t.error(name, True, f"false: the {name} overlay belongs to model kind {kind!r}")
+    return OverlaySpec(**flags)
+
+
 def _read_experiments(top: Table, path: Path) -> tuple[tuple[ExperimentSpec, ...], dict[str, bytes]]:
     allowed = "one or more [[experiment]] tables (double brackets), each with preset = \"NAME\""
     entries = top.raw("experiment", allowed=allowed)
@@ -218,10 +242,11 @@ def load_scenario(path: str | Path) -> Scenario:
 
     experiments, preset_files = _read_experiments(top, path)
     output = _read_output(top.table("output", ("n_events", "formats"), required=False))
+    overlays = _read_overlays(top.table("overlays", tuple(OVERLAY_MODELS), required=False), model)
 
     files = {"scenario": raw, **dict(sorted(preset_files.items()))}
     return Scenario(
         path=path, name=path.stem, title=title, seed=seed, model=model, mass_grid=mass_grid,
         coupling_grid=coupling_grid, llp_samples_max=llp_samples_max, experiments=experiments,
-        output=output, digest=files_digest(files),
+        output=output, digest=files_digest(files), overlays=overlays,
     )

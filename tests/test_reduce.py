@@ -66,8 +66,8 @@ def test_binned_fast_path_matches_per_sample_reference():
     fast = event_counts(blocks, grid)
     reference = reference_event_counts(blocks, grid)
     got = np.stack([total_grid(fast, "NA62", 2, couplings.size)])
-    significant = reference > 1e-30 * reference.max()
-    np.testing.assert_allclose(got[significant], reference[significant], rtol=2e-3)
+    significant = reference > 1e-4 * reference.max()  # the region where contours are drawn
+    np.testing.assert_allclose(got[significant], reference[significant], rtol=1e-3)
 
 
 def test_coupling_enters_as_d_squared_in_long_lifetime_limit():

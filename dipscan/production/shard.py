@@ -221,12 +221,14 @@ def prescale_rows(
             np.concatenate([th, math.pi - th]),
         )
     factor = np.ones(ids.size)
+    keep = np.zeros(ids.size, dtype=bool)
     species_counts: dict[str, Any] = {}
     for s in task.species:
         sel = np.abs(ids) == s.pdgid
         factor[sel] = prescale_factors(th[sel], np.asarray(s.theta_max_rad), np.asarray(s.factor))
-    u = np.random.default_rng(np.random.SeedSequence(list(task.numpy_entropy))).random(ids.size)
-    keep = keep_mask(factor, u)
+        # One stream per species: adding a species to a production leaves the others' rows alone.
+        rng = np.random.default_rng(np.random.SeedSequence([*task.numpy_entropy, s.pdgid]))
+        keep[sel] = keep_mask(factor[sel], rng.random(int(sel.sum())))
     n_orig = rows["pdg_id"].size
     for s in task.species:
         sel_orig = np.abs(rows["pdg_id"]) == s.pdgid

@@ -1,0 +1,116 @@
+"""Existing limits and targets drawn beside the experiments: BaBar, the thermal relic, literature.
+
+Each overlay is exported like a sensitivity curve (rows of the contours table, with its own
+label) and knows how to draw itself on the figure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from dipscan.contours import CONTOUR_SCHEMA, contour_frame, iso_contours
+
+BABAR_LABEL = "BaBar (recast)"
+RELIC_LABEL = "thermal relic"
+RELIC_MASS_POINTS = 30  # the relic line is smooth between resonances; solved on its own grid
+RELIC_CACHE_VERSION = 1  # bump when dipscan.limits.relic changes its physics
+
+
+@dataclass
+class Overlay:
+    label: str
+    contours: pl.DataFrame
+    draw: Callable  # draw(ax) -> None
+    notes: list[str] = field(default_factory=list)
+
+
+def babar_overlay(delta: float, masses: np.ndarray, couplings: np.ndarray, seed: int) -> Overlay:
+    from dipscan.limits.babar import BABAR_REQUIRED_EVENTS, babar_event_yield
+
+    events = babar_event_yield(masses, delta, couplings, rng=seed)
+    segments = iso_contours(masses, couplings, events, BABAR_REQUIRED_EVENTS)
+
+    def draw(ax) -> None:
+        if np.any(events >= BABAR_REQUIRED_EVENTS):
+            ax.contourf(masses, couplings, events.T, levels=[BABAR_REQUIRED_EVENTS, np.inf],
+                        colors=["tab:gray"], alpha=0.25)
+        for i, (m, d, _) in enumerate(segments):
+            ax.plot(m, d, color="tab:gray", linestyle="dotted", lw=1.4,
+                    label=BABAR_LABEL if i == 0 else None)
+
+    return Overlay(BABAR_LABEL, contour_frame(BABAR_LABEL, segments), draw,
+                   [f"BaBar: e+e- -> gamma chi1 chi2 Monte Carlo, {BABAR_REQUIRED_EVENTS:g} signal "
+                    "events (arXiv:2406.17599 sec. 4.2)"])
+
+
+def relic_line(delta: float, mass_min_GeV: float, mass_max_GeV: float,
+               cache_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """(M1, d) with Omega h^2 = 0.12; solved once per (delta, mass range) and cached on disk."""
+    from dipscan.limits.relic import relic_coupling
+
+    masses = np.geomspace(mass_min_GeV, mass_max_GeV, RELIC_MASS_POINTS)
+    key = hashlib.sha256(json.dumps([RELIC_CACHE_VERSION, delta, masses.tolist()]).encode()).hexdigest()
+    path = cache_dir / f"relic-{key[:16]}.parquet" if cache_dir else None
+    if path is not None and path.exists():
+        cached = pl.read_parquet(path)
+        return cached["mass_GeV"].to_numpy(), cached["coupling_GeVinv"].to_numpy()
+    couplings = np.asarray(relic_coupling(masses, delta), dtype=float)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        pl.DataFrame({"mass_GeV": masses, "coupling_GeVinv": couplings}).write_parquet(tmp)
+        tmp.replace(path)
+    return masses, couplings
+
+
+def relic_overlay(delta: float, masses: np.ndarray, cache_dir: Path | None) -> Overlay:
+    from dipscan.limits.relic import THERMAL_DM_MIN_MASS_GeV
+
+    m, d = relic_line(delta, float(masses.min()), float(masses.max()), cache_dir)
+    ok = np.isfinite(d)
+    frame = pl.DataFrame({"experiment": RELIC_LABEL, "segment": 0, "point": np.arange(ok.sum()),
+                          "branch": "relic", "mass_GeV": m[ok], "coupling_GeVinv": d[ok]},
+                         schema=CONTOUR_SCHEMA)
+
+    def draw(ax) -> None:
+        ax.plot(m[ok], d[ok], color="black", linestyle="dashed", lw=1.4, label=RELIC_LABEL)
+        if masses.min() < THERMAL_DM_MIN_MASS_GeV:
+            ax.axvspan(masses.min(), THERMAL_DM_MIN_MASS_GeV, color="black", alpha=0.08,
+                       label="thermal DM disfavoured (CMB, BBN)")
+
+    return Overlay(RELIC_LABEL, frame, draw,
+                   ["thermal relic: chi1 chi2 coannihilation (Griest-Seckel), hadrons via a "
+                    "parametrised R-ratio, Boltzmann equation solved numerically; Omega h^2 = 0.12"])
+
+
+def literature_overlay(flavour: str) -> Overlay:
+    from dipscan.literature import draw_limit_regions, neutrino_dipole_limits
+
+    regions, warnings = neutrino_dipole_limits(flavour)
+    frames = [pl.DataFrame({"experiment": r.name, "segment": 0, "point": np.arange(len(r.mass_GeV)),
+                            "branch": "excluded", "mass_GeV": r.mass_GeV,
+                            "coupling_GeVinv": r.coupling_GeVinv}, schema=CONTOUR_SCHEMA)
+              for r in regions]
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=CONTOUR_SCHEMA)
+    notes = [f"literature: {r.name} from {r.source}" for r in regions] + list(warnings)
+    return Overlay("literature", frame, lambda ax: draw_limit_regions(ax, regions), notes)
+
+
+def build_overlays(scenario, masses: np.ndarray, couplings: np.ndarray,
+                   cache_dir: Path | None) -> list[Overlay]:
+    params = dict(scenario.model.params)
+    out = []
+    if scenario.overlays.babar:
+        out.append(babar_overlay(params["delta"], masses, couplings, scenario.seed))
+    if scenario.overlays.relic:
+        out.append(relic_overlay(params["delta"], masses, cache_dir))
+    if scenario.overlays.literature:
+        out.append(literature_overlay(params["flavour"]))
+    return out

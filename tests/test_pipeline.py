@@ -1,0 +1,52 @@
+"""The fast reduction against the per-sample reference on real LLP samples, and exposure."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dipscan.contours import iso_contours
+from dipscan.models import make_model
+from dipscan.pipeline import _load_parents, grid_inputs, meson_exposure, sample_blocks
+from dipscan.reduce import event_counts, reference_event_counts, total_grid
+from dipscan.scenario import load_scenario
+
+TINY = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "tiny.toml"
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    scenario = load_scenario(TINY)
+    model = make_model(scenario.model.kind, **dict(scenario.model.params))
+    masses = np.geomspace(0.05, 1.0, 6)
+    couplings = np.geomspace(1e-7, 1e-1, 13)
+    channels = [model.channels(float(m)) for m in masses]
+    parents = {"sps400": _load_parents("sps400", {c.parent_pdgid for cs in channels for c in cs}, [])}
+    blocks, _ = sample_blocks(scenario, model, masses, channels, parents)
+    return scenario, model, masses, couplings, channels, parents, blocks
+
+
+def test_fast_path_contours_do_not_move(tiny):
+    scenario, model, masses, couplings, channels, _, blocks = tiny
+    grid = grid_inputs(scenario, model, masses, couplings, channels)
+    label = scenario.experiments[0].label
+    fast = total_grid(event_counts(blocks, grid), label, masses.size, couplings.size)
+    reference = reference_event_counts(blocks, grid)[0]
+    relevant = reference > 1e-2
+    np.testing.assert_allclose(fast[relevant], reference[relevant], rtol=2e-3)
+    a = iso_contours(masses, couplings, fast, 3.0)
+    b = iso_contours(masses, couplings, reference, 3.0)
+    assert len(a) == len(b) >= 1
+    for (ma, da, _), (mb, db, _) in zip(a, b, strict=True):
+        np.testing.assert_allclose(np.log10(da), np.log10(db), atol=2e-3)
+        np.testing.assert_allclose(np.log10(ma), np.log10(mb), atol=2e-3)
+
+
+def test_exposure_is_collisions_times_table1(tiny):
+    scenario, *_, parents, _ = tiny
+    exposure = meson_exposure(scenario, parents)
+    pot = scenario.experiments[0].exposure.n_collisions()
+    rho = exposure.filter(exposure["pdgid"] == 113).row(0, named=True)
+    assert rho["n_produced"] == pytest.approx(pot * 0.58, rel=1e-9)  # Table 1: f_rho = 0.58
+    jpsi = exposure.filter(exposure["pdgid"] == 443).row(0, named=True)
+    assert jpsi["n_produced"] == pytest.approx(pot * 4.7e-6 * 63.5**0.29, rel=1e-9)
