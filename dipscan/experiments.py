@@ -53,6 +53,30 @@ def photon_window_efficiency(samples: LLPSamples, e_star_GeV: float,
     return np.clip(above_low - threshold_efficiency(*args, e_high_GeV), 0.0, 1.0)
 
 
+def max_llp_angle_rad(spec: ExperimentSpec) -> float:
+    """Largest polar angle of an LLP that this experiment can accept, in any geometry mode.
+
+    In `paper` mode the cone angle (or the far face seen from the target); otherwise the decay
+    vertex must lie inside the volume, whose widest angle from the target is at one of its ends.
+    """
+    geometry = spec.geometry
+    if geometry.mode == "paper" and geometry.theta_max_rad is not None:
+        return geometry.theta_max_rad
+    if geometry.shape == "cone":
+        return geometry.theta_max_rad
+    ends = (geometry.l_start_m, geometry.l_end_m) if geometry.mode != "paper" else (geometry.l_end_m,)
+    if geometry.shape == "cylinder":
+        half_diagonal = {z: geometry.radius_m for z in ends}
+    elif geometry.shape == "box":
+        half_diagonal = {z: 0.5 * np.hypot(geometry.width_m, geometry.height_m) for z in ends}
+    else:  # frustum: the cross-section at each end
+        half_diagonal = {geometry.l_start_m: 0.5 * np.hypot(geometry.upstream_width_m,
+                                                            geometry.upstream_height_m),
+                         geometry.l_end_m: 0.5 * np.hypot(geometry.downstream_width_m,
+                                                          geometry.downstream_height_m)}
+    return float(max(np.arctan(half_diagonal[z] / z) for z in ends))
+
+
 def pointing_acceptance(spec: ExperimentSpec, samples: LLPSamples) -> np.ndarray:
     """The paper's approximation: 1 where the LLP direction points into the detector."""
     geometry = spec.geometry

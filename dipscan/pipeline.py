@@ -14,7 +14,7 @@ import polars as pl
 
 from dipscan.contours import contour_frame, iso_contours
 from dipscan.errors import TableError
-from dipscan.experiments import production_scale, sample_weights
+from dipscan.experiments import max_llp_angle_rad, production_scale, sample_weights
 from dipscan.mesons import meson
 from dipscan.models import make_model
 from dipscan.models.base import Channel, Model
@@ -81,6 +81,7 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
     for beam, specs in beams.items():
         available = set(parents[beam]["pdg_id"].unique().to_list())
         floor = min(spec.photon_threshold_GeV for spec in specs)
+        theta_accept = max(max_llp_angle_rad(spec) for spec in specs)
         for i, mass in enumerate(masses):
             e_star = model.photon_energy_rest_GeV(float(mass))
             for channel in channels_per_mass[i]:
@@ -88,7 +89,7 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                     continue
                 rng = channel_rng(scenario.seed, beam, i, channel)
                 samples = sample_channel(model, channel, float(mass), parents[beam], rng, floor,
-                                         scenario.llp_samples_max)
+                                         scenario.llp_samples_max, theta_accept)
                 counts[channel.name] = counts.get(channel.name, 0) + len(samples)
                 for spec in specs:
                     for (l_start, l_end), weight in sample_weights(spec, samples, e_star, rng):

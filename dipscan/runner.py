@@ -15,7 +15,6 @@ from dipscan.plotting import plot_contours
 from dipscan.report import dominance_frame, provenance, summary_frame
 from dipscan.scenario import Scenario, load_scenario
 
-
 MAX_CREDIBLE_BR = 0.1  # above this the dipole decay competes with the meson's own width
 
 

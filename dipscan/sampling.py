@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from dipscan.decays.kinematics import two_body_momentum_GeV
 from dipscan.mesons import MESONS
 from dipscan.models.base import Channel, Model
 
@@ -53,13 +54,46 @@ def max_photon_energy_GeV(parent_p_GeV: np.ndarray, parent_mass_GeV: float,
     return e_star_GeV * (e_parent + parent_p_GeV) / llp_mass_GeV
 
 
+def min_llp_momentum_GeV(llp_mass_GeV: float, e_star_GeV: float, photon_floor_GeV: float) -> float:
+    """Smallest LLP momentum whose photon can reach `photon_floor_GeV`: (E + p) >= floor m / E*."""
+    k = photon_floor_GeV * llp_mass_GeV / e_star_GeV
+    return (k * k - llp_mass_GeV**2) / (2.0 * k) if k > llp_mass_GeV else 0.0
+
+
+def parents_that_can_contribute(parent_p_GeV: np.ndarray, parent_theta_rad: np.ndarray,
+                                parent_mass_GeV: float, llp_mass_GeV: float, e_star_GeV: float,
+                                photon_floor_GeV: float = 0.0,
+                                theta_accept_rad: float | None = None) -> np.ndarray:
+    """True for parents whose decay can give an LLP that passes the photon floor and points
+    within `theta_accept_rad` of the beam; an exact bound, never an approximation.
+
+    - Photon: E_gamma <= E* (E + p)/m_LLP and the LLP energy cannot exceed the parent's.
+    - Angle: relative to the parent's direction the LLP has transverse momentum <= p*_max (the
+      rest-frame momentum against a massless recoil, an upper bound for every channel). An LLP
+      faster than p*_max in the lab flies forward of its parent at an angle alpha with
+      sin(alpha) <= p*_max/p, so theta_LLP >= theta_parent - alpha.
+    """
+    keep = np.ones(parent_p_GeV.shape, dtype=bool)
+    if photon_floor_GeV > 0.0:
+        keep &= max_photon_energy_GeV(parent_p_GeV, parent_mass_GeV, llp_mass_GeV,
+                                      e_star_GeV) >= photon_floor_GeV
+    if theta_accept_rad is not None:
+        p_star_max = float(two_body_momentum_GeV(parent_mass_GeV, llp_mass_GeV, 0.0))
+        p_min = min_llp_momentum_GeV(llp_mass_GeV, e_star_GeV, photon_floor_GeV)
+        if p_min > p_star_max:
+            keep &= parent_theta_rad <= theta_accept_rad + np.arcsin(p_star_max / p_min)
+    return keep
+
+
 def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: pl.DataFrame,
                    rng: np.random.Generator, photon_floor_GeV: float = 0.0,
-                   max_samples: int | None = None) -> LLPSamples:
+                   max_samples: int | None = None,
+                   theta_accept_rad: float | None = None) -> LLPSamples:
     """Decay every parent meson of `channel` once into the LLP.
 
-    Parents that cannot give a photon above `photon_floor_GeV` (the lowest threshold of the
-    experiments on this beam) are dropped before decaying: an exact cut, never an approximation.
+    Parents that cannot give an LLP inside `theta_accept_rad` with a photon above
+    `photon_floor_GeV` (the loosest acceptance and threshold of the experiments on this beam)
+    are dropped before decaying: an exact cut (`parents_that_can_contribute`).
     If more than `max_samples` parents remain, a uniform random subset of that size is decayed
     with its weights scaled up by the inverse fraction (unbiased; costs statistics, not accuracy).
     """
@@ -69,10 +103,10 @@ def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: pl.
     theta_parent = rows["theta_rad"].to_numpy().astype(np.float64)
     weight = rows["weight"].to_numpy().astype(np.float64)
     llp_mass = model.llp_mass_GeV(mass_GeV)
-    if photon_floor_GeV > 0.0 and p_parent.size:
-        bound = max_photon_energy_GeV(p_parent, MESONS[abs(channel.parent_pdgid)].mass_GeV,
-                                      llp_mass, model.photon_energy_rest_GeV(mass_GeV))
-        keep = bound >= photon_floor_GeV
+    if p_parent.size:
+        keep = parents_that_can_contribute(
+            p_parent, theta_parent, MESONS[abs(channel.parent_pdgid)].mass_GeV, llp_mass,
+            model.photon_energy_rest_GeV(mass_GeV), photon_floor_GeV, theta_accept_rad)
         p_parent, theta_parent, weight = p_parent[keep], theta_parent[keep], weight[keep]
     if max_samples is not None and p_parent.size > max_samples:
         chosen = np.sort(rng.choice(p_parent.size, size=max_samples, replace=False))

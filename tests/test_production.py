@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from dipscan.errors import ScenarioError, TableError
+from dipscan.errors import DipscanError, ScenarioError, TableError
 from dipscan.production.beams import load_beam
 from dipscan.production.digest import file_sha256
 from dipscan.production.generate import generate_beam
@@ -258,6 +258,16 @@ def test_n_events_override_and_force(home, tmp_path):
     generate_beam("tiny", workers=1, tables_dir=tmp_path, n_events_override=100, force=True)
     assert shard.stat().st_mtime_ns != before  # PYTHIA8 ran again ...
     assert _digests(tdir) == reference  # ... and made the same tables
+
+
+def test_inelastic_normalisation_refuses_elastic_events(home):
+    preset = home / "scenarios" / "beams" / "tiny.toml"
+    text = preset.read_text().replace(
+        'feed_down = "inclusive"', 'feed_down = "inclusive"\nper = "inelastic p-p collision"'
+    )
+    preset.write_text(text)
+    with pytest.raises(DipscanError, match="elastic events .* SoftQCD:inelastic"):
+        generate_beam("tiny", workers=1)
 
 
 def test_setting_unknown_to_pythia_is_a_scenario_error(home, tmp_path):

@@ -66,6 +66,7 @@ def test_valid_preset(home):
         ("beam_energy_GeV = 400.0", "beam_energy_GeV = -1.0", "kinematics.beam_energy_GeV"),
         ("shard_events = 10", "shard_events = 0", "generation.shard_events"),
         ('feed_down = "inclusive"', 'feed_down = "prompt"', "normalisation.feed_down"),
+        ('feed_down = "inclusive"', 'feed_down = "inclusive"\nper = "proton"', "normalisation.per"),
         (
             'pythia = ["SoftQCD:all = on"]',
             'pythia = ["Random:seed = 3"]',
@@ -186,3 +187,26 @@ def test_committed_sps400_preset_uses_table_1(monkeypatch):
     for pdgid, value in table1.items():
         assert b.meson(pdgid)[1].multiplicity == value
     assert "sps400" in list_beams()
+
+
+def test_collider_preset(home):
+    text = BASE.replace('frame = "fixed-target"', 'frame = "collider"').replace(
+        "beam_energy_GeV = 400.0", "ecm_GeV = 14000.0"
+    )
+    _write(home, text.replace("shard_events = 10", "shard_events = 10\nsymmetrise = true"))
+    b = load_beam("b")
+    assert b.sqrt_s_GeV == 14000.0 and b.symmetrise
+    assert "Beams:frameType = 1" in b.beam_settings() and "Beams:eCM = 14000.0" in b.beam_settings()
+    _write(home, text.replace("ecm_GeV = 14000.0", "beam_energy_GeV = 7000.0"))
+    with pytest.raises(ScenarioError) as info:
+        load_beam("b")
+    assert info.value.key == "kinematics.ecm_GeV"  # a collider needs its centre-of-mass energy
+
+
+def test_every_committed_preset_loads(monkeypatch):
+    monkeypatch.delenv("DIPSCAN_HOME", raising=False)
+    names = list_beams()
+    assert {"sps400", "sps450", "u70", "lhc14"} <= set(names)
+    for name in names:
+        b = load_beam(name)
+        assert b.species and len(set(b.species)) == len(b.species)

@@ -88,3 +88,69 @@ def test_shard_seeds_are_in_range_distinct_and_reproducible():
     assert seeds == [shard_seeds(240617599, "soft", i)[0] for i in range(500)]
     assert shard_seeds(240617599, "charmonium", 0) != shard_seeds(240617599, "soft", 0)
     assert shard_seeds(1, "soft", 0) != shard_seeds(2, "soft", 0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Prescaling a shard's rows (synthetic rows, no PYTHIA8)
+
+from dipscan.production.shard import ShardTask, SpeciesTask, prescale_rows  # noqa: E402
+
+
+def _task(species, symmetrise=False):
+    return ShardTask(
+        beam="b",
+        production="soft",
+        index=0,
+        n_events=1,
+        pythia_seed=1,
+        numpy_entropy=(1, 2, 0, 1),
+        settings=(),
+        species=tuple(species),
+        symmetrise=symmetrise,
+        path="unused",
+    )
+
+
+def _rows(n, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = rng.choice([111, 221, 321, -321], size=n)
+    return {"pdg_id": ids, "p_GeV": rng.uniform(1, 100, n), "theta_rad": rng.uniform(0, 0.2, n)}
+
+
+PI0 = SpeciesTask(111, False, (0.05, math.inf), (2.0, 10.0))
+ETA = SpeciesTask(221, False, (math.inf,), (1.0,))
+KPM = SpeciesTask(321, True, (math.inf,), (3.0,))
+
+
+def test_adding_a_species_leaves_the_others_rows_unchanged():
+    rows = _rows(5000)
+    alone, _ = prescale_rows(_task([PI0]), rows)
+    with_more, _ = prescale_rows(_task([ETA, PI0, KPM]), rows)
+    assert alone.equals(with_more.filter(with_more["pdg_id"] == 111))
+    assert set(with_more["pdg_id"].unique()) == {111, 221, 321, -321}
+
+
+def test_counts_per_bin_and_factor_per_row():
+    rows = _rows(20000)
+    df, counts = prescale_rows(_task([PI0, ETA]), rows)
+    pi0 = rows["theta_rad"][rows["pdg_id"] == 111]
+    c = counts["111"]
+    assert c["seen"] == pi0.size
+    assert c["candidates_per_bin"] == [int((pi0 < 0.05).sum()), int((pi0 >= 0.05).sum())]
+    kept = df.filter(df["pdg_id"] == 111)
+    assert c["kept_per_bin"] == [
+        int((kept["factor"] == 2).sum()),
+        int((kept["factor"] == 10).sum()),
+    ]
+    assert np.all((kept["theta_rad"].to_numpy() < 0.05) == (kept["factor"].to_numpy() == 2))
+    assert counts["221"]["kept_per_bin"] == [counts["221"]["seen"]]  # factor 1 keeps all
+
+
+def test_symmetrised_rows_mirror_every_meson_once():
+    rows = _rows(200)
+    df, counts = prescale_rows(_task([ETA], symmetrise=True), rows)
+    eta_theta = rows["theta_rad"][rows["pdg_id"] == 221]
+    assert counts["221"]["seen"] == eta_theta.size  # mesons, not mirror images
+    got = np.sort(df["theta_rad"].to_numpy())
+    want = np.sort(np.concatenate([eta_theta, math.pi - eta_theta]).astype(np.float32))
+    assert np.array_equal(got, want)

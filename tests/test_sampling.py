@@ -56,3 +56,34 @@ def test_subsampling_keeps_total_weight_and_is_reproducible():
     np.testing.assert_array_equal(a.p_GeV, b.p_GeV)
     c = sample_channel(model, channel, 0.1, parents, channel_rng(4, "sps400", 2, channel), 0.0, 1000)
     assert not np.array_equal(a.p_GeV, c.p_GeV)
+
+
+@pytest.mark.parametrize(("kind", "params", "mass", "pdgid", "min_dropped"), [
+    ("dark_dipole", {"delta": 0.01}, 0.1, 113, 0.5),  # small splitting: only fast LLPs count
+    ("dark_dipole", {"delta": 0.1}, 0.02, 221, 0.2),
+    ("neutrino_dipole", {"flavour": "mu"}, 0.2, 321, 0.0),  # E* = M/2: no angular bound
+])
+def test_angular_precut_never_drops_a_parent_that_could_contribute(kind, params, mass, pdgid,
+                                                                   min_dropped):
+    # Decay every parent, then check that no parent the cut would drop produced an LLP inside
+    # the acceptance with a photon able to pass the floor.
+    from dipscan.sampling import parents_that_can_contribute
+
+    model = make_model(kind, **params)
+    channel = next(c for c in model.channels(mass) if c.parent_pdgid == pdgid)
+    rng = np.random.default_rng(8)
+    n = 60000
+    parents = pl.DataFrame({"pdg_id": np.full(n, pdgid, dtype=np.int32),
+                            "p_GeV": 10 ** rng.uniform(0, 2.5, n),
+                            "theta_rad": rng.uniform(0, 0.08, n), "weight": np.ones(n)})
+    theta_acc, floor = 5.5e-3, 1.0
+    llp = sample_channel(model, channel, mass, parents, rng)
+    e_star = model.photon_energy_rest_GeV(mass)
+    _, e_max = photon_energy_range_GeV(llp.p_GeV, llp.llp_mass_GeV, e_star)
+    useful = (llp.theta_rad < theta_acc) & (e_max >= floor)
+    keep = parents_that_can_contribute(parents["p_GeV"].to_numpy(), parents["theta_rad"].to_numpy(),
+                                       MESONS[pdgid].mass_GeV, llp.llp_mass_GeV, e_star, floor,
+                                       theta_acc)
+    assert useful.sum() > 50
+    assert not np.any(useful & ~keep)
+    assert (~keep).sum() >= min_dropped * n  # and where the bound bites, it removes work

@@ -44,6 +44,10 @@ PYTHIA_SEED_MAX = 900_000_000
 FRAMES = ("fixed-target", "collider")
 RAW_MULTIPLICITY_MODES = ("per-event", "cross-section")
 FEED_DOWN_CONVENTIONS = ("inclusive",)
+#: What "one collision" is: every PYTHIA8 p-p event, elastic ones included (sigma_tot; with this
+#: PYTHIA8 reproduces Table 1 of arXiv:2406.17599), or inelastic events only (sigma_inel; what
+#: eq. 4.2 multiplies by for a collider).
+COLLISION_DEFINITIONS = ("p-p collision", "inelastic p-p collision")
 # PYTHIA settings that dipscan sets itself from [kinematics] and [generation].
 _RESERVED_PREFIXES = ("beams:", "random:", "print:", "next:", "main:")
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -109,10 +113,11 @@ class MesonSpec:
 class Production:
     """A PYTHIA8 process selection, its number of events and the mesons taken from it.
 
-    ``raw_multiplicity`` says how PYTHIA8's own multiplicity per p-p collision is measured:
-    ``"per-event"`` (minimum bias: mesons / events, every SoftQCD:all event being one collision,
-    elastic ones included) or ``"cross-section"`` (hard processes: sigma_gen x mesons per event /
-    sigma_tot(p-p), sigma_tot being PYTHIA8's total p-p cross section at this energy).
+    ``raw_multiplicity`` says how PYTHIA8's own multiplicity per collision is measured:
+    ``"per-event"`` (minimum bias: mesons / events, each event one collision) or
+    ``"cross-section"`` (hard processes: sigma_gen x mesons per event / sigma_ref, with sigma_ref
+    PYTHIA8's total p-p cross section at this energy, or its inelastic part when the beam counts
+    inelastic collisions only).
     """
 
     name: str
@@ -152,6 +157,7 @@ class Beam:
     seed: int
     shard_events: int
     symmetrise: bool
+    per: str
     feed_down: str
     note: str
     productions: tuple[Production, ...]
@@ -207,6 +213,7 @@ class Beam:
             "seed": self.seed,
             "shard_events": self.shard_events,
             "symmetrise": self.symmetrise,
+            "per": self.per,
             "feed_down": self.feed_down,
             "productions": [
                 {
@@ -359,7 +366,9 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
 
     norm = top.sub("normalisation")
     norm.check_keys({"per", "feed_down", "note"})
-    norm.get("per", str, "p-p collision")
+    per = norm.get("per", str, COLLISION_DEFINITIONS[0])
+    if per not in COLLISION_DEFINITIONS:
+        norm.fail("per", per, " or ".join(f'"{c}"' for c in COLLISION_DEFINITIONS))
     feed_down = norm.get("feed_down", str)
     if feed_down not in FEED_DOWN_CONVENTIONS:
         norm.fail("feed_down", feed_down, " or ".join(f'"{c}"' for c in FEED_DOWN_CONVENTIONS))
@@ -401,6 +410,7 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
         seed=seed,
         shard_events=shard_events,
         symmetrise=symmetrise,
+        per=per,
         feed_down=feed_down,
         note=note,
         productions=tuple(productions),

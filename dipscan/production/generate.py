@@ -1,7 +1,7 @@
 """Generate the meson tables of a beam: sharded, parallel, cached and reproducible.
 
 Each production of the beam preset is split into shards of ``shard_events`` events.  A shard's
-PYTHIA8 seed and prescale generator are derived from the beam seed, the production name and the
+PYTHIA8 seed and prescale streams are derived from the beam seed, the production name and the
 shard index only, so the merged tables (shards concatenated in index order) are the same bytes
 whatever the number of workers.  Finished shards are kept in
 ``tables/<beam>/.shards/<production>-<key>/`` where ``key`` hashes everything a shard depends
@@ -17,6 +17,7 @@ import importlib.metadata
 import math
 import os
 import shutil
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -75,6 +76,13 @@ TARGET_SCALING_TEXT = (
     "multiplicities are per p-p collision; the A^0.29 scaling of charm and beauty for a nuclear "
     "target is applied per experiment, not in these tables"
 )
+
+
+def _weight_unit(beam: Beam) -> str:
+    per = f"per {beam.per}"
+    if beam.frame == "fixed-target":
+        per += " (per proton on target)"
+    return f"mesons {per} represented by the row"
 
 
 def default_workers() -> int:
@@ -157,7 +165,7 @@ def _run_missing(plans: list[_Plan], todo: list[ShardTask], workers: int, consol
             bars[plan.production.name] = progress.add_task(
                 plan.production.name, total=total, completed=cached
             )
-        if workers == 1:
+        if workers == 1 or not _main_reimportable():
             for task in todo:
                 try:
                     with silenced_stdout():
@@ -189,6 +197,12 @@ def _run_missing(plans: list[_Plan], todo: list[ShardTask], workers: int, consol
                 for fut in pending:
                     fut.cancel()
                 raise
+
+
+def _main_reimportable() -> bool:
+    """Spawned workers re-import the caller's main script; a script read from stdin has none."""
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or os.path.exists(main_file)
 
 
 def _shard_error(task: ShardTask, exc: BaseException) -> DipscanError:
@@ -255,14 +269,20 @@ def _species_table(
             f"{prod.name!r} ({sc['seen']} seen); raise n_events or lower the prescale in {beam.path}"
         )
     n = counts["n_events"]
-    raw = raw_multiplicity(
-        sc["seen"], n, prod.raw_multiplicity, counts["sigma_gen_mb"], counts["sigma_tot_mb"]
-    )
-    inelastic_share = (
-        (n - counts["n_elastic"]) / n
-        if prod.raw_multiplicity == "per-event"
-        else 1.0 - counts["sigma_el_mb"] / counts["sigma_tot_mb"]
-    )
+    sigma_inel = counts["sigma_tot_mb"] - counts["sigma_el_mb"]
+    inelastic_only = beam.per == "inelastic p-p collision"
+    if inelastic_only and prod.raw_multiplicity == "per-event" and counts["n_elastic"]:
+        raise DipscanError(
+            f"beam {beam.name}: production {prod.name!r} made {counts['n_elastic']} elastic events but "
+            f"the beam counts inelastic collisions only; use SoftQCD:inelastic in {beam.path}"
+        )
+    sigma_ref = sigma_inel if inelastic_only else counts["sigma_tot_mb"]
+    raw = raw_multiplicity(sc["seen"], n, prod.raw_multiplicity, counts["sigma_gen_mb"], sigma_ref)
+    # the same count per inelastic collision, for comparison whatever the beam's definition
+    if prod.raw_multiplicity == "per-event":
+        raw_inel = sc["seen"] / (n - counts["n_elastic"])
+    else:
+        raw_inel = raw * sigma_ref / sigma_inel
     weights, multiplicity = _normalise(spec, rows, raw)
     df = pl.DataFrame(
         {
@@ -287,11 +307,13 @@ def _species_table(
         "raw_multiplicity_mode": prod.raw_multiplicity,
         "raw_multiplicity_per_collision": raw,
         "raw_multiplicity_by_sign": raw_split,
-        "raw_multiplicity_per_inelastic_collision": raw / inelastic_share,
+        "raw_multiplicity_per_inelastic_collision": raw_inel,
+        "per": beam.per,
         "raw_over_normalisation": raw / multiplicity,
         "sigma_gen_mb": counts["sigma_gen_mb"]
         if prod.raw_multiplicity == "cross-section"
         else None,
+        "sigma_ref_mb": sigma_ref if prod.raw_multiplicity == "cross-section" else None,
         "sigma_tot_mb": counts["sigma_tot_mb"],
         "sigma_el_mb": counts["sigma_el_mb"],
     }
@@ -306,13 +328,13 @@ def _species_table(
         "production": prod.name,
         "pythia_settings": [*beam.beam_settings(), *prod.pythia],
         "seed": beam.seed,
-        "seeding": "shard i: Random:seed and prescale generator derived from (seed, production, i)",
+        "seeding": "shard i: Random:seed and prescale streams derived from (seed, production, i)",
         "n_events": n,
         "shard_events": beam.shard_events,
         "n_shards": counts["n_shards"],
         "feed_down": beam.feed_down + ": " + FEED_DOWN_TEXT[beam.feed_down],
         "target_scaling": TARGET_SCALING_TEXT,
-        "weight_unit": "mesons per p-p collision (per proton on target) represented by the row",
+        "weight_unit": _weight_unit(beam),
         "symmetrised": beam.symmetrise,
         "prescale": spec.config()["prescale"],
         "seen": sc["seen"],
@@ -437,7 +459,7 @@ def generate_beam(
             "python_package": f"pythia8mc {_pythia_package_version()}",
         },
         "conventions": {
-            "weight": "mesons per p-p collision (per proton on target) represented by the row",
+            "weight": _weight_unit(b),
             "feed_down": FEED_DOWN_TEXT[b.feed_down],
             "target_scaling": TARGET_SCALING_TEXT,
             "note": b.note,

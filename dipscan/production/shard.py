@@ -209,7 +209,11 @@ def generate_events(task: ShardTask) -> tuple[dict[str, np.ndarray], dict[str, A
 def prescale_rows(
     task: ShardTask, rows: dict[str, np.ndarray]
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Apply the species prescales with the shard's own generator; returns kept rows and counts."""
+    """Apply the species prescales; returns the kept rows (in event order) and per-species counts.
+
+    Each species draws its keep decisions from its own stream, seeded by the shard and the PDG
+    id, so adding a species to a production leaves the other species' rows unchanged.
+    """
     ids, p, th = rows["pdg_id"], rows["p_GeV"], rows["theta_rad"]
     if task.symmetrise:
         # Symmetric collider: every meson also stands at its mirror image theta -> pi - theta,
@@ -224,29 +228,22 @@ def prescale_rows(
     keep = np.zeros(ids.size, dtype=bool)
     species_counts: dict[str, Any] = {}
     for s in task.species:
+        edges = np.asarray(s.theta_max_rad)
         sel = np.abs(ids) == s.pdgid
-        factor[sel] = prescale_factors(th[sel], np.asarray(s.theta_max_rad), np.asarray(s.factor))
-        # One stream per species: adding a species to a production leaves the others' rows alone.
+        factor[sel] = prescale_factors(th[sel], edges, np.asarray(s.factor))
         rng = np.random.default_rng(np.random.SeedSequence([*task.numpy_entropy, s.pdgid]))
         keep[sel] = keep_mask(factor[sel], rng.random(int(sel.sum())))
-    n_orig = rows["pdg_id"].size
-    for s in task.species:
-        sel_orig = np.abs(rows["pdg_id"]) == s.pdgid
-        sel = np.abs(ids) == s.pdgid
-        bins = np.minimum(
-            np.searchsorted(np.asarray(s.theta_max_rad), th[sel], side="right"), len(s.factor) - 1
-        )
+        bins = np.minimum(np.searchsorted(edges, th[sel], side="right"), edges.size - 1)
+        seen = rows["pdg_id"][np.abs(rows["pdg_id"]) == s.pdgid]  # before any mirroring
         species_counts[str(s.pdgid)] = {
-            "seen": int(sel_orig.sum()),
-            "seen_particle": int((rows["pdg_id"][sel_orig] > 0).sum()),
-            "seen_antiparticle": int((rows["pdg_id"][sel_orig] < 0).sum()),
-            "candidates_per_bin": np.bincount(bins, minlength=len(s.factor)).tolist(),
-            "kept_per_bin": np.bincount(bins[keep[sel]], minlength=len(s.factor)).tolist(),
+            "seen": int(seen.size),
+            "seen_particle": int((seen > 0).sum()),
+            "seen_antiparticle": int((seen < 0).sum()),
+            "candidates_per_bin": np.bincount(bins, minlength=edges.size).tolist(),
+            "kept_per_bin": np.bincount(bins[keep[sel]], minlength=edges.size).tolist(),
         }
-    assert ids.size == (2 if task.symmetrise else 1) * n_orig
-    store_ids = np.where(
-        np.isin(np.abs(ids), [s.pdgid for s in task.species if not s.signed]), np.abs(ids), ids
-    )
+    unsigned = [s.pdgid for s in task.species if not s.signed]
+    store_ids = np.where(np.isin(np.abs(ids), unsigned), np.abs(ids), ids)
     df = pl.DataFrame(
         {
             "pdg_id": store_ids[keep].astype(np.int32),

@@ -1,0 +1,168 @@
+"""`make bench`: speed and memory figures of dipscan on this machine, printed and written to
+outputs/bench/. Nothing here is asserted: timings are measurements, not tests.
+
+(a) one experiment on a 100 x 100 grid (~1e6 LLP samples) and the spine scenario, from the
+    committed tables: wall time, peak memory, throughput;
+(b) all figure scenarios;
+(c) PYTHIA8 generation through dipscan against a bare PYTHIA8 loop with the same settings;
+(d) where the time goes (cProfile summary of the spine scenario).
+Each measurement runs in a fresh interpreter so that peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "outputs" / "bench"
+PY = sys.executable
+
+SCENARIO_PROBE = r"""
+import json, resource, sys, time
+from dipscan.pipeline import compute
+from dipscan.scenario import load_scenario
+t0 = time.perf_counter()
+scenario = load_scenario(sys.argv[1])
+result = compute(scenario)
+wall = time.perf_counter() - t0
+samples = sum(result.sample_counts.values())
+grid = result.mass_GeV.size * result.coupling_GeVinv.size
+print(json.dumps({"scenario": scenario.name, "wall_s": wall, "timings_s": result.timings_s,
+                  "llp_samples": samples, "grid_points": grid,
+                  "experiments": len(scenario.experiments),
+                  "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+PROFILE_PROBE = r"""
+import cProfile, io, pstats, sys
+from dipscan.pipeline import compute
+from dipscan.scenario import load_scenario
+scenario = load_scenario(sys.argv[1])
+profile = cProfile.Profile()
+profile.enable()
+compute(scenario)
+profile.disable()
+stream = io.StringIO()
+pstats.Stats(profile, stream=stream).sort_stats("tottime").print_stats(12)
+print(stream.getvalue())
+"""
+
+BARE_PYTHIA_PROBE = r"""
+import json, sys, time
+import pythia8mc
+from dipscan.production.beams import load_beam
+from dipscan.production.shard import pythia_settings
+beam = load_beam(sys.argv[1])
+production = next(p for p in beam.productions if p.name == sys.argv[2])
+n = int(sys.argv[3])
+wanted = {abs(m.pdgid) for m in production.mesons}
+pythia = pythia8mc.Pythia("", False)
+for line in pythia_settings(beam, production, 12345):
+    pythia.readString(line)
+pythia.init()
+t0 = time.perf_counter()
+found = 0
+for _ in range(n):
+    if not pythia.next():
+        continue
+    for particle in pythia.event:
+        if particle.idAbs() in wanted:
+            found += 1
+print(json.dumps({"events": n, "wall_s": time.perf_counter() - t0, "mesons": found}))
+"""
+
+DIPSCAN_PYTHIA_PROBE = r"""
+import json, sys, time
+from pathlib import Path
+from dipscan.production.generate import generate_beam
+t0 = time.perf_counter()
+generate_beam(sys.argv[1], workers=int(sys.argv[3]), force=True, tables_dir=Path(sys.argv[4]),
+              n_events_override=int(sys.argv[2]))
+print(json.dumps({"wall_s": time.perf_counter() - t0}))
+"""
+
+
+def probe(code: str, *args: str) -> str:
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    done = subprocess.run([PY, "-c", code, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=True)
+    return done.stdout
+
+
+def probe_json(code: str, *args: str) -> dict:
+    """A probe whose last printed line is a JSON object."""
+    return json.loads(probe(code, *args).strip().splitlines()[-1])
+
+
+def scenario_figures(path: Path) -> dict:
+    figures = probe_json(SCENARIO_PROBE, str(path))
+    reduction = figures["timings_s"].get("reduction", 0.0)
+    figures["throughput_samples_x_couplings_per_s"] = (
+        figures["llp_samples"] * figures["grid_points"] / figures["wall_s"])
+    figures["reduction_share"] = reduction / figures["wall_s"]
+    return figures
+
+
+def generation_figures(beam: str, production: str, n_events: int) -> dict:
+    bare = probe_json(BARE_PYTHIA_PROBE, beam, production, str(n_events))
+    out = {"beam": beam, "production": production, "events": n_events,
+           "bare_pythia_events_per_s": n_events / bare["wall_s"]}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            run = probe_json(DIPSCAN_PYTHIA_PROBE, beam, str(n_events * workers), str(workers), tmp)
+        rate = n_events * workers / run["wall_s"]
+        out[f"dipscan_events_per_s_{workers}_workers"] = rate
+        out[f"ratio_to_bare_{workers}_workers"] = rate / out["bare_pythia_events_per_s"]
+    return out
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    report: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                                "python": sys.version.split()[0]},
+                    "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+    print("(a) single-scenario runs from the committed tables")
+    report["a"] = [scenario_figures(ROOT / "benchmarks" / "scenarios" / "one_experiment_100x100.toml"),
+                   scenario_figures(ROOT / "scenarios" / "na62_delta0p01.toml")]
+    for fig in report["a"]:
+        print(f"  {fig['scenario']:<28} {fig['wall_s']:6.2f} s  peak {fig['peak_rss_MB']:6.0f} MB  "
+              f"{fig['llp_samples']:>9,d} LLP samples x {fig['grid_points']:,d} grid points  "
+              f"stages: " + ", ".join(f"{k} {v:.2f}" for k, v in fig["timings_s"].items()))
+
+    print("(b) all figure scenarios")
+    figs = sorted((ROOT / "scenarios").glob("fig*.toml"))
+    t0 = time.perf_counter()
+    report["b"] = [scenario_figures(path) for path in figs]
+    report["b_total_wall_s"] = sum(f["wall_s"] for f in report["b"])
+    report["b_elapsed_s"] = time.perf_counter() - t0
+    for fig in report["b"]:
+        print(f"  {fig['scenario']:<28} {fig['wall_s']:6.2f} s  peak {fig['peak_rss_MB']:6.0f} MB")
+    print(f"  all figure scenarios: {report['b_total_wall_s']:.1f} s of compute "
+          f"({report['b_elapsed_s']:.1f} s with interpreter start-up)")
+
+    print("(c) PYTHIA8 generation: dipscan against a bare loop with the same settings")
+    report["c"] = generation_figures("sps400", "soft", 20000)
+    c = report["c"]
+    print(f"  bare PYTHIA8: {c['bare_pythia_events_per_s']:.0f} events/s on one core")
+    for workers in (1, 2):
+        print(f"  dipscan, {workers} worker(s): {c[f'dipscan_events_per_s_{workers}_workers']:.0f} "
+              f"events/s = {c[f'ratio_to_bare_{workers}_workers']:.2f} x bare")
+
+    print("(d) where the time goes (spine scenario, by own time)")
+    report["d"] = probe(PROFILE_PROBE, str(ROOT / "scenarios" / "na62_delta0p01.toml"))
+    print("\n".join("  " + line for line in report["d"].splitlines()[:30]))
+
+    (OUT / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written to {OUT / 'bench.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
