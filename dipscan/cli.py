@@ -13,12 +13,14 @@ from dipscan.errors import DipscanError
 
 
 def _cmd_run(args, console: Console) -> int:
-    from dipscan.runner import run_scenario
+    from dipscan.runner import run_scenario, run_scenarios
 
-    if args.output and len(args.files) > 1:
-        raise DipscanError("--output takes one scenario at a time")
-    for file in args.files:
-        run_scenario(file, Path(args.output) if args.output else None, console)
+    if args.output:
+        if len(args.files) > 1:
+            raise DipscanError("--output takes one scenario at a time")
+        run_scenario(args.files[0], Path(args.output), console)
+        return 0
+    run_scenarios(args.files, console, args.executor, args.scheduler, args.workers)
     return 0
 
 
@@ -96,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run scenario files, writing outputs/<name>/")
     run.add_argument("files", nargs="+")
     run.add_argument("--output", help="output folder (one scenario only)")
+    run.add_argument("--executor", choices=["local", "dask"], default="local",
+                     help="where a sweep of several scenarios runs (default: local processes)")
+    run.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
+                     "(default with --executor dask: a local cluster)")
+    run.add_argument("--workers", type=int, default=None,
+                     help="parallel scenarios (local) or workers of a local Dask cluster")
     run.set_defaults(func=_cmd_run)
 
     val = sub.add_parser("validate", help="check scenario files without running them")

@@ -1,14 +1,14 @@
 """Existing limits and targets drawn beside the experiments: BaBar, the thermal relic, literature.
 
 Each overlay is exported like a sensitivity curve (rows of the contours table, with its own
-label) and knows how to draw itself on the figure.
+label) and drawn by `draw_overlay`. Overlays are plain data, so results can travel between
+processes (local pools, Dask workers).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +25,10 @@ RELIC_CACHE_VERSION = 1  # bump when dipscan.limits.relic changes its physics
 
 @dataclass
 class Overlay:
+    kind: str  # "babar" | "relic" | "literature"
     label: str
     contours: pl.DataFrame
-    draw: Callable  # draw(ax) -> None
+    data: dict = field(default_factory=dict)  # what draw_overlay needs
     notes: list[str] = field(default_factory=list)
 
 
@@ -36,16 +37,9 @@ def babar_overlay(delta: float, masses: np.ndarray, couplings: np.ndarray, seed:
 
     events = babar_event_yield(masses, delta, couplings, rng=seed)
     segments = iso_contours(masses, couplings, events, BABAR_REQUIRED_EVENTS)
-
-    def draw(ax) -> None:
-        if np.any(events >= BABAR_REQUIRED_EVENTS):
-            ax.contourf(masses, couplings, events.T, levels=[BABAR_REQUIRED_EVENTS, np.inf],
-                        colors=["tab:gray"], alpha=0.25)
-        for i, (m, d, _) in enumerate(segments):
-            ax.plot(m, d, color="tab:gray", linestyle="dotted", lw=1.4,
-                    label=BABAR_LABEL if i == 0 else None)
-
-    return Overlay(BABAR_LABEL, contour_frame(BABAR_LABEL, segments), draw,
+    return Overlay("babar", BABAR_LABEL, contour_frame(BABAR_LABEL, segments),
+                   {"masses": masses, "couplings": couplings, "events": events,
+                    "level": BABAR_REQUIRED_EVENTS, "segments": segments},
                    [f"BaBar: e+e- -> gamma chi1 chi2 Monte Carlo, {BABAR_REQUIRED_EVENTS:g} signal "
                     "events (arXiv:2406.17599 sec. 4.2)"])
 
@@ -64,7 +58,7 @@ def relic_line(delta: float, mass_min_GeV: float, mass_max_GeV: float,
     couplings = np.asarray(relic_coupling(masses, delta), dtype=float)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f"{path.name}.tmp")
         pl.DataFrame({"mass_GeV": masses, "coupling_GeVinv": couplings}).write_parquet(tmp)
         tmp.replace(path)
     return masses, couplings
@@ -78,20 +72,15 @@ def relic_overlay(delta: float, masses: np.ndarray, cache_dir: Path | None) -> O
     frame = pl.DataFrame({"experiment": RELIC_LABEL, "segment": 0, "point": np.arange(ok.sum()),
                           "branch": "relic", "mass_GeV": m[ok], "coupling_GeVinv": d[ok]},
                          schema=CONTOUR_SCHEMA)
-
-    def draw(ax) -> None:
-        ax.plot(m[ok], d[ok], color="black", linestyle="dashed", lw=1.4, label=RELIC_LABEL)
-        if masses.min() < THERMAL_DM_MIN_MASS_GeV:
-            ax.axvspan(masses.min(), THERMAL_DM_MIN_MASS_GeV, color="black", alpha=0.08,
-                       label="thermal DM disfavoured (CMB, BBN)")
-
-    return Overlay(RELIC_LABEL, frame, draw,
+    return Overlay("relic", RELIC_LABEL, frame,
+                   {"mass_GeV": m[ok], "coupling_GeVinv": d[ok], "mass_min": float(masses.min()),
+                    "disfavoured_below_GeV": THERMAL_DM_MIN_MASS_GeV},
                    ["thermal relic: chi1 chi2 coannihilation (Griest-Seckel), hadrons via a "
                     "parametrised R-ratio, Boltzmann equation solved numerically; Omega h^2 = 0.12"])
 
 
 def literature_overlay(flavour: str) -> Overlay:
-    from dipscan.literature import draw_limit_regions, neutrino_dipole_limits
+    from dipscan.literature import neutrino_dipole_limits
 
     regions, warnings = neutrino_dipole_limits(flavour)
     frames = [pl.DataFrame({"experiment": r.name, "segment": 0, "point": np.arange(len(r.mass_GeV)),
@@ -100,7 +89,28 @@ def literature_overlay(flavour: str) -> Overlay:
               for r in regions]
     frame = pl.concat(frames) if frames else pl.DataFrame(schema=CONTOUR_SCHEMA)
     notes = [f"literature: {r.name} from {r.source}" for r in regions] + list(warnings)
-    return Overlay("literature", frame, lambda ax: draw_limit_regions(ax, regions), notes)
+    return Overlay("literature", "literature", frame, {"regions": regions}, notes)
+
+
+def draw_overlay(ax, overlay: Overlay) -> None:
+    data = overlay.data
+    if overlay.kind == "babar":
+        if np.any(data["events"] >= data["level"]):
+            ax.contourf(data["masses"], data["couplings"], data["events"].T,
+                        levels=[data["level"], np.inf], colors=["tab:gray"], alpha=0.25)
+        for i, (m, d, _) in enumerate(data["segments"]):
+            ax.plot(m, d, color="tab:gray", linestyle="dotted", lw=1.4,
+                    label=overlay.label if i == 0 else None)
+    elif overlay.kind == "relic":
+        ax.plot(data["mass_GeV"], data["coupling_GeVinv"], color="black", linestyle="dashed",
+                lw=1.4, label=overlay.label)
+        if data["mass_min"] < data["disfavoured_below_GeV"]:
+            ax.axvspan(data["mass_min"], data["disfavoured_below_GeV"], color="black", alpha=0.08,
+                       label="thermal DM disfavoured (CMB, BBN)")
+    elif overlay.kind == "literature":
+        from dipscan.literature import draw_limit_regions
+
+        draw_limit_regions(ax, data["regions"])
 
 
 def build_overlays(scenario, masses: np.ndarray, couplings: np.ndarray,

@@ -20,7 +20,7 @@ from dipscan.models import make_model
 from dipscan.models.base import Channel, Model
 from dipscan.overlays import Overlay, build_overlays
 from dipscan.production.tables import load_meson_samples
-from dipscan.reduce import GridInputs, SampleBlock, event_counts, total_grid
+from dipscan.reduce import GridInputs, SampleBlock, event_counts, sequential_sum, total_grid
 from dipscan.sampling import channel_rng, sample_channel
 from dipscan.scenario import ExperimentSpec, Scenario
 
@@ -122,7 +122,8 @@ def meson_exposure(scenario: Scenario, parents: dict[str, pl.DataFrame]) -> pl.D
     """Mesons of each kind produced in each experiment: collisions x multiplicity (x A^0.29)."""
     rows = []
     for spec in scenario.experiments:
-        per_species = parents[spec.beam].group_by("pdg_id").agg(pl.col("weight").sum()).sort("pdg_id")
+        per_species = (parents[spec.beam].group_by("pdg_id", maintain_order=True)
+                       .agg(sequential_sum(pl.col("weight"))).sort("pdg_id"))
         for pdgid, multiplicity in per_species.iter_rows():
             rows.append({"experiment": spec.label, "pdgid": int(pdgid), "meson": meson(pdgid).name,
                          "multiplicity": float(multiplicity),

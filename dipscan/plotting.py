@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
+from dipscan.overlays import draw_overlay  # noqa: E402
+
 MASS_LABELS = {"dark_dipole": r"$M_1$ [GeV]", "neutrino_dipole": r"$M_N$ [GeV]"}
 
 
@@ -30,7 +32,7 @@ def plot_contours(result, paths: list[Path]) -> None:
     ax.set_xlim(result.mass_GeV.min(), result.mass_GeV.max())
     ax.set_ylim(result.coupling_GeVinv.min(), result.coupling_GeVinv.max())
     for overlay in result.overlays:
-        overlay.draw(ax)
+        draw_overlay(ax, overlay)
     for spec in scenario.experiments:
         if spec.statistics is not None:  # a recast limit: shade the excluded region
             ax.contourf(result.mass_GeV, result.coupling_GeVinv, result.total_grid(spec.label).T,

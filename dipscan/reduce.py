@@ -80,8 +80,9 @@ def event_counts(blocks: list[SampleBlock], grid: GridInputs,
                  bin_dex: float = DEFAULT_BIN_DEX) -> pl.DataFrame:
     """Event counts per (experiment, mass, coupling, channel) plus `total` rows, as one frame.
 
-    Joins and group-bys keep their input order: floating-point sums depend on the order of
-    their terms, and the same scenario must give the same bytes.
+    Joins and group-bys keep their input order and sums run in that order (`sequential_sum`):
+    floating-point sums depend on the order of their terms, and the same scenario must give
+    the same bytes.
     """
     couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
     n_mass = len(grid.mass_GeV)
@@ -89,8 +90,8 @@ def event_counts(blocks: list[SampleBlock], grid: GridInputs,
         _samples_frame(blocks, bin_dex)
         .group_by("experiment", "mass_index", "channel", "l_start_m", "l_end_m", "bin",
                   maintain_order=True)
-        .agg(w=pl.col("w").sum(),
-             bg=(pl.col("w") * pl.col("bg")).sum() / pl.col("w").sum())
+        .agg(w=sequential_sum(pl.col("w")),
+             bg=sequential_sum(pl.col("w") * pl.col("bg")) / sequential_sum(pl.col("w")))
     )
     lifetimes = pl.LazyFrame({
         "mass_index": np.repeat(np.arange(n_mass, dtype=np.int32), couplings.size),
@@ -104,7 +105,7 @@ def event_counts(blocks: list[SampleBlock], grid: GridInputs,
             ["l_start_m", "l_end_m", "bg", "ctau_m"], _f_dec_batch,
             return_dtype=pl.Float64, is_elementwise=True))
         .group_by("experiment", "mass_index", "coupling_index", "channel", maintain_order=True)
-        .agg(llps=(pl.col("w") * pl.col("f_dec")).sum())
+        .agg(llps=sequential_sum(pl.col("w") * pl.col("f_dec")))
     )
     branching = _branching_frame(grid)
     per_channel = (
@@ -115,6 +116,12 @@ def event_counts(blocks: list[SampleBlock], grid: GridInputs,
     )
     collected = per_channel.collect()
     return _complete_grid(collected, grid)
+
+
+def sequential_sum(expr: pl.Expr) -> pl.Expr:
+    """Sum of a group in row order. Polars' parallel group-by `sum` combines partial sums in an
+    order that varies from run to run, which changes the last bits; a running sum does not."""
+    return expr.cum_sum().last()
 
 
 def _f_dec_batch(columns: list[pl.Series]) -> pl.Series:
@@ -148,7 +155,7 @@ def _complete_grid(per_channel: pl.DataFrame, grid: GridInputs) -> pl.DataFrame:
     full = experiments.join(masses, how="cross").join(couplings, how="cross")
     totals = per_channel.group_by("experiment", "mass_index", "coupling_index",
                                   maintain_order=True).agg(
-        n_events=pl.col("n_events").sum())
+        n_events=sequential_sum(pl.col("n_events")))
     total_rows = (full.join(totals, on=["experiment", "mass_index", "coupling_index"], how="left")
                   .with_columns(channel=pl.lit("total"), n_events=pl.col("n_events").fill_null(0.0)))
     channel_rows = per_channel.join(masses, on="mass_index").join(couplings, on="coupling_index")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import as_completed
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dipscan.executors import open_executor
 from dipscan.outputs import staged_directory, write_json, write_table
 from dipscan.pipeline import ScenarioResult, compute
 from dipscan.plotting import plot_contours
@@ -23,12 +25,15 @@ def default_output_dir(scenario: Scenario) -> Path:
     return Path("outputs") / scenario.name
 
 
+CACHE_DIR = Path("outputs") / ".cache"  # solved relic lines; safe to delete
+
+
 def run_scenario(path: str | Path, output_dir: Path | None = None,
                  console: Console | None = None) -> tuple[ScenarioResult, Path]:
+    """One scenario in this process, with a progress bar."""
     console = console or Console(stderr=True)
     t0 = time.perf_counter()
     scenario = load_scenario(path)  # raises before anything is written
-    target = Path(output_dir) if output_dir else default_output_dir(scenario)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(f"{scenario.name}: sampling", total=None)
@@ -36,8 +41,46 @@ def run_scenario(path: str | Path, output_dir: Path | None = None,
         def report(stage: str, done: int, total: int) -> None:
             bar.update(task, description=f"{scenario.name}: {stage}", completed=done, total=total)
 
-        result = compute(scenario, progress=report, cache_dir=Path("outputs") / ".cache")
+        result = compute(scenario, progress=report, cache_dir=CACHE_DIR)
+    target = Path(output_dir) if output_dir else default_output_dir(scenario)
+    write_outputs(result, target, console, time.perf_counter() - t0)
+    return result, target
+
+
+def _compute_remote(scenario: Scenario) -> ScenarioResult:
+    return compute(scenario, cache_dir=CACHE_DIR)
+
+
+def run_scenarios(paths: list[str | Path], console: Console | None = None, executor: str = "local",
+                  scheduler: str | None = None, workers: int | None = None) -> list[Path]:
+    """A sweep: every scenario is validated first, computed on the executor, written here.
+
+    The results are the same bytes as one-by-one local runs: each scenario carries its seeds.
+    """
+    console = console or Console(stderr=True)
+    scenarios = [load_scenario(path) for path in paths]  # every file checked before any work
+    if executor == "local" and (len(scenarios) == 1 or workers == 1):
+        return [run_scenario(s.path, None, console)[1] for s in scenarios]
+    t0 = time.perf_counter()
+    targets = []
+    with open_executor(executor, scheduler, workers) as pool, Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(f"{len(scenarios)} scenarios on {executor}", total=len(scenarios))
+        futures = {pool.submit(_compute_remote, s): s for s in scenarios}
+        for future in as_completed(futures):
+            result = future.result()
+            target = default_output_dir(result.scenario)
+            write_outputs(result, target, console, time.perf_counter() - t0)
+            targets.append(target)
+            bar.advance(task)
+    return targets
+
+
+def write_outputs(result: ScenarioResult, target: Path, console: Console, seconds: float) -> None:
+    """Every output file of one scenario, swapped in atomically, then the summary."""
     t1 = time.perf_counter()
+    scenario = result.scenario
     formats = scenario.output.formats
     with staged_directory(target) as folder:
         events = result.events.drop("mass_index", "coupling_index")
@@ -52,14 +95,13 @@ def run_scenario(path: str | Path, output_dir: Path | None = None,
             plot_contours(result, plots)
         timings = dict(result.timings_s)
         timings["write_outputs"] = time.perf_counter() - t1
-        timings["total"] = time.perf_counter() - t0
+        timings["total"] = seconds + timings["write_outputs"]
         write_json(provenance(result, timings), folder / "provenance.json")
     print_summary(console, scenario, summary, target, timings["total"])
     if result.max_branching_ratio > MAX_CREDIBLE_BR:
         console.print(f"[yellow]note:[/yellow] branching ratios reach {result.max_branching_ratio:.2g} "
                       "at the top of the coupling grid: there the new decay is no longer a small "
                       "perturbation of the meson and the effective operator is not credible")
-    return result, target
 
 
 def _fmt(value: float | None) -> str:

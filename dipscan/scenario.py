@@ -80,6 +80,14 @@ class ModelSpec:
     kind: str
     params: Mapping[str, object]
 
+    def __reduce__(self):
+        # A read-only mapping does not pickle; sweeps send scenarios to other processes.
+        return (_model_spec, (self.kind, dict(self.params)))
+
+
+def _model_spec(kind: str, params: dict) -> ModelSpec:
+    return ModelSpec(kind, MappingProxyType(params))
+
 
 @dataclass(frozen=True)
 class OutputSpec:

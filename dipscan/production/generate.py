@@ -8,7 +8,8 @@ whatever the number of workers.  Finished shards are kept in
 on: an interrupted run resumes, a changed setting starts a new cache, and more events reuse the
 shards already made.  Normalisation is applied at the merge, so changing a multiplicity does not
 rerun PYTHIA8.  Tables already matching the configuration hash are kept as they are unless
-``force``.
+``force``.  Workers are spawned interpreters: a script calling this with several workers needs
+the usual ``if __name__ == "__main__":`` guard.
 """
 
 from __future__ import annotations
