@@ -18,8 +18,8 @@ EXECUTORS = ("local", "dask")
 
 
 @contextlib.contextmanager
-def open_executor(kind: str = "local", scheduler: str | None = None,
-                  workers: int | None = None) -> Iterator[Executor | None]:
+def open_executor(kind: str = "local", scheduler: str | None = None, workers: int | None = None,
+                  connect_timeout_s: float = 10.0) -> Iterator[Executor | None]:
     """Yield an Executor, or None for "local" with one worker (run in this process).
 
     kind "dask": connect to `scheduler` (e.g. tcp://host:8786), or start a LocalCluster of
@@ -43,7 +43,7 @@ def open_executor(kind: str = "local", scheduler: str | None = None,
         raise DipscanError("--executor dask needs the `distributed` package") from err
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{connect_timeout_s}s")
         except OSError as err:
             raise DipscanError(f"--scheduler: cannot reach the Dask scheduler at {scheduler!r} "
                                f"({err})") from err

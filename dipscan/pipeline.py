@@ -20,7 +20,14 @@ from dipscan.models import make_model
 from dipscan.models.base import Channel, Model
 from dipscan.overlays import Overlay, build_overlays
 from dipscan.production.tables import load_meson_samples
-from dipscan.reduce import GridInputs, SampleBlock, event_counts, sequential_sum, total_grid
+from dipscan.reduce import (
+    GridInputs,
+    SampleBlock,
+    compress_block,
+    event_counts,
+    sequential_sum,
+    total_grid,
+)
 from dipscan.sampling import channel_rng, sample_channel
 from dipscan.scenario import ExperimentSpec, Scenario
 
@@ -93,9 +100,8 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                 counts[channel.name] = counts.get(channel.name, 0) + len(samples)
                 for spec in specs:
                     for (l_start, l_end), weight in sample_weights(spec, samples, e_star, rng):
-                        keep = weight > 0
-                        blocks.append(SampleBlock(spec.label, i, channel.name, weight[keep],
-                                                  samples.betagamma[keep], l_start, l_end))
+                        blocks.append(compress_block(SampleBlock(
+                            spec.label, i, channel.name, weight, samples.betagamma, l_start, l_end)))
             step += 1
             if progress:
                 progress("sampling", step, total_steps)

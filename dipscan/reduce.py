@@ -1,9 +1,11 @@
-"""From LLP sample weights to event counts on the (mass, coupling) grid, in Polars lazy frames.
+"""From LLP sample weights to event counts on the (mass, coupling) grid.
 
 N(experiment, mass, d) = sum_channels BR_ch(mass, d) * sum_samples w_i * f_dec(L_i, L_f, bg_i c tau(mass, d))
 
 The coupling only enters through BR ~ d^2 and c tau ~ 1/d^2, so the samples are crossed with
-the coupling grid as a column operation. Before crossing, samples of one (experiment, mass,
+the coupling grid as a column operation: dense numpy per mass for f_dec (ten times faster than
+a Polars cross join of the same rows), then Polars lazy frames join the branching ratios and
+form the per-channel and total counts. Before crossing, samples of one (experiment, mass,
 channel) are merged into narrow bins of log10(beta gamma) that keep their summed weight and
 weighted-mean beta gamma: f_dec is smooth in beta gamma on that scale (the default bin is
 2.3% wide; its error on event counts is below 1e-3 where N > 1e-3, quadratic in the bin width),
@@ -12,7 +14,7 @@ and tests compare the result with the per-sample reference below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -52,61 +54,91 @@ class GridInputs:
     experiments: list[str]  # labels, in output order
 
 
-def _samples_frame(blocks: list[SampleBlock], bin_dex: float) -> pl.LazyFrame:
-    kept = [b for b in blocks if b.weight.size and np.any(b.weight > 0)]
-    if not kept:
-        return pl.LazyFrame(schema={"experiment": pl.String, "mass_index": pl.Int32,
-                                    "channel": pl.String, "l_start_m": pl.Float64,
-                                    "l_end_m": pl.Float64, "w": pl.Float64, "bg": pl.Float64,
-                                    "bin": pl.Int64})
-    frames = []
-    for b in kept:
-        positive = b.weight > 0
-        bg = b.betagamma[positive]
-        frames.append(pl.DataFrame({
-            "experiment": pl.Series([b.experiment], dtype=pl.String).new_from_index(0, bg.size),
-            "mass_index": np.full(bg.size, b.mass_index, dtype=np.int32),
-            "channel": pl.Series([b.channel], dtype=pl.String).new_from_index(0, bg.size),
-            "l_start_m": np.full(bg.size, b.l_start_m),
-            "l_end_m": np.full(bg.size, b.l_end_m),
-            "w": b.weight[positive],
-            "bg": bg,
-            "bin": np.floor(np.log10(bg) / bin_dex).astype(np.int64),
-        }))
-    return pl.concat(frames).lazy()
+def compress_block(block: SampleBlock, bin_dex: float = DEFAULT_BIN_DEX) -> SampleBlock:
+    """Merge samples whose log10(beta gamma) share a bin: summed weight, weighted-mean boost.
+
+    Runs as the samples are drawn, so the pipeline never holds more than the bins; np.bincount
+    adds in a fixed order, so the result is the same bytes on every run.
+    """
+    positive = block.weight > 0
+    w, bg = block.weight[positive], block.betagamma[positive]
+    if w.size == 0:
+        return replace(block, weight=w, betagamma=bg)
+    _, index = np.unique(np.floor(np.log10(bg) / bin_dex).astype(np.int64), return_inverse=True)
+    w_sum = np.bincount(index, weights=w)
+    return replace(block, weight=w_sum, betagamma=np.bincount(index, weights=w * bg) / w_sum)
+
+
+CHUNK_ROWS = 20_000  # bins crossed with the coupling grid at once (rows x couplings doubles)
+
+
+def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float) -> pl.LazyFrame:
+    """LLPs decaying in the detector per (experiment, mass, channel, coupling), per unit BR.
+
+    The bins of all blocks of one mass share that mass's c tau(d) row, so the crossing with the
+    coupling grid is one dense (bins x couplings) evaluation of f_dec per chunk, summed per block
+    with np.add.reduceat (fixed order: the same bytes on every run). Slices of one experiment's
+    decay region are then added together.
+    """
+    couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
+    by_mass: dict[int, list[SampleBlock]] = {}
+    for block in blocks:
+        compressed = compress_block(block, bin_dex)
+        if compressed.weight.size:
+            by_mass.setdefault(block.mass_index, []).append(compressed)
+    rows: dict[str, list] = {"experiment": [], "mass_index": [], "channel": [], "llps": []}
+    for mass_index, mass_blocks in sorted(by_mass.items()):
+        ctau_m = HBARC_GeV_m / (grid.llp_width_per_d2[mass_index] * couplings**2)
+        keys = list(dict.fromkeys((b.experiment, b.channel) for b in mass_blocks))
+        totals = np.zeros((len(keys), couplings.size))
+        for chunk in _chunks(mass_blocks):
+            sizes = np.array([b.weight.size for b in chunk])
+            bg = np.concatenate([b.betagamma for b in chunk])
+            f_dec = decay_probability(np.repeat([b.l_start_m for b in chunk], sizes)[:, None],
+                                      np.repeat([b.l_end_m for b in chunk], sizes)[:, None],
+                                      bg[:, None] * ctau_m[None, :])
+            weighted = np.concatenate([b.weight for b in chunk])[:, None] * f_dec
+            per_block = np.add.reduceat(weighted, np.concatenate([[0], np.cumsum(sizes)[:-1]]), axis=0)
+            np.add.at(totals, [keys.index((b.experiment, b.channel)) for b in chunk], per_block)
+        for (experiment, channel), llps in zip(keys, totals, strict=True):
+            rows["experiment"].append(experiment)
+            rows["mass_index"].append(mass_index)
+            rows["channel"].append(channel)
+            rows["llps"].append(llps)
+    n = len(rows["llps"])
+    return pl.LazyFrame({
+        "experiment": np.repeat(np.array(rows["experiment"], dtype=object), couplings.size).tolist(),
+        "mass_index": np.repeat(np.array(rows["mass_index"], dtype=np.int32), couplings.size),
+        "coupling_index": np.tile(np.arange(couplings.size, dtype=np.int32), n),
+        "channel": np.repeat(np.array(rows["channel"], dtype=object), couplings.size).tolist(),
+        "llps": np.concatenate(rows["llps"]) if n else np.empty(0),
+    }, schema={"experiment": pl.String, "mass_index": pl.Int32, "coupling_index": pl.Int32,
+               "channel": pl.String, "llps": pl.Float64})
+
+
+def _chunks(blocks: list[SampleBlock]):
+    chunk, rows = [], 0
+    for block in blocks:
+        if chunk and rows + block.weight.size > CHUNK_ROWS:
+            yield chunk
+            chunk, rows = [], 0
+        chunk.append(block)
+        rows += block.weight.size
+    if chunk:
+        yield chunk
 
 
 def event_counts(blocks: list[SampleBlock], grid: GridInputs,
                  bin_dex: float = DEFAULT_BIN_DEX) -> pl.DataFrame:
     """Event counts per (experiment, mass, coupling, channel) plus `total` rows, as one frame.
 
+    The crossing with the coupling grid is dense numpy per mass (`_decayed_llps`); the join with
+    the branching ratios, the channel totals and the grid completion are Polars lazy frames.
     Joins and group-bys keep their input order and sums run in that order (`sequential_sum`):
     floating-point sums depend on the order of their terms, and the same scenario must give
     the same bytes.
     """
-    couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
-    n_mass = len(grid.mass_GeV)
-    binned = (
-        _samples_frame(blocks, bin_dex)
-        .group_by("experiment", "mass_index", "channel", "l_start_m", "l_end_m", "bin",
-                  maintain_order=True)
-        .agg(w=sequential_sum(pl.col("w")),
-             bg=sequential_sum(pl.col("w") * pl.col("bg")) / sequential_sum(pl.col("w")))
-    )
-    lifetimes = pl.LazyFrame({
-        "mass_index": np.repeat(np.arange(n_mass, dtype=np.int32), couplings.size),
-        "coupling_index": np.tile(np.arange(couplings.size, dtype=np.int32), n_mass),
-        # c tau [m] = hbar c / Gamma, Gamma = d^2 * width_per_d2
-        "ctau_m": (HBARC_GeV_m / np.outer(grid.llp_width_per_d2, couplings**2)).ravel(),
-    })
-    decayed = (
-        binned.join(lifetimes, on="mass_index", maintain_order="left")
-        .with_columns(f_dec=pl.map_batches(
-            ["l_start_m", "l_end_m", "bg", "ctau_m"], _f_dec_batch,
-            return_dtype=pl.Float64, is_elementwise=True))
-        .group_by("experiment", "mass_index", "coupling_index", "channel", maintain_order=True)
-        .agg(llps=sequential_sum(pl.col("w") * pl.col("f_dec")))
-    )
+    decayed = _decayed_llps(blocks, grid, bin_dex)
     branching = _branching_frame(grid)
     per_channel = (
         decayed.join(branching, on=["mass_index", "coupling_index", "channel"],
@@ -122,11 +154,6 @@ def sequential_sum(expr: pl.Expr) -> pl.Expr:
     """Sum of a group in row order. Polars' parallel group-by `sum` combines partial sums in an
     order that varies from run to run, which changes the last bits; a running sum does not."""
     return expr.cum_sum().last()
-
-
-def _f_dec_batch(columns: list[pl.Series]) -> pl.Series:
-    l_start, l_end, bg, ctau = (c.to_numpy() for c in columns)
-    return pl.Series(decay_probability(l_start, l_end, bg * ctau))
 
 
 def _branching_frame(grid: GridInputs) -> pl.LazyFrame:

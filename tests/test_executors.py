@@ -50,5 +50,5 @@ def test_unknown_executor_and_unreachable_scheduler():
             open_executor("local", scheduler="tcp://127.0.0.1:1"):
         pass
     with pytest.raises(DipscanError, match="cannot reach"), \
-            open_executor("dask", scheduler="tcp://127.0.0.1:1"):
+            open_executor("dask", scheduler="tcp://127.0.0.1:1", connect_timeout_s=1.0):
         pass

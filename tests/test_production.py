@@ -260,6 +260,22 @@ def test_n_events_override_and_force(home, tmp_path):
     assert _digests(tdir) == reference  # ... and made the same tables
 
 
+def test_changed_setting_regenerates_and_drops_the_old_shards(home):
+    tdir = home / "tables" / "tiny"
+    old_soft = sorted((tdir / ".shards").glob("soft-*"))
+    old_charm = sorted((tdir / ".shards").glob("charmonium-*"))
+    preset = home / "scenarios" / "beams" / "tiny.toml"
+    preset.write_text(preset.read_text().replace("factor = 10", "factor = 4"))
+    generate_beam("tiny", workers=1)
+    new_soft = sorted((tdir / ".shards").glob("soft-*"))
+    assert len(old_soft) == len(new_soft) == 1 and old_soft != new_soft
+    assert sorted((tdir / ".shards").glob("charmonium-*")) == old_charm  # untouched production
+    pi0 = load_meson_samples("tiny", [111])
+    wide = pi0.filter(pl.col("theta_rad") > 0.031)["weight"].unique().to_list()
+    fwd = pi0.filter(pl.col("theta_rad") < 0.029)["weight"].unique().to_list()
+    assert wide[0] / fwd[0] == pytest.approx(2.0)  # factors now 2 and 4
+
+
 def test_inelastic_normalisation_refuses_elastic_events(home):
     preset = home / "scenarios" / "beams" / "tiny.toml"
     text = preset.read_text().replace(

@@ -14,8 +14,15 @@ species in the PYTHIA8 event record is counted, including those from decays of h
 (eta -> 3 pi0, omega -> pi0 gamma, psi(2S) -> J/psi pi pi, D*s -> Ds gamma, ...).  Carbon copies
 that PYTHIA8 makes while recoiling a particle are one meson: only the last copy is counted.
 
+A "collision" is what ``[normalisation] per`` says: every p-p event, elastic ones included (the
+fixed-target beams; with it PYTHIA8 reproduces Table 1), or inelastic events only (the LHC beam,
+whose eq. 4.2 multiplies by sigma_inel).
+
 The A^0.29 scaling of charm and beauty for a nuclear target is NOT applied here: tables are per
 p-p collision, and the experiment applies its target's factor.
+
+A symmetric collider may set ``symmetrise = true``: each meson is also recorded at its mirror
+angle pi - theta, the two rows sharing its weight, which doubles the statistics on one side.
 """
 
 from __future__ import annotations

@@ -474,12 +474,26 @@ def generate_beam(
     for stale in directory.glob("*.parquet"):
         if stale.name not in keep:
             stale.unlink()
+    _prune_shard_cache(directory, plans)
     n_run = sum(t.n_events for t in todo)
     console.print(
         f"[green]tables/{b.name}[/]: {len(written) - 1} tables; {n_run} events generated in {elapsed:.1f} s "
         f"with {workers} worker(s), {sum(n_events.values()) - n_run} taken from the shard cache"
     )
     return written
+
+
+def _prune_shard_cache(directory: Path, plans: list[_Plan]) -> None:
+    """Drop cached shards that the current configuration does not use (old settings)."""
+    wanted = {Path(t.path) for plan in plans for t in plan.tasks}
+    dirs = {plan.cache for plan in plans}
+    for d in (directory / ".shards").glob("*"):
+        if d not in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        else:
+            for f in d.iterdir():
+                if f not in wanted:
+                    f.unlink()
 
 
 def _pythia_package_version() -> str:
