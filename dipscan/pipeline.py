@@ -13,13 +13,12 @@ import numpy as np
 import polars as pl
 
 from dipscan.contours import contour_frame, iso_contours
-from dipscan.errors import TableError
 from dipscan.experiments import max_llp_angle_rad, production_scale, sample_weights
 from dipscan.mesons import meson
 from dipscan.models import make_model
 from dipscan.models.base import Channel, Model
 from dipscan.overlays import Overlay, build_overlays
-from dipscan.production.tables import load_meson_samples
+from dipscan.production.tables import SpeciesNotAvailable, load_meson_samples
 from dipscan.reduce import (
     GridInputs,
     SampleBlock,
@@ -64,9 +63,7 @@ def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFra
     for pdgid in sorted(pdgids):
         try:
             frames.append(load_meson_samples(beam, [pdgid]))
-        except TableError as err:
-            if "not available" not in str(err):
-                raise
+        except SpeciesNotAvailable:
             omitted.append(f"{beam}: no table for PDG id {pdgid}; its channels are left out")
             warnings.warn(omitted[-1], stacklevel=2)
     if not frames:
