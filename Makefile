@@ -30,7 +30,7 @@ tables: $(STAMP)
 	$(BIN)/dipscan tables generate --all
 
 figures: $(STAMP)
-	$(BIN)/dipscan run scenarios/fig*.toml
+	$(BIN)/dipscan run scenarios/fig*.toml --workers 2
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py

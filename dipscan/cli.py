@@ -71,12 +71,23 @@ def _cmd_tables(args, console: Console) -> int:
             console.print(f"[bold]{beam}[/bold]: {files}")
         return 0
     if args.action == "generate":
-        from dipscan.production.generate import generate_beam
+        from dipscan.executors import open_executor
+        from dipscan.production.generate import generate_all
 
         names = beam_presets.list_beams() if args.all or not args.beams else args.beams
-        for beam in names:
-            for path in generate_beam(beam, workers=args.workers, force=args.force):
-                console.print(f"wrote {path}")
+        unknown = sorted(set(names) - set(beam_presets.list_beams()))
+        if unknown:
+            raise DipscanError(f"tables generate: unknown beam {unknown[0]!r}; allowed: "
+                               + ", ".join(beam_presets.list_beams()))
+        if args.executor == "dask":
+            with open_executor("dask", args.scheduler, args.workers) as executor:
+                written = generate_all(force=args.force, beams=names, executor=executor)
+        else:
+            if args.scheduler:
+                raise DipscanError("--scheduler: only with --executor dask")
+            written = generate_all(workers=args.workers, force=args.force, beams=names)
+        for beam, paths in written.items():
+            console.print(f"{beam}: {len(paths)} files in {paths[-1].parent}")
         return 0
     from dipscan.production.report import report_table
 
@@ -126,7 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     tab.add_argument("action", choices=["generate", "report", "list"])
     tab.add_argument("beams", nargs="*")
     tab.add_argument("--all", action="store_true", help="every beam preset")
-    tab.add_argument("--workers", type=int, default=None)
+    tab.add_argument("--workers", type=int, default=None,
+                     help="local worker processes (default: all cores), or local Dask workers")
+    tab.add_argument("--executor", choices=["local", "dask"], default="local")
+    tab.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
     tab.add_argument("--force", action="store_true", help="regenerate even if cached")
     tab.add_argument("--format", choices=["table", "csv"], default="table")
     tab.set_defaults(func=_cmd_tables)

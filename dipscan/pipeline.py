@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +64,6 @@ def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFra
             frames.append(load_meson_samples(beam, [pdgid]))
         except SpeciesNotAvailable:
             omitted.append(f"{beam}: no table for PDG id {pdgid}; its channels are left out")
-            warnings.warn(omitted[-1], stacklevel=2)
     if not frames:
         return pl.DataFrame(schema={"pdg_id": pl.Int32, "p_GeV": pl.Float64,
                                     "theta_rad": pl.Float64, "weight": pl.Float64})

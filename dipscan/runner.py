@@ -98,6 +98,8 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
         timings["total"] = seconds + timings["write_outputs"]
         write_json(provenance(result, timings), folder / "provenance.json")
     print_summary(console, scenario, summary, target, timings["total"])
+    for note in result.omitted_channels:
+        console.print(f"[yellow]note:[/yellow] {note}")
     if result.max_branching_ratio > MAX_CREDIBLE_BR:
         console.print(f"[yellow]note:[/yellow] branching ratios reach {result.max_branching_ratio:.2g} "
                       "at the top of the coupling grid: there the new decay is no longer a small "

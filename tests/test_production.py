@@ -393,3 +393,13 @@ def test_error_no_tables_for_beam(home, tmp_path):
         load_meson_samples("tiny", [111], tables_dir=tmp_path)
     with pytest.raises(TableError):
         table_digests("tiny", tables_dir=tmp_path)
+
+
+def test_dask_shards_give_the_same_bytes(generated, tmp_path):
+    from dipscan.executors import open_executor
+
+    home, _, _ = generated
+    with pytest.MonkeyPatch.context() as mp, open_executor("dask", workers=2) as executor:
+        mp.setenv("DIPSCAN_HOME", str(home))
+        generate_beam("tiny", tables_dir=tmp_path / "tables", executor=executor)
+    assert _digests(tmp_path / "tables" / "tiny") == _digests(home / "tables1" / "tiny")

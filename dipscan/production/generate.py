@@ -20,7 +20,13 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -141,7 +147,8 @@ def _missing(plans: list[_Plan]) -> list[ShardTask]:
     return [t for plan in plans for t in plan.tasks if read_shard(Path(t.path), t) is None]
 
 
-def _run_missing(plans: list[_Plan], todo: list[ShardTask], workers: int, console: Console) -> None:
+def _run_missing(plans: list[_Plan], todo: list[ShardTask], workers: int, console: Console,
+                 executor: Executor | None = None) -> None:
     """Run the shards not yet in the cache, with a progress display.
 
     One worker runs them in this process; more use a pool of fresh (spawned) interpreters.
@@ -374,12 +381,15 @@ def generate_beam(
     tables_dir: Path | None = None,
     n_events_override: int | None = None,
     console: Console | None = None,
+    executor: Executor | None = None,
 ) -> list[Path]:
     """Generate (or reuse) the meson tables of ``beam``; returns the table files and the manifest.
 
     ``workers`` defaults to the number of usable cores.  ``force`` discards the shard cache of the
     current configuration and reruns PYTHIA8.  ``n_events_override`` replaces the number of
     events of every production (quick looks, tests); it is recorded in the tables.
+    ``executor`` (a concurrent.futures Executor, e.g. a Dask client's) runs the shards instead
+    of the local process pool; each shard is seeded from its task alone, so the bytes agree.
     """
     console = console or Console(stderr=True)
     b = load_beam(beam)
@@ -408,7 +418,7 @@ def generate_beam(
         check_settings(b)
     workers = default_workers() if workers is None else max(1, int(workers))
     t0 = time.perf_counter()
-    _run_missing(plans, todo, workers, console)
+    _run_missing(plans, todo, workers, console, executor)
     elapsed = time.perf_counter() - t0
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -509,11 +519,13 @@ def generate_all(
     tables_dir: Path | None = None,
     beams: list[str] | None = None,
     console: Console | None = None,
+    executor: Executor | None = None,
 ) -> dict[str, list[Path]]:
     """``generate_beam`` for every beam preset (``make tables``)."""
     return {
         name: generate_beam(
-            name, workers=workers, force=force, tables_dir=tables_dir, console=console
+            name, workers=workers, force=force, tables_dir=tables_dir, console=console,
+            executor=executor,
         )
         for name in (beams or list_beams())
     }

@@ -10,6 +10,7 @@ workers.  The shard is written as a small Parquet file (columns ``pdg_id``, ``p_
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
@@ -256,19 +257,42 @@ def prescale_rows(
     return df, species_counts
 
 
-def run_shard(task: ShardTask) -> dict[str, Any]:
-    """Generate, prescale and write one shard (atomically); returns its metadata."""
+def shard_payload(task: ShardTask) -> bytes:
+    """Generate and prescale one shard; the Parquet bytes of the shard file, metadata inside.
+
+    Returned rather than written so that a remote worker (Dask) needs no shared file system.
+    """
     rows, counts = generate_events(task)
     df, species_counts = prescale_rows(task, rows)
     meta = {"task": task.identity(), "counts": counts, "species": species_counts}
+    buffer = io.BytesIO()
+    df.write_parquet(
+        buffer, compression="zstd", statistics=False, metadata={SHARD_META_KEY: json.dumps(meta)}
+    )
+    return buffer.getvalue()
+
+
+def write_shard(task: ShardTask, payload: bytes) -> None:
+    """Store a shard's bytes at its cache path, atomically."""
     path = Path(task.path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    df.write_parquet(
-        tmp, compression="zstd", statistics=False, metadata={SHARD_META_KEY: json.dumps(meta)}
-    )
+    tmp.write_bytes(payload)
     os.replace(tmp, path)
-    return meta
+
+
+def run_shard(task: ShardTask) -> None:
+    """Generate, prescale and write one shard (atomically)."""
+    write_shard(task, shard_payload(task))
+
+
+def shard_payload_quietly(task: ShardTask) -> bytes:
+    """`shard_payload` for a worker process (Dask): PYTHIA8's printout silenced, errors picklable."""
+    try:
+        with silenced_stdout():
+            return shard_payload(task)
+    except Exception as exc:
+        raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
 
 
 def worker_init() -> None:
@@ -278,10 +302,10 @@ def worker_init() -> None:
     os.close(devnull)
 
 
-def run_shard_in_worker(task: ShardTask) -> dict[str, Any]:
+def run_shard_in_worker(task: ShardTask) -> None:
     """``run_shard`` for a process pool: failures come back as plain RuntimeError (picklable)."""
     try:
-        return run_shard(task)
+        run_shard(task)
     except Exception as exc:  # re-raised in the parent as a DipscanError with the shard named
         raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
 
