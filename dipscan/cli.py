@@ -57,6 +57,10 @@ def _cmd_physics(args, console: Console) -> int:
     return 0
 
 
+REPORT_CSV_COLUMNS = ["pdgid", "name", "multiplicity", "table1", "frac_theta_lt_1p6mrad",
+                      "frac_theta_lt_5p5mrad", "frac_theta_lt_28mrad", "mean_energy_GeV"]
+
+
 def _cmd_tables(args, console: Console) -> int:
     from dipscan.production import beams as beam_presets
 
@@ -89,16 +93,15 @@ def _cmd_tables(args, console: Console) -> int:
         for beam, paths in written.items():
             console.print(f"{beam}: {len(paths)} files in {paths[-1].parent}")
         return 0
-    from dipscan.production.report import report_table
+    from dipscan.production.report import render_report, report_table
 
     for beam in args.beams or beam_presets.list_beams():
         frame = report_table(beam)
         if args.format == "csv":
-            sys.stdout.write(frame.drop("entries", strict=False).write_csv())
+            sys.stdout.write(frame.select(REPORT_CSV_COLUMNS).write_csv())
         else:
-            from dipscan.tableview import print_frame
-
-            print_frame(console, frame, title=f"{beam}: meson multiplicities per p-p collision")
+            wide = console if console.is_terminal else Console(width=160)
+            wide.print(render_report(frame, title=f"{beam}: meson multiplicities per collision"))
     return 0
 
 

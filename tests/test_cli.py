@@ -82,3 +82,19 @@ def test_physics_csv(capsys):
     assert {113, 223, 333, 443, 553, 221, 331} <= parents  # pi0 is closed at M1 = 0.1, delta = 0.1
     assert 111 not in parents
     assert [r[0] for r in rows[-2:]] == ["width_GeV", "ctau_m"]
+
+
+def test_tables_report_csv_has_the_documented_columns(capsys):
+    assert cli.main(["tables", "report", "sps400", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == ("pdgid,name,multiplicity,table1,frac_theta_lt_1p6mrad,"
+                        "frac_theta_lt_5p5mrad,frac_theta_lt_28mrad,mean_energy_GeV")
+    rho = next(line.split(",") for line in lines[1:] if line.startswith("113,"))
+    assert float(rho[2]) == pytest.approx(0.58, rel=1e-9)  # normalised to Table 1
+    assert 0 < float(rho[5]) < float(rho[6]) < 1  # more mesons inside 28 mrad than 5.5 mrad
+
+
+def test_tables_generate_rejects_an_unknown_beam(capsys):
+    assert cli.main(["tables", "generate", "sps401"]) == 2
+    err = capsys.readouterr().err
+    assert "sps401" in err and "sps400" in err
