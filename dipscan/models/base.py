@@ -12,6 +12,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from dipscan.errors import DipscanError
+from dipscan.mesons import meson
+
 TWO_BODY = "two_body"
 THREE_BODY = "three_body"
 
@@ -73,3 +76,28 @@ class Model(Protocol):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(p_GeV, theta_rad, phi_rad) of one LLP per parent, lab frame, beam along +z."""
         ...
+
+
+class MesonDecayModel:
+    """What every model of meson-decay production shares: the open-channel check and the BR.
+
+    Subclasses define `channels`, `channel_width_per_d2`, `_describe()` (the model and its
+    parameters, for messages) and `MASS_SYMBOL` (the scan mass in messages).
+    """
+
+    MASS_SYMBOL = "M"
+
+    def _describe(self) -> str:  # pragma: no cover - overridden
+        return type(self).__name__
+
+    def _check_open(self, channel: Channel, mass_GeV: float) -> None:
+        if channel not in self.channels(mass_GeV):
+            raise DipscanError(
+                f"{self._describe()}: channel {channel.name!r} is not open "
+                f"at {self.MASS_SYMBOL} = {mass_GeV} GeV"
+            )
+
+    def branching_ratio(self, channel: Channel, mass_GeV: float, coupling_GeVinv):
+        width = self.channel_width_per_d2(channel, mass_GeV)
+        new = np.asarray(coupling_GeVinv, float) ** 2 * width
+        return branching_ratio_from_widths(new, meson(channel.parent_pdgid).width_GeV)

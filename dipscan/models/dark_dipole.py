@@ -23,7 +23,7 @@ from dipscan.decays.dalitz import DalitzSampler, decay_three_body, three_body_wi
 from dipscan.decays.kinematics import decay_two_body, lab_from_polar, polar_of
 from dipscan.errors import DipscanError
 from dipscan.mesons import meson
-from dipscan.models.base import THREE_BODY, TWO_BODY, Channel, branching_ratio_from_widths
+from dipscan.models.base import THREE_BODY, TWO_BODY, Channel, MesonDecayModel
 
 VECTOR_PDGIDS = (113, 223, 333, 443, 553)
 NEUTRAL_PSEUDOSCALAR_PDGIDS = (111, 221, 331)
@@ -98,7 +98,7 @@ def parent_p4(pdgid: int, parent_p_GeV, parent_theta_rad, rng: np.random.Generat
 
 
 @dataclass(frozen=True)
-class DarkDipole:
+class DarkDipole(MesonDecayModel):
     """Dark-dark dipole with relative splitting delta = (M2 - M1)/M1; scan mass = M1."""
 
     delta: float
@@ -139,12 +139,10 @@ class DarkDipole:
         ]
         return out
 
-    def _check_open(self, channel: Channel, mass_GeV: float) -> None:
-        if channel not in self.channels(mass_GeV):
-            raise DipscanError(
-                f"dark_dipole(delta={self.delta}): channel {channel.name!r} is not open "
-                f"at M1 = {mass_GeV} GeV"
-            )
+    MASS_SYMBOL = "M1"
+
+    def _describe(self) -> str:
+        return f"dark_dipole(delta={self.delta})"
 
     def channel_width_per_d2(self, channel: Channel, mass_GeV: float) -> float:
         self._check_open(channel, mass_GeV)
@@ -153,11 +151,6 @@ class DarkDipole:
         if channel.kind == TWO_BODY:
             return vector_width_per_d2(par.mass_GeV, par.f_V_GeV, par.q_eff, m1, m2)
         return a4_width_per_d2(par.mass_GeV, par.F_P_GeV, m1, m2)
-
-    def branching_ratio(self, channel: Channel, mass_GeV: float, coupling_GeVinv):
-        width = self.channel_width_per_d2(channel, mass_GeV)
-        new = np.asarray(coupling_GeVinv, float) ** 2 * width
-        return branching_ratio_from_widths(new, meson(channel.parent_pdgid).width_GeV)
 
     def sample_llp(self, channel, mass_GeV, parent_p_GeV, parent_theta_rad, rng):
         """chi2 kinematics: isotropic two-body for V; Dalitz-sampled A.4 for P (chi2 = particle 3)."""

@@ -23,7 +23,7 @@ from dipscan.decays.dalitz import DalitzSampler, decay_three_body, three_body_wi
 from dipscan.decays.kinematics import decay_two_body, polar_of
 from dipscan.errors import DipscanError
 from dipscan.mesons import LEPTON_MASS_GeV, charge_conjugate_name, meson
-from dipscan.models.base import THREE_BODY, TWO_BODY, Channel, branching_ratio_from_widths
+from dipscan.models.base import THREE_BODY, TWO_BODY, Channel, MesonDecayModel
 from dipscan.models.dark_dipole import (
     NEUTRAL_PSEUDOSCALAR_PDGIDS,
     VECTOR_PDGIDS,
@@ -100,7 +100,7 @@ def leptonic_width_GeV(m_p_GeV: float, f_p_GeV: float, v_ckm: float, m_l_GeV: fl
 
 
 @dataclass(frozen=True)
-class NeutrinoDipole:
+class NeutrinoDipole(MesonDecayModel):
     """Active-sterile dipole coupling the sterile Dirac N to the active neutrino of one flavour."""
 
     flavour: str
@@ -153,12 +153,10 @@ class NeutrinoDipole:
                 out.append(Channel(f"{minus} -> {lep}- Nbar gamma", -pid, THREE_BODY))
         return out
 
-    def _check_open(self, channel: Channel, mass_GeV: float) -> None:
-        if channel not in self.channels(mass_GeV):
-            raise DipscanError(
-                f"neutrino_dipole(flavour={self.flavour}): channel {channel.name!r} is not open "
-                f"at M_N = {mass_GeV} GeV"
-            )
+    MASS_SYMBOL = "M_N"
+
+    def _describe(self) -> str:
+        return f"neutrino_dipole(flavour={self.flavour})"
 
     def one_charge_state_width_per_d2(self, channel: Channel, mass_GeV: float) -> float:
         """Width per d^2 of one charge state (N or Nbar) of the channel."""
@@ -177,11 +175,6 @@ class NeutrinoDipole:
         """Neutral parents: N and Nbar summed; charged parents: the one charge state of the channel."""
         one = self.one_charge_state_width_per_d2(channel, mass_GeV)
         return one if meson(channel.parent_pdgid).charge else 2.0 * one
-
-    def branching_ratio(self, channel: Channel, mass_GeV: float, coupling_GeVinv):
-        width = self.channel_width_per_d2(channel, mass_GeV)
-        new = np.asarray(coupling_GeVinv, float) ** 2 * width
-        return branching_ratio_from_widths(new, meson(channel.parent_pdgid).width_GeV)
 
     def sample_llp(self, channel, mass_GeV, parent_p_GeV, parent_theta_rad, rng):
         """N (or Nbar) kinematics: isotropic two-body for V, A.4 for P0, A.7 for P+- (N = particle 3)."""
