@@ -98,3 +98,35 @@ def test_tables_generate_rejects_an_unknown_beam(capsys):
     assert cli.main(["tables", "generate", "sps401"]) == 2
     err = capsys.readouterr().err
     assert "sps401" in err and "sps400" in err
+
+
+def test_tiny_neutrino_scenario_end_to_end(tmp_path):
+    out = tmp_path / "nu"
+    assert cli.main(["run", str(ROOT / "scenarios" / "examples" / "tiny_nu.toml"),
+                     "--output", str(out)]) == 0
+    events = pl.read_parquet(out / "events.parquet")
+    channels = set(events["channel"].unique())
+    assert {"K+ -> mu+ N gamma", "K- -> mu- Nbar gamma", "rho0 -> N nu (+c.c.)"} <= channels
+    totals = events.filter(pl.col("channel") == "total")
+    assert totals["n_events"].max() > 3.0
+    contours = pl.read_parquet(out / "contours.parquet")
+    assert {"NA62 1e18 POT", "LEP", "SN1987A"} <= set(contours["experiment"].unique())
+    assert (out / "plot.png").stat().st_size > 10_000
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["model"] == {"kind": "neutrino_dipole", "flavour": "mu"}
+
+
+def test_tiny_recast_uses_the_poisson_upper_limit(tmp_path):
+    from scipy.stats import chi2
+
+    out = tmp_path / "recast"
+    assert cli.main(["run", str(ROOT / "scenarios" / "examples" / "tiny_recast.toml"),
+                     "--output", str(out)]) == 0
+    summary = pl.read_csv(out / "summary.csv").row(0, named=True)
+    # 1 event observed over 0.5 +- 0.1 expected: s_up ~ chi2.ppf(0.95, 4)/2 - 0.5 (+ tiny smearing)
+    assert summary["role"] == "limit"
+    assert summary["level_events"] == pytest.approx(chi2.ppf(0.95, 4) / 2 - 0.5, abs=0.01)
+    assert summary["min_coupling_GeVinv"] is not None
+    provenance = json.loads((out / "provenance.json").read_text())
+    stats = provenance["experiments"][0]["statistics"]
+    assert stats["observed"] == 1 and stats["method"] == "poisson"
