@@ -98,12 +98,24 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
         timings["total"] = seconds + timings["write_outputs"]
         write_json(provenance(result, timings), folder / "provenance.json")
     print_summary(console, scenario, summary, target, timings["total"])
+    print_exposure(console, result.exposure)
     for note in result.omitted_channels:
         console.print(f"[yellow]note:[/yellow] {note}")
     if result.max_branching_ratio > MAX_CREDIBLE_BR:
         console.print(f"[yellow]note:[/yellow] branching ratios reach {result.max_branching_ratio:.2g} "
                       "at the top of the coupling grid: there the new decay is no longer a small "
                       "perturbation of the meson and the effective operator is not credible")
+
+
+def print_exposure(console: Console, exposure) -> None:
+    """Mesons produced per experiment (the N_M of eq. 4.1), so a reader sees where events come from."""
+    table = Table(title="mesons produced (N_M)")
+    table.add_column("experiment")
+    table.add_column("mesons")
+    for label in dict.fromkeys(exposure["experiment"].to_list()):
+        rows = exposure.filter(exposure["experiment"] == label).iter_rows(named=True)
+        table.add_row(label, ", ".join(f"{r['meson']} {r['n_produced']:.2g}" for r in rows))
+    console.print(table)
 
 
 def _fmt(value: float | None) -> str:
