@@ -291,11 +291,13 @@ def momenta_rest_frame(
 
 
 def decay_three_body(
-    parent_p4, sampler: DalitzSampler, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    parent_p4, sampler: DalitzSampler, rng: np.random.Generator,
+    keep: tuple[int, ...] = (0, 1, 2),
+) -> tuple[np.ndarray, ...]:
     """Decay each parent (n, 4) with the sampler's |M|^2; lab 4-vectors of particles 1, 2, 3.
 
     The parent mass is the sampler's (E^2 - p^2 of strongly boosted parents would lose digits).
+    `keep` selects the particles returned (0-based); only those are boosted to the lab.
     """
     parent_p4 = np.asarray(parent_p4, float)
     m = sampler.mass_GeV
@@ -303,4 +305,4 @@ def decay_three_body(
     rest = momenta_rest_frame(
         m12sq, m23sq, sampler.mass_GeV, sampler.m1, sampler.m2, sampler.m3, rng
     )
-    return tuple(boost_to_frame(p, parent_p4, m) for p in rest)
+    return tuple(boost_to_frame(rest[i], parent_p4, m) for i in keep)

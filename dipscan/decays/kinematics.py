@@ -103,12 +103,13 @@ def lab_from_polar(p_GeV, theta_rad, phi_rad, mass_GeV) -> np.ndarray:
     p = np.asarray(p_GeV, float)
     theta, phi = np.asarray(theta_rad, float), np.asarray(phi_rad, float)
     p, theta, phi = np.broadcast_arrays(p, theta, phi)
-    m = np.broadcast_to(np.asarray(mass_GeV, float), p.shape)
-    sin_t = np.sin(theta)
-    return np.stack(
-        [np.hypot(p, m), p * sin_t * np.cos(phi), p * sin_t * np.sin(phi), p * np.cos(theta)],
-        axis=-1,
-    )
+    out = np.empty((*p.shape, 4))  # filled in place: this runs once per parent meson
+    out[..., 0] = np.hypot(p, np.broadcast_to(np.asarray(mass_GeV, float), p.shape))
+    p_t = p * np.sin(theta)
+    out[..., 1] = p_t * np.cos(phi)
+    out[..., 2] = p_t * np.sin(phi)
+    out[..., 3] = p * np.cos(theta)
+    return out
 
 
 def polar_of(p4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -123,9 +124,14 @@ def polar_of(p4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def decay_two_body(
-    parent_p4, m_a_GeV: float, m_b_GeV: float, rng: np.random.Generator, parent_mass_GeV=None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Decay each parent (n, 4) isotropically in its rest frame to a + b; lab 4-vectors of a and b."""
+    parent_p4, m_a_GeV: float, m_b_GeV: float, rng: np.random.Generator, parent_mass_GeV=None,
+    keep: tuple[int, ...] = (0, 1),
+) -> tuple[np.ndarray, ...]:
+    """Decay each parent (n, 4) isotropically in its rest frame to a + b; lab 4-vectors of a and b.
+
+    `keep` selects the daughters returned (0 = a, 1 = b): a caller that needs one daughter
+    skips the other's boost. The random draws do not depend on `keep`.
+    """
     parent_p4 = np.asarray(parent_p4, float)
     n = parent_p4.shape[0]
     m = invariant_mass_GeV(parent_p4) if parent_mass_GeV is None else parent_mass_GeV
@@ -135,9 +141,9 @@ def decay_two_body(
         raise ValueError(f"two-body decay closed: M < {m_a_GeV} + {m_b_GeV} GeV")
     n_hat = isotropic_unit_vectors(n, rng)
     p3 = q[:, None] * n_hat
-    pa = np.concatenate([np.hypot(q, m_a_GeV)[:, None], p3], axis=1)
-    pb = np.concatenate([np.hypot(q, m_b_GeV)[:, None], -p3], axis=1)
-    return boost_to_frame(pa, parent_p4, m), boost_to_frame(pb, parent_p4, m)
+    rest = (lambda: np.concatenate([np.hypot(q, m_a_GeV)[:, None], p3], axis=1),
+            lambda: np.concatenate([np.hypot(q, m_b_GeV)[:, None], -p3], axis=1))
+    return tuple(boost_to_frame(rest[i](), parent_p4, m) for i in keep)
 
 
 def photon_energy_range_GeV(p_llp_GeV, m_llp_GeV, e_star_GeV) -> tuple[np.ndarray, np.ndarray]:

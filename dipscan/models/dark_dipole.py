@@ -159,7 +159,8 @@ class DarkDipole(MesonDecayModel):
         par = meson(channel.parent_pdgid)
         p4 = parent_p4(par.pdgid, parent_p_GeV, parent_theta_rad, rng)
         if channel.kind == TWO_BODY:
-            _, chi2 = decay_two_body(p4, m1, m2, rng, parent_mass_GeV=par.mass_GeV)
+            (chi2,) = decay_two_body(p4, m1, m2, rng, parent_mass_GeV=par.mass_GeV, keep=(1,))
         else:
-            _, _, chi2 = decay_three_body(p4, a4_sampler(par.mass_GeV, par.F_P_GeV, m1, m2), rng)
+            (chi2,) = decay_three_body(p4, a4_sampler(par.mass_GeV, par.F_P_GeV, m1, m2), rng,
+                                       keep=(2,))
         return polar_of(chi2)

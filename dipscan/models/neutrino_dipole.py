@@ -183,10 +183,11 @@ class NeutrinoDipole(MesonDecayModel):
         par = meson(channel.parent_pdgid)
         p4 = parent_p4(par.pdgid, parent_p_GeV, parent_theta_rad, rng)
         if par.kind == "vector":
-            _, n = decay_two_body(p4, 0.0, m_n, rng, parent_mass_GeV=par.mass_GeV)
+            (n,) = decay_two_body(p4, 0.0, m_n, rng, parent_mass_GeV=par.mass_GeV, keep=(1,))
         elif par.kind == "neutral_pseudoscalar":
-            _, _, n = decay_three_body(p4, a4_sampler(par.mass_GeV, par.F_P_GeV, 0.0, m_n), rng)
+            (n,) = decay_three_body(p4, a4_sampler(par.mass_GeV, par.F_P_GeV, 0.0, m_n), rng,
+                                    keep=(2,))
         else:
             sampler = a7_sampler(par.mass_GeV, par.f_flag_GeV, par.v_ckm, self.lepton_mass_GeV, m_n)
-            _, _, n = decay_three_body(p4, sampler, rng)
+            (n,) = decay_three_body(p4, sampler, rng, keep=(2,))
         return polar_of(n)
