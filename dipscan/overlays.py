@@ -30,6 +30,7 @@ class Overlay:
     contours: pl.DataFrame
     data: dict = field(default_factory=dict)  # what draw_overlay needs
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # shown to the user and kept in provenance
 
 
 def babar_overlay(delta: float, masses: np.ndarray, couplings: np.ndarray, seed: int) -> Overlay:
@@ -88,8 +89,8 @@ def literature_overlay(flavour: str) -> Overlay:
                             "coupling_GeVinv": r.coupling_GeVinv}, schema=CONTOUR_SCHEMA)
               for r in regions]
     frame = pl.concat(frames) if frames else pl.DataFrame(schema=CONTOUR_SCHEMA)
-    notes = [f"literature: {r.name} from {r.source}" for r in regions] + list(warnings)
-    return Overlay("literature", "literature", frame, {"regions": regions}, notes)
+    notes = [f"literature: {r.name} from {r.source}" for r in regions]
+    return Overlay("literature", "literature", frame, {"regions": regions}, notes, list(warnings))
 
 
 def draw_overlay(ax, overlay: Overlay) -> None:

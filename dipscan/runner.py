@@ -7,6 +7,7 @@ from concurrent.futures import as_completed
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -101,6 +102,9 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
     print_exposure(console, result.exposure)
     for note in result.omitted_channels:
         console.print(f"[yellow]note:[/yellow] {note}")
+    for overlay in result.overlays:
+        for warning in overlay.warnings:
+            console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     if result.max_branching_ratio > MAX_CREDIBLE_BR:
         console.print(f"[yellow]note:[/yellow] branching ratios reach {result.max_branching_ratio:.2g} "
                       "at the top of the coupling grid: there the new decay is no longer a small "

@@ -130,3 +130,21 @@ def test_tiny_recast_uses_the_poisson_upper_limit(tmp_path):
     provenance = json.loads((out / "provenance.json").read_text())
     stats = provenance["experiments"][0]["statistics"]
     assert stats["observed"] == 1 and stats["method"] == "poisson"
+
+
+def test_missing_literature_curve_warns_and_the_plot_is_still_drawn(tmp_path, monkeypatch, capsys):
+    import dipscan.literature as literature
+
+    data = tmp_path / "dipole"
+    shutil.copytree(literature.default_data_dir(), data)
+    (data / "mu" / "MiniBooNE_dmu.dat").unlink()
+    monkeypatch.setattr(literature, "default_data_dir", lambda: data)
+    out = tmp_path / "nu"
+    assert cli.main(["run", str(ROOT / "scenarios" / "examples" / "tiny_nu.toml"),
+                     "--output", str(out)]) == 0
+    assert "MiniBooNE_dmu.dat" in capsys.readouterr().err
+    assert (out / "plot.png").exists()
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert any("MiniBooNE_dmu.dat" in w for w in provenance["warnings"])
+    contours = pl.read_parquet(out / "contours.parquet")
+    assert "MiniBooNE" not in set(contours["experiment"]) and "LEP" in set(contours["experiment"])
