@@ -94,7 +94,10 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                                          scenario.llp_samples_max, theta_accept)
                 counts[channel.name] = counts.get(channel.name, 0) + len(samples)
                 for spec in specs:
-                    for (l_start, l_end), weight in sample_weights(spec, samples, e_star, rng):
+                    # Each experiment draws its photons from its own stream: adding an
+                    # experiment to a scenario leaves the others' numbers unchanged.
+                    own_rng = channel_rng(scenario.seed, f"{beam}/{spec.label}", i, channel)
+                    for (l_start, l_end), weight in sample_weights(spec, samples, e_star, own_rng):
                         blocks.append(compress_block(SampleBlock(
                             spec.label, i, channel.name, weight, samples.betagamma, l_start, l_end)))
             step += 1

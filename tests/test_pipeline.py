@@ -50,3 +50,22 @@ def test_exposure_is_collisions_times_table1(tiny):
     assert rho["n_produced"] == pytest.approx(pot * 0.58, rel=1e-9)  # Table 1: f_rho = 0.58
     jpsi = exposure.filter(exposure["pdgid"] == 443).row(0, named=True)
     assert jpsi["n_produced"] == pytest.approx(pot * 4.7e-6 * 63.5**0.29, rel=1e-9)
+
+
+def test_adding_an_experiment_leaves_the_others_unchanged(tmp_path):
+    # Photon-mode experiments draw photons; each has its own random stream.
+    import polars as pl
+
+    from dipscan.pipeline import compute
+
+    base = TINY.read_text().replace('preset = "na62"', 'preset = "na62"\ngeometry_mode = "photon"')
+    one = tmp_path / "one.toml"
+    one.write_text(base)
+    two = tmp_path / "two.toml"
+    two.write_text(base.replace("[output]", '[[experiment]]\npreset = "ship"\n'
+                                            'geometry_mode = "photon"\n\n[output]'))
+    label = "NA62 1e18 POT"
+    a = compute(load_scenario(one)).events.filter(pl.col("experiment") == label)
+    b = compute(load_scenario(two)).events.filter(pl.col("experiment") == label)
+    assert a["n_events"].sum() > 0
+    assert a.equals(b)
