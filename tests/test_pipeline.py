@@ -53,7 +53,8 @@ def test_exposure_is_collisions_times_table1(tiny):
 
 
 def test_adding_an_experiment_leaves_the_others_unchanged(tmp_path):
-    # Photon-mode experiments draw photons; each has its own random stream.
+    # Photon-mode experiments draw photons; each has its own random stream. (The added one has
+    # the same acceptance, so the LLP samples shared on the beam are the same too.)
     import polars as pl
 
     from dipscan.pipeline import compute
@@ -62,8 +63,9 @@ def test_adding_an_experiment_leaves_the_others_unchanged(tmp_path):
     one = tmp_path / "one.toml"
     one.write_text(base)
     two = tmp_path / "two.toml"
-    two.write_text(base.replace("[output]", '[[experiment]]\npreset = "ship"\n'
-                                            'geometry_mode = "photon"\n\n[output]'))
+    # the added experiment comes first, so a shared stream would shift NA62's draws
+    two.write_text(base.replace("[[experiment]]", '[[experiment]]\npreset = "hike"\n'
+                                                  'geometry_mode = "photon"\n\n[[experiment]]', 1))
     label = "NA62 1e18 POT"
     a = compute(load_scenario(one)).events.filter(pl.col("experiment") == label)
     b = compute(load_scenario(two)).events.filter(pl.col("experiment") == label)
