@@ -117,10 +117,12 @@ def sample_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
         return []
     base = spec.efficiency * production_scale(spec, samples.channel.parent_pdgid) * samples.weight
     if geometry.mode == "paper":
-        selection = photon_window_efficiency(samples, e_star_GeV, spec.photon_threshold_GeV,
-                                             spec.photon_max_GeV)
-        return [((geometry.l_start_m, geometry.l_end_m),
-                 base * selection * pointing_acceptance(spec, samples))]
+        # Most samples miss a narrow detector: the photon window only for those that point in.
+        inside = pointing_acceptance(spec, samples) > 0
+        weight = np.zeros(len(samples))
+        weight[inside] = base[inside] * photon_window_efficiency(
+            samples.subset(inside), e_star_GeV, spec.photon_threshold_GeV, spec.photon_max_GeV)
+        return [((geometry.l_start_m, geometry.l_end_m), weight)]
     edges = slice_edges_m(geometry, DECAY_SLICES)
     slices: Slices = []
     energy = None

@@ -36,6 +36,10 @@ class LLPSamples:
     def __len__(self) -> int:
         return self.weight.size
 
+    def subset(self, mask: np.ndarray) -> LLPSamples:
+        return LLPSamples(self.mass_GeV, self.llp_mass_GeV, self.channel, self.weight[mask],
+                          self.p_GeV[mask], self.theta_rad[mask], self.phi_rad[mask])
+
 
 def channel_rng(seed: int, beam: str, mass_index: int, channel: Channel) -> np.random.Generator:
     """A generator that depends only on (seed, beam, mass index, channel): reruns give the same bytes."""
