@@ -543,3 +543,14 @@ def test_digest_is_stable_and_tracks_every_input(home, tmp_path):
 
     path.write_text(BASE + "\n")
     assert load_scenario(path).digest != after_beam
+
+
+def test_overlays_are_read_and_checked_against_the_model(home, tmp_path):
+    ok = load_scenario(write(tmp_path, BASE + "\n[overlays]\nbabar = true\nrelic = true\n"))
+    assert ok.overlays.babar and ok.overlays.relic and not ok.overlays.literature
+    wrong_model = write(tmp_path, BASE + "\n[overlays]\nliterature = true\n", "wrong.toml")
+    scenario_error(wrong_model, "overlays.literature", "True", "model kind 'neutrino_dipole'")
+    not_bool = write(tmp_path, BASE + '\n[overlays]\nbabar = "yes"\n', "notbool.toml")
+    scenario_error(not_bool, "overlays.babar", "'yes'", "true or false")
+    unknown = write(tmp_path, BASE + "\n[overlays]\nlep = true\n", "unknown.toml")
+    scenario_error(unknown, "overlays.lep", "unknown key 'lep'", "babar, relic, literature")
