@@ -13,7 +13,7 @@ import polars as pl
 
 from dipscan.contours import contour_frame, iso_contours
 from dipscan.experiments import max_llp_angle_rad, production_scale, sample_weights
-from dipscan.mesons import meson
+from dipscan.mesons import charge_conjugate_name, meson
 from dipscan.models import make_model
 from dipscan.models.base import Channel, Model
 from dipscan.overlays import Overlay, build_overlays
@@ -59,7 +59,8 @@ def _open_channels(model: Model, masses: np.ndarray) -> list[list[Channel]]:
 def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFrame:
     """Parent meson samples of a beam; species without a table are reported, never silently zero."""
     frames = []
-    for pdgid in sorted(pdgids):
+    # Tables are keyed by |pdgid|: one table holds both charges of K, D, Ds and B.
+    for pdgid in sorted({abs(p) for p in pdgids}):
         try:
             frames.append(load_meson_samples(beam, [pdgid]))
         except SpeciesNotAvailable:
@@ -122,6 +123,11 @@ def grid_inputs(scenario: Scenario, model: Model, masses: np.ndarray, couplings:
     )
 
 
+def meson_name(pdgid: int) -> str:
+    name = meson(pdgid).name
+    return name if pdgid > 0 else charge_conjugate_name(name)
+
+
 def meson_exposure(scenario: Scenario, parents: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Mesons of each kind produced in each experiment: collisions x multiplicity (x A^0.29)."""
     rows = []
@@ -129,7 +135,7 @@ def meson_exposure(scenario: Scenario, parents: dict[str, pl.DataFrame]) -> pl.D
         per_species = (parents[spec.beam].group_by("pdg_id", maintain_order=True)
                        .agg(sequential_sum(pl.col("weight"))).sort("pdg_id"))
         for pdgid, multiplicity in per_species.iter_rows():
-            rows.append({"experiment": spec.label, "pdgid": int(pdgid), "meson": meson(pdgid).name,
+            rows.append({"experiment": spec.label, "pdgid": int(pdgid), "meson": meson_name(pdgid),
                          "multiplicity": float(multiplicity),
                          "n_produced": production_scale(spec, pdgid) * multiplicity})
     return pl.DataFrame(rows, schema={"experiment": pl.String, "pdgid": pl.Int64, "meson": pl.String,

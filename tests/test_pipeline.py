@@ -71,3 +71,19 @@ def test_adding_an_experiment_leaves_the_others_unchanged(tmp_path):
     b = compute(load_scenario(two)).events.filter(pl.col("experiment") == label)
     assert a["n_events"].sum() > 0
     assert a.equals(b)
+
+
+def test_charged_parents_are_loaded_once_per_charge():
+    # One table holds K+ and K-: the neutrino channels of both charges must not load it twice.
+    scenario = load_scenario(TINY.parent / "tiny_nu.toml")
+    model = make_model(scenario.model.kind, **dict(scenario.model.params))
+    ids = {c.parent_pdgid for c in model.channels(0.1)}
+    assert {321, -321} <= ids
+    parents = {"sps400": _load_parents("sps400", ids, [])}
+    exposure = meson_exposure(scenario, parents)
+    per_id = dict(zip(exposure["pdgid"].to_list(), exposure["multiplicity"].to_list(), strict=True))
+    assert per_id[321] == pytest.approx(0.29, rel=1e-9)  # K+ decaying in flight (sec. 4.1)
+    assert per_id[-321] == pytest.approx(0.07, rel=1e-9)
+    assert per_id[411] + per_id[-411] == pytest.approx(4.3e-4, rel=1e-9)  # Table 1, D+-
+    names = dict(zip(exposure["pdgid"].to_list(), exposure["meson"].to_list(), strict=True))
+    assert names[321] == "K+" and names[-321] == "K-"
