@@ -26,7 +26,7 @@ from dipscan.reduce import (
     sequential_sum,
     total_grid,
 )
-from dipscan.sampling import channel_rng, sample_channel
+from dipscan.sampling import Parents, channel_rng, sample_channel
 from dipscan.scenario import ExperimentSpec, Scenario
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -82,17 +82,17 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
     counts: dict[str, int] = {}
     total_steps, step = len(beams) * masses.size, 0
     for beam, specs in beams.items():
-        available = set(parents[beam]["pdg_id"].unique().to_list())
+        species = Parents.by_pdgid(parents[beam])
         floor = min(spec.photon_threshold_GeV for spec in specs)
         theta_accept = max(max_llp_angle_rad(spec) for spec in specs)
         for i, mass in enumerate(masses):
             e_star = model.photon_energy_rest_GeV(float(mass))
             for channel in channels_per_mass[i]:
-                if channel.parent_pdgid not in available:
+                if channel.parent_pdgid not in species:
                     continue
                 rng = channel_rng(scenario.seed, beam, i, channel)
-                samples = sample_channel(model, channel, float(mass), parents[beam], rng, floor,
-                                         scenario.llp_samples_max, theta_accept)
+                samples = sample_channel(model, channel, float(mass), species[channel.parent_pdgid],
+                                         rng, floor, scenario.llp_samples_max, theta_accept)
                 counts[channel.name] = counts.get(channel.name, 0) + len(samples)
                 for spec in specs:
                     # Each experiment draws its photons from its own stream: adding an

@@ -41,6 +41,29 @@ class LLPSamples:
                           self.p_GeV[mask], self.theta_rad[mask], self.phi_rad[mask])
 
 
+@dataclass(frozen=True)
+class Parents:
+    """Parent mesons of one species (one charge): lab momentum, polar angle and weight."""
+
+    p_GeV: np.ndarray
+    theta_rad: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def from_frame(cls, frame: pl.DataFrame, pdgid: int) -> Parents:
+        # Tables store neutral mesons under their positive id and charged ones signed.
+        rows = frame.filter(pl.col("pdg_id") == pdgid)
+        return cls(rows["p_GeV"].to_numpy().astype(np.float64),
+                   rows["theta_rad"].to_numpy().astype(np.float64),
+                   rows["weight"].to_numpy().astype(np.float64))
+
+    @classmethod
+    def by_pdgid(cls, frame: pl.DataFrame) -> dict[int, Parents]:
+        """Split a beam's table once, so that each (mass, channel) starts from plain arrays."""
+        return {int(pdgid): cls.from_frame(frame, int(pdgid))
+                for pdgid in frame["pdg_id"].unique().sort().to_list()}
+
+
 def channel_rng(seed: int, beam: str, mass_index: int, channel: Channel) -> np.random.Generator:
     """A generator that depends only on (seed, beam, mass index, channel): reruns give the same bytes."""
     key = [seed, zlib.crc32(beam.encode()), mass_index, zlib.crc32(channel.name.encode())]
@@ -89,11 +112,11 @@ def parents_that_can_contribute(parent_p_GeV: np.ndarray, parent_theta_rad: np.n
     return keep
 
 
-def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: pl.DataFrame,
+def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: Parents,
                    rng: np.random.Generator, photon_floor_GeV: float = 0.0,
                    max_samples: int | None = None,
                    theta_accept_rad: float | None = None) -> LLPSamples:
-    """Decay every parent meson of `channel` once into the LLP.
+    """Decay every parent meson (of `channel`'s parent species) once into the LLP.
 
     Parents that cannot give an LLP inside `theta_accept_rad` with a photon above
     `photon_floor_GeV` (the loosest acceptance and threshold of the experiments on this beam)
@@ -101,11 +124,7 @@ def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: pl.
     If more than `max_samples` parents remain, a uniform random subset of that size is decayed
     with its weights scaled up by the inverse fraction (unbiased; costs statistics, not accuracy).
     """
-    # Tables store neutral mesons under their positive id and charged ones signed.
-    rows = parents.filter(pl.col("pdg_id") == channel.parent_pdgid)
-    p_parent = rows["p_GeV"].to_numpy().astype(np.float64)
-    theta_parent = rows["theta_rad"].to_numpy().astype(np.float64)
-    weight = rows["weight"].to_numpy().astype(np.float64)
+    p_parent, theta_parent, weight = parents.p_GeV, parents.theta_rad, parents.weight
     llp_mass = model.llp_mass_GeV(mass_GeV)
     if p_parent.size:
         keep = parents_that_can_contribute(

@@ -7,10 +7,14 @@ import pytest
 from dipscan.decays.kinematics import photon_energy_range_GeV
 from dipscan.mesons import MESONS
 from dipscan.models import make_model
-from dipscan.sampling import channel_rng, max_photon_energy_GeV, sample_channel
+from dipscan.sampling import Parents, channel_rng, max_photon_energy_GeV, sample_channel
 
 
 def _parents(pdgid, n, rng):
+    return Parents.from_frame(_parents_frame(pdgid, n, rng), pdgid)
+
+
+def _parents_frame(pdgid, n, rng):
     return pl.DataFrame({"pdg_id": np.full(n, pdgid, dtype=np.int32),
                          "p_GeV": 10 ** rng.uniform(-0.5, 2.5, n),
                          "theta_rad": rng.exponential(0.02, n),
@@ -26,7 +30,7 @@ def test_photon_bound_holds_for_every_decay(pdgid):
     parents = _parents(pdgid, 5000, rng)
     llp = sample_channel(model, channel, mass, parents, rng)
     _, e_max = photon_energy_range_GeV(llp.p_GeV, llp.llp_mass_GeV, model.photon_energy_rest_GeV(mass))
-    bound = max_photon_energy_GeV(parents["p_GeV"].to_numpy(), MESONS[pdgid].mass_GeV,
+    bound = max_photon_energy_GeV(parents.p_GeV, MESONS[pdgid].mass_GeV,
                                   llp.llp_mass_GeV, model.photon_energy_rest_GeV(mass))
     assert np.all(e_max <= bound * (1 + 1e-12))
     assert np.max(e_max / bound) > 0.9  # and it is tight, not a loose cut
@@ -52,7 +56,7 @@ def test_subsampling_keeps_total_weight_and_is_reproducible():
     a = sample_channel(model, channel, 0.1, parents, channel_rng(3, "sps400", 2, channel), 0.0, 1000)
     b = sample_channel(model, channel, 0.1, parents, channel_rng(3, "sps400", 2, channel), 0.0, 1000)
     assert len(a) == 1000
-    assert a.weight.sum() == pytest.approx(parents["weight"].sum(), rel=1e-12)
+    assert a.weight.sum() == pytest.approx(parents.weight.sum(), rel=1e-12)
     np.testing.assert_array_equal(a.p_GeV, b.p_GeV)
     c = sample_channel(model, channel, 0.1, parents, channel_rng(4, "sps400", 2, channel), 0.0, 1000)
     assert not np.array_equal(a.p_GeV, c.p_GeV)
@@ -73,15 +77,13 @@ def test_angular_precut_never_drops_a_parent_that_could_contribute(kind, params,
     channel = next(c for c in model.channels(mass) if c.parent_pdgid == pdgid)
     rng = np.random.default_rng(8)
     n = 60000
-    parents = pl.DataFrame({"pdg_id": np.full(n, pdgid, dtype=np.int32),
-                            "p_GeV": 10 ** rng.uniform(0, 2.5, n),
-                            "theta_rad": rng.uniform(0, 0.08, n), "weight": np.ones(n)})
+    parents = Parents(10 ** rng.uniform(0, 2.5, n), rng.uniform(0, 0.08, n), np.ones(n))
     theta_acc, floor = 5.5e-3, 1.0
     llp = sample_channel(model, channel, mass, parents, rng)
     e_star = model.photon_energy_rest_GeV(mass)
     _, e_max = photon_energy_range_GeV(llp.p_GeV, llp.llp_mass_GeV, e_star)
     useful = (llp.theta_rad < theta_acc) & (e_max >= floor)
-    keep = parents_that_can_contribute(parents["p_GeV"].to_numpy(), parents["theta_rad"].to_numpy(),
+    keep = parents_that_can_contribute(parents.p_GeV, parents.theta_rad,
                                        MESONS[pdgid].mass_GeV, llp.llp_mass_GeV, e_star, floor,
                                        theta_acc)
     assert useful.sum() > 50
