@@ -399,7 +399,16 @@ def test_dask_shards_give_the_same_bytes(generated, tmp_path):
     from dipscan.executors import open_executor
 
     home, _, _ = generated
+    submitted = []
     with pytest.MonkeyPatch.context() as mp, open_executor("dask", workers=2) as executor:
         mp.setenv("DIPSCAN_HOME", str(home))
+        real_submit = executor.submit
+
+        def counting_submit(fn, *args, **kwargs):
+            submitted.append(args[0])
+            return real_submit(fn, *args, **kwargs)
+
+        mp.setattr(executor, "submit", counting_submit)
         generate_beam("tiny", tables_dir=tmp_path / "tables", executor=executor)
+    assert len(submitted) >= 2  # every shard went to the cluster
     assert _digests(tmp_path / "tables" / "tiny") == _digests(home / "tables1" / "tiny")

@@ -11,14 +11,11 @@ from dipscan.sampling import Parents, channel_rng, max_photon_energy_GeV, sample
 
 
 def _parents(pdgid, n, rng):
-    return Parents.from_frame(_parents_frame(pdgid, n, rng), pdgid)
-
-
-def _parents_frame(pdgid, n, rng):
-    return pl.DataFrame({"pdg_id": np.full(n, pdgid, dtype=np.int32),
-                         "p_GeV": 10 ** rng.uniform(-0.5, 2.5, n),
-                         "theta_rad": rng.exponential(0.02, n),
-                         "weight": np.full(n, 0.5 / n)})
+    frame = pl.DataFrame({"pdg_id": np.full(n, pdgid, dtype=np.int32),
+                          "p_GeV": 10 ** rng.uniform(-0.5, 2.5, n),
+                          "theta_rad": rng.exponential(0.02, n),
+                          "weight": np.full(n, 0.5 / n)})
+    return Parents.from_frame(frame, pdgid)
 
 
 @pytest.mark.parametrize("pdgid", [113, 221])

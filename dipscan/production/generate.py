@@ -25,6 +25,7 @@ from concurrent.futures import (
     Executor,
     Future,
     ProcessPoolExecutor,
+    as_completed,
     wait,
 )
 from dataclasses import dataclass
@@ -65,8 +66,10 @@ from .shard import (
     read_shard,
     run_shard,
     run_shard_in_worker,
+    shard_payload_quietly,
     silenced_stdout,
     worker_init,
+    write_shard,
 )
 from .tables import MANIFEST, SCHEMA, read_manifest, write_manifest, write_table
 
@@ -151,8 +154,9 @@ def _run_missing(plans: list[_Plan], todo: list[ShardTask], workers: int, consol
                  executor: Executor | None = None) -> None:
     """Run the shards not yet in the cache, with a progress display.
 
-    One worker runs them in this process; more use a pool of fresh (spawned) interpreters.
-    Either way each shard builds its own PYTHIA8 instance from its task alone.
+    One worker runs them in this process; more use a pool of fresh (spawned) interpreters; an
+    `executor` (e.g. a Dask client's) gets the shards instead and returns their bytes, written
+    here. Either way each shard builds its own PYTHIA8 instance from its task alone.
     """
     todo_ids = {id(t) for t in todo}
     progress = Progress(
@@ -173,6 +177,16 @@ def _run_missing(plans: list[_Plan], todo: list[ShardTask], workers: int, consol
             bars[plan.production.name] = progress.add_task(
                 plan.production.name, total=total, completed=cached
             )
+        if executor is not None:
+            futures = {executor.submit(shard_payload_quietly, t): t for t in todo}
+            for fut in as_completed(futures):
+                task = futures[fut]
+                try:
+                    write_shard(task, fut.result())
+                except Exception as exc:
+                    raise _shard_error(task, exc) from None
+                progress.advance(bars[task.production], task.n_events)
+            return
         if workers == 1 or not _main_reimportable():
             for task in todo:
                 try:
