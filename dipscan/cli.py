@@ -1,4 +1,4 @@
-"""The `dipscan` command: run, validate, list, physics, tables."""
+"""The `dipscan` command: run, validate, list, physics, tables, plot, export, compare."""
 
 from __future__ import annotations
 
@@ -20,7 +20,35 @@ def _cmd_run(args, console: Console) -> int:
             raise DipscanError("--output takes one scenario at a time")
         run_scenario(args.files[0], Path(args.output), console)
         return 0
-    run_scenarios(args.files, console, args.executor, args.scheduler, args.workers)
+    run_scenarios(args.files, console, args.executor, args.scheduler, args.workers,
+                  recompute=args.recompute)
+    return 0
+
+
+def _cmd_plot(args, console: Console) -> int:
+    from dipscan.redraw import redraw
+
+    for folder in args.folders:
+        paths, seconds = redraw(Path(folder))
+        console.print(f"redrew {', '.join(str(p) for p in paths)} from the tables ({seconds:.1f} s)")
+    return 0
+
+
+def _cmd_export(args, console: Console) -> int:
+    from dipscan.hepdata import export_hepdata
+
+    out, report = export_hepdata(Path(args.folder), Path(args.out) if args.out else None)
+    console.print(f"HEPData submission in {out}: {report}")
+    return 0
+
+
+def _cmd_compare(args, console: Console) -> int:
+    from dipscan.compare import compare_runs, print_comparison, write_comparison
+
+    frame = compare_runs(Path(args.a), Path(args.b), pairs=args.pair)
+    path = write_comparison(frame, Path(args.a), Path(args.b), Path(args.csv) if args.csv else None)
+    print_comparison(console, frame, Path(args.a), Path(args.b))
+    console.print(f"CSV in {path}")
     return 0
 
 
@@ -118,7 +146,29 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default with --executor dask: a local cluster)")
     run.add_argument("--workers", type=int, default=None,
                      help="parallel scenarios (local) or workers of a local Dask cluster")
+    run.add_argument("--recompute", action="store_true",
+                     help="compute even when only the figure's style changed since the last run")
     run.set_defaults(func=_cmd_run)
+
+    plot = sub.add_parser("plot", help="redraw plot.png/plot.pdf of outputs/NAME from its tables")
+    plot.add_argument("folders", nargs="+", metavar="outputs/NAME")
+    plot.set_defaults(func=_cmd_plot)
+
+    export = sub.add_parser("export", help="export a run: hepdata")
+    export.add_argument("format", choices=["hepdata"])
+    export.add_argument("folder", metavar="outputs/NAME")
+    export.add_argument("--out", help="folder for the submission (default: outputs/NAME/hepdata); "
+                        "must be new, empty or an earlier dipscan export")
+    export.set_defaults(func=_cmd_export)
+
+    cmp_ = sub.add_parser("compare", help="compare the curves two runs share")
+    cmp_.add_argument("a", metavar="outputs/A")
+    cmp_.add_argument("b", metavar="outputs/B")
+    cmp_.add_argument("--pair", action="append", default=[], metavar="LABEL_A=LABEL_B",
+                      help="also compare two curves with different labels (repeatable)")
+    cmp_.add_argument("--csv", help="where to write the CSV (default: outputs/compare/A_vs_B.csv); "
+                      "an existing file is never overwritten unless dipscan wrote it there")
+    cmp_.set_defaults(func=_cmd_compare)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("files", nargs="+")

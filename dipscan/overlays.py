@@ -1,7 +1,7 @@
 """Existing limits and targets drawn beside the experiments: BaBar, the thermal relic, literature.
 
 Each overlay is exported like a sensitivity curve (rows of the contours table, with its own
-label) and drawn by `draw_overlay`. Overlays are plain data, so results can travel between
+label) and drawn by dipscan.plotting from those rows. Overlays are plain data, so results can travel between
 processes (local pools, Dask workers).
 """
 
@@ -25,10 +25,10 @@ RELIC_CACHE_VERSION = 1  # bump when dipscan.limits.relic changes its physics
 
 @dataclass
 class Overlay:
-    kind: str  # "babar" | "relic" | "literature"
+    kind: str  # "babar" | "relic" | "literature" | "user"
     label: str
     contours: pl.DataFrame
-    data: dict = field(default_factory=dict)  # what draw_overlay needs
+    data: dict = field(default_factory=dict)  # the inputs behind the curve (BaBar grid, user curve)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # shown to the user and kept in provenance
 
@@ -93,25 +93,29 @@ def literature_overlay(flavour: str) -> Overlay:
     return Overlay("literature", "literature", frame, {"regions": regions}, notes, list(warnings))
 
 
-def draw_overlay(ax, overlay: Overlay) -> None:
-    data = overlay.data
-    if overlay.kind == "babar":
-        if np.any(data["events"] >= data["level"]):
-            ax.contourf(data["masses"], data["couplings"], data["events"].T,
-                        levels=[data["level"], np.inf], colors=["tab:gray"], alpha=0.25)
-        for i, (m, d, _) in enumerate(data["segments"]):
-            ax.plot(m, d, color="tab:gray", linestyle="dotted", lw=1.4,
-                    label=overlay.label if i == 0 else None)
-    elif overlay.kind == "relic":
-        ax.plot(data["mass_GeV"], data["coupling_GeVinv"], color="black", linestyle="dashed",
-                lw=1.4, label=overlay.label)
-        if data["mass_min"] < data["disfavoured_below_GeV"]:
-            ax.axvspan(data["mass_min"], data["disfavoured_below_GeV"], color="black", alpha=0.08,
-                       label="thermal DM disfavoured (CMB, BBN)")
-    elif overlay.kind == "literature":
-        from dipscan.literature import draw_limit_regions
+def user_curve_overlay(curve) -> Overlay:
+    """A curve from the user's CSV, already in GeV and GeV^-1 (dipscan.user_curves)."""
+    n = len(curve.mass_GeV)
+    frame = pl.DataFrame({"experiment": curve.label, "segment": 0, "point": np.arange(n),
+                          "branch": "excluded" if curve.region else "user",
+                          "mass_GeV": np.array(curve.mass_GeV),
+                          "coupling_GeVinv": np.array(curve.coupling_GeVinv)}, schema=CONTOUR_SCHEMA)
+    return Overlay("user", curve.label, frame, {"curve": curve},
+                   [f"user curve {curve.label!r}: {curve.file.name} (sha256 {curve.sha256[:12]}), "
+                    f"source: {curve.source}"])
 
-        draw_limit_regions(ax, data["regions"])
+
+def overlay_grid_frame(overlays: list[Overlay]) -> pl.DataFrame | None:
+    """Expected events of the overlays computed on the scan grid (BaBar), as a long table."""
+    frames = []
+    for overlay in overlays:
+        if overlay.kind == "babar":
+            masses, couplings = overlay.data["masses"], overlay.data["couplings"]
+            frames.append(pl.DataFrame({
+                "experiment": overlay.label, "mass_GeV": np.repeat(masses, couplings.size),
+                "coupling_GeVinv": np.tile(couplings, masses.size),
+                "n_events": np.asarray(overlay.data["events"], dtype=float).ravel()}))
+    return pl.concat(frames) if frames else None
 
 
 def build_overlays(scenario, masses: np.ndarray, couplings: np.ndarray,
@@ -124,4 +128,5 @@ def build_overlays(scenario, masses: np.ndarray, couplings: np.ndarray,
         out.append(relic_overlay(params["delta"], masses, cache_dir))
     if scenario.overlays.literature:
         out.append(literature_overlay(params["flavour"]))
+    out.extend(user_curve_overlay(curve) for curve in scenario.overlays.curves)
     return out

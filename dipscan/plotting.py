@@ -1,7 +1,16 @@
-"""Sensitivity plots in the style of the paper's figures: log-log, mass against d."""
+"""Sensitivity plots in the style of the paper's figures: log-log, mass against d.
+
+A figure is drawn from the exported tables (contours, events, overlay grid) and a JSON-able
+description (`figure_meta`, kept in provenance.json as "figure"), never from a live computation.
+A run and `dipscan plot outputs/NAME` therefore call the same `draw_panel` on the same numbers
+and write the same PNG bytes. `draw_panel` draws onto a given axes, so multi-panel figures and
+band shading reuse it.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -11,9 +20,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from dipscan.overlays import draw_overlay  # noqa: E402
+from dipscan.errors import DipscanError  # noqa: E402
+from dipscan.plotspec import PlotSpec  # noqa: E402
 
 MASS_LABELS = {"dark_dipole": r"$M_1$ [GeV]", "neutrino_dipole": r"$M_N$ [GeV]"}
+COUPLING_LABEL = r"$d$ [GeV$^{-1}$]"
+# The `[plot] overlays` name that switches each overlay kind of curve on or off.
+OVERLAY_OF_KIND = {"babar": "babar", "relic": "relic", "literature": "literature", "user": "curves"}
+FIGURE_FORMATS = ("png", "pdf")
 
 
 def scenario_title(scenario) -> str:
@@ -23,36 +37,213 @@ def scenario_title(scenario) -> str:
     return rf"$\nu_{{{params.get('flavour', '')}}}$-$N$ dipole"
 
 
-def plot_contours(result, paths: list[Path]) -> None:
-    """Draw every experiment's N-event contour; one legend entry per experiment."""
-    scenario = result.scenario
-    fig, ax = plt.subplots(figsize=(8.4, 4.8))
+@dataclass
+class FigureData:
+    meta: dict  # figure_meta(...): titles, ranges, curves with their default styles, [plot]
+    contours: pl.DataFrame  # the exported contours table
+    events: pl.DataFrame | None = None  # the exported events table (recast limits are shaded)
+    overlay_grid: pl.DataFrame | None = None  # BaBar's expected events on the scan grid
+
+    @property
+    def plot(self) -> PlotSpec:
+        return PlotSpec.from_dict(self.meta["plot"])
+
+
+def _overlay_curves(overlay) -> list[dict]:
+    if overlay.kind == "babar":
+        return [{"label": overlay.label, "kind": "babar", "color": "tab:gray",
+                 "linestyle": "dotted", "level": overlay.data["level"]}]
+    if overlay.kind == "relic":
+        return [{"label": overlay.label, "kind": "relic", "color": "black", "linestyle": "dashed",
+                 "disfavoured_below_GeV": overlay.data["disfavoured_below_GeV"]}]
+    if overlay.kind == "literature":
+        from dipscan.literature import REGION_COLOURS, _FALLBACK_COLOUR
+
+        names = dict.fromkeys(overlay.contours["experiment"].to_list())
+        return [{"label": name, "kind": "literature", "region": True, "linestyle": "solid",
+                 "color": REGION_COLOURS.get(name, _FALLBACK_COLOUR)} for name in names]
+    curve = overlay.data["curve"]
+    return [{"label": curve.label, "kind": "user", "region": curve.region, "color": curve.color,
+             "linestyle": curve.linestyle}]
+
+
+def figure_meta(scenario, mass_GeV: np.ndarray, coupling_GeVinv: np.ndarray,
+                levels: dict[str, float], overlays) -> dict:
+    """Everything the figure needs besides the tables, as plain JSON values."""
+    curves = [c for overlay in overlays for c in _overlay_curves(overlay)]
+    for spec in scenario.experiments:
+        curves.append({"label": spec.label, "color": spec.color, "linestyle": spec.linestyle,
+                       "kind": "sensitivity" if spec.statistics is None else "limit",
+                       "level": levels[spec.label]})
+    return {
+        "title": f"{scenario_title(scenario)}; $N_{{evts}} = {scenario.output.n_events:g}$",
+        "mass_label": MASS_LABELS.get(scenario.model.kind, "mass [GeV]"),
+        "coupling_label": COUPLING_LABEL,
+        "mass_range_GeV": [float(mass_GeV.min()), float(mass_GeV.max())],
+        "coupling_range_GeVinv": [float(coupling_GeVinv.min()), float(coupling_GeVinv.max())],
+        "curves": curves,
+        "plot": scenario.plot.to_dict(),
+    }
+
+
+def restyle_meta(meta: dict, scenario) -> dict:
+    """The figure record of an earlier run with this scenario's [plot] and experiment styles."""
+    styles = {spec.label: (spec.color, spec.linestyle) for spec in scenario.experiments}
+    curves = [dict(c, color=styles[c["label"]][0], linestyle=styles[c["label"]][1])
+              if c["kind"] in ("sensitivity", "limit") and c["label"] in styles else c
+              for c in meta["curves"]]
+    return dict(meta, curves=curves, plot=scenario.plot.to_dict())
+
+
+def shading_grid(frame: pl.DataFrame, label: str,
+                 column: str = "n_events") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(masses, couplings, N[mass, coupling]) of one curve from an exported long table."""
+    rows = frame.filter(pl.col("experiment") == label)
+    if "channel" in rows.columns:
+        rows = rows.filter(pl.col("channel") == "total")
+    masses, i = np.unique(rows["mass_GeV"].to_numpy(), return_inverse=True)
+    couplings, j = np.unique(rows["coupling_GeVinv"].to_numpy(), return_inverse=True)
+    grid = np.zeros((masses.size, couplings.size))
+    grid[i, j] = rows[column].to_numpy()
+    return masses, couplings, grid
+
+
+def _shade(ax, frame: pl.DataFrame | None, label: str, level: float, color: str,
+           alpha: float) -> None:
+    if frame is None:
+        return
+    masses, couplings, grid = shading_grid(frame, label)
+    if masses.size >= 2 and couplings.size >= 2 and np.any(grid >= level):
+        ax.contourf(masses, couplings, grid.T, levels=[level, np.inf], colors=[color], alpha=alpha)
+
+
+def _lines(ax, rows: pl.DataFrame, color: str, linestyle: str, label: str, lw: float) -> bool:
+    """One line per segment, one legend entry; False when there is nothing to draw."""
+    first = True
+    for (_,), seg in rows.group_by(["segment"], maintain_order=True):
+        ax.plot(seg["mass_GeV"], seg["coupling_GeVinv"], color=color, linestyle=linestyle, lw=lw,
+                label=label if first else None)
+        first = False
+    return not first
+
+
+def _region(ax, rows: pl.DataFrame, color: str, label: str) -> None:
+    from dipscan.literature import LimitRegion, draw_limit_regions
+
+    region = LimitRegion(label, (), rows["mass_GeV"].to_numpy(), rows["coupling_GeVinv"].to_numpy(), "")
+    draw_limit_regions(ax, [region], colours={label: color})
+
+
+def _draw_curve(ax, data: FigureData, curve: dict, rows: pl.DataFrame, color: str,
+                linestyle: str, label: str) -> None:
+    kind = curve["kind"]
+    if kind == "babar":
+        _shade(ax, data.overlay_grid, curve["label"], curve["level"], color, 0.25)
+        _lines(ax, rows, color, linestyle, label, 1.4)
+    elif kind == "relic":
+        _lines(ax, rows, color, linestyle, label, 1.4)
+        low, edge = data.meta["mass_range_GeV"][0], curve["disfavoured_below_GeV"]
+        if low < edge:
+            ax.axvspan(low, edge, color=color, alpha=0.08, label="thermal DM disfavoured (CMB, BBN)")
+    elif curve.get("region"):
+        if rows.height >= 3:
+            _region(ax, rows, color, label)
+    elif kind == "user":
+        _lines(ax, rows, color, linestyle, label, 1.4)
+    else:  # an experiment: sensitivity, or a recast limit shaded where excluded
+        if kind == "limit":
+            _shade(ax, data.events, curve["label"], curve["level"], color, 0.2)
+        if not _lines(ax, rows, color, linestyle, label, 1.6):  # no contour: keep the legend honest
+            ax.plot([], [], color=color, linestyle=linestyle,
+                    label=f"{label} (N < {curve['level']:.3g} everywhere)")
+
+
+def central(contours: pl.DataFrame) -> pl.DataFrame:
+    """The central curves (a run with uncertainty bands also exports their edges)."""
+    if "band" in contours.columns:
+        return contours.filter(pl.col("band") == "central")
+    return contours
+
+
+def draw_panel(ax, data: FigureData) -> None:
+    """Every visible curve of the figure record onto `ax`, with its axes, labels and legend."""
+    meta, plot = data.meta, data.plot
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlim(result.mass_GeV.min(), result.mass_GeV.max())
-    ax.set_ylim(result.coupling_GeVinv.min(), result.coupling_GeVinv.max())
-    for overlay in result.overlays:
-        draw_overlay(ax, overlay)
-    for spec in scenario.experiments:
-        if spec.statistics is not None:  # a recast limit: shade the excluded region
-            ax.contourf(result.mass_GeV, result.coupling_GeVinv, result.total_grid(spec.label).T,
-                        levels=[result.levels[spec.label], np.inf], colors=[spec.color], alpha=0.2)
-        rows = result.contours.filter(pl.col("experiment") == spec.label)
-        first = True
-        for (_,), seg in rows.group_by(["segment"], maintain_order=True):
-            ax.plot(seg["mass_GeV"], seg["coupling_GeVinv"], color=spec.color,
-                    linestyle=spec.linestyle, lw=1.6, label=spec.label if first else None)
-            first = False
-        if first:  # no contour: keep the legend honest
-            ax.plot([], [], color=spec.color, linestyle=spec.linestyle,
-                    label=f"{spec.label} (N < {result.levels[spec.label]:.3g} everywhere)")
-    ax.set_xlabel(MASS_LABELS.get(scenario.model.kind, "mass [GeV]"))
-    ax.set_ylabel(r"$d$ [GeV$^{-1}$]")
-    ax.set_title(f"{scenario_title(scenario)}; $N_{{evts}} = {scenario.output.n_events:g}$",
-                 fontsize=10)
+    ax.set_xlim(*(plot.mass_range_GeV or meta["mass_range_GeV"]))
+    ax.set_ylim(*(plot.coupling_range_GeVinv or meta["coupling_range_GeVinv"]))
+    lines = central(data.contours)
+    for curve in meta["curves"]:
+        switch = OVERLAY_OF_KIND.get(curve["kind"])
+        if switch is not None and plot.overlays is not None and switch not in plot.overlays:
+            continue
+        style = plot.style(curve["label"])
+        if not style.visible:
+            continue
+        rows = lines.filter(pl.col("experiment") == curve["label"])
+        _draw_curve(ax, data, curve, rows, style.color or curve["color"],
+                    style.linestyle or curve["linestyle"], style.label or curve["label"])
+    ax.set_xlabel(meta["mass_label"])
+    ax.set_ylabel(meta["coupling_label"])
+    ax.set_title(plot.title if plot.title is not None else meta["title"], fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    fig.tight_layout()
-    for path in paths:
-        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
-    plt.close(fig)
+    if plot.legend == "outside":
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    elif plot.legend != "none":
+        ax.legend(fontsize=7, loc=plot.legend)
+
+
+def save_figure(data: FigureData, paths: list[Path]) -> None:
+    fig, ax = plt.subplots(figsize=(8.4, 4.8))
+    try:
+        draw_panel(ax, data)
+        fig.tight_layout()
+        for path in paths:
+            fig.savefig(path, dpi=150,
+                        metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
+    finally:
+        plt.close(fig)
+
+
+# --------------------------------------------------------------------------- reading a run back
+
+
+def read_table(folder: Path, stem: str, required: bool = True) -> pl.DataFrame | None:
+    """An exported table, Parquet if the run wrote it, else CSV."""
+    for suffix, reader in ((".parquet", pl.read_parquet), (".csv", pl.read_csv)):
+        path = folder / f"{stem}{suffix}"
+        if path.is_file():
+            try:
+                return reader(path)
+            except (OSError, pl.exceptions.PolarsError) as err:
+                raise DipscanError(f"{path}: cannot be read ({type(err).__name__}); "
+                                   "run the scenario again to rewrite it") from None
+    if required:
+        raise DipscanError(f"{folder}: no {stem}.parquet or {stem}.csv; allowed: a folder written "
+                           "by `dipscan run` with 'parquet' or 'csv' in [output] formats")
+    return None
+
+
+def read_provenance(folder: Path) -> dict:
+    path = Path(folder) / "provenance.json"
+    if not path.is_file():
+        raise DipscanError(f"{folder}: no provenance.json; allowed: an output folder written by "
+                           "`dipscan run` (outputs/NAME)")
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise DipscanError(f"{path}: unreadable ({type(err).__name__}); run the scenario again") from None
+
+
+def figure_data_from_folder(folder: Path, meta: dict | None = None) -> FigureData:
+    """The figure of a finished run, from its exported tables and provenance alone."""
+    folder = Path(folder)
+    if meta is None:
+        meta = read_provenance(folder).get("figure")
+        if meta is None:
+            raise DipscanError(f"{folder}/provenance.json: no 'figure' record (written by an older "
+                               "dipscan); run the scenario again")
+    kinds = {c["kind"] for c in meta["curves"]}
+    return FigureData(meta, read_table(folder, "contours"),
+                      read_table(folder, "events") if "limit" in kinds else None,
+                      read_table(folder, "overlay_events") if "babar" in kinds else None)

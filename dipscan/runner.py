@@ -14,7 +14,9 @@ from rich.table import Table
 from dipscan.executors import open_executor
 from dipscan.outputs import staged_directory, write_json, write_table
 from dipscan.pipeline import ScenarioResult, compute
-from dipscan.plotting import plot_contours
+from dipscan.overlays import overlay_grid_frame
+from dipscan.plotting import FigureData, figure_meta, save_figure
+from dipscan.redraw import compute_digest, only_style_changed, redraw
 from dipscan.report import dominance_frame, provenance, summary_frame
 from dipscan.scenario import Scenario, load_scenario
 
@@ -52,14 +54,40 @@ def _compute_remote(scenario: Scenario) -> ScenarioResult:
     return compute(scenario, cache_dir=CACHE_DIR)
 
 
+def redraw_unchanged(scenarios: list[Scenario], console: Console) -> list[Scenario]:
+    """Redraw the runs whose numbers would not change (only [plot] or styles were edited).
+
+    Returns the scenarios that still need computing.
+    """
+    todo = []
+    for scenario in scenarios:
+        target = default_output_dir(scenario)
+        if not only_style_changed(scenario, target):
+            todo.append(scenario)
+            continue
+        paths, seconds = redraw(target, scenario)
+        console.print(f"{scenario.name}: only the figure's style changed; redrew "
+                      f"{', '.join(p.name for p in paths)} from the tables in {target} "
+                      f"({seconds:.1f} s; --recompute to run it again)")
+    return todo
+
+
 def run_scenarios(paths: list[str | Path], console: Console | None = None, executor: str = "local",
-                  scheduler: str | None = None, workers: int | None = None) -> list[Path]:
+                  scheduler: str | None = None, workers: int | None = None,
+                  recompute: bool = True) -> list[Path]:
     """A sweep: every scenario is validated first, computed on the executor, written here.
 
     The results are the same bytes as one-by-one local runs: each scenario carries its seeds.
+    With `recompute=False`, a scenario whose numbers are already in outputs/NAME is only redrawn.
     """
     console = console or Console(stderr=True)
     scenarios = [load_scenario(path) for path in paths]  # every file checked before any work
+    if not recompute:
+        done = [default_output_dir(s) for s in scenarios]
+        scenarios = redraw_unchanged(scenarios, console)
+        done = [t for t in done if t not in {default_output_dir(s) for s in scenarios}]
+        return done + run_scenarios([s.path for s in scenarios], console, executor, scheduler,
+                                    workers) if scenarios else done
     if executor == "local" and (len(scenarios) == 1 or workers == 1):
         return [run_scenario(s.path, None, console)[1] for s in scenarios]
     t0 = time.perf_counter()
@@ -91,13 +119,23 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
         write_table(summary, folder, "summary", ("csv",))
         write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
         write_table(result.exposure, folder, "exposure", ("csv",))
+        overlay_grid = overlay_grid_frame(result.overlays)
+        if overlay_grid is not None:
+            write_table(overlay_grid, folder, "overlay_events", formats)
+        # The figure is drawn from the exported frames, exactly as `dipscan plot` redraws it.
+        figure = FigureData(figure_meta(scenario, result.mass_GeV, result.coupling_GeVinv,
+                                        result.levels, result.overlays),
+                            result.contours, events, overlay_grid)
         plots = [folder / f"plot.{ext}" for ext in ("png", "pdf") if ext in formats]
         if plots:
-            plot_contours(result, plots)
+            save_figure(figure, plots)
         timings = dict(result.timings_s)
         timings["write_outputs"] = time.perf_counter() - t1
         timings["total"] = seconds + timings["write_outputs"]
-        write_json(provenance(result, timings), folder / "provenance.json")
+        record = provenance(result, timings)
+        record.update(figure=figure.meta, compute_sha256=compute_digest(scenario),
+                      output_formats=list(formats))
+        write_json(record, folder / "provenance.json")
     print_summary(console, scenario, summary, target, timings["total"])
     print_exposure(console, result.exposure)
     for note in result.omitted_channels:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 import numpy as np
 
 from dipscan.errors import ScenarioError
+from dipscan.plotspec import PLOT_KEYS, PlotSpec, read_plot
 from dipscan.presets import (
     MISSING_VALUE,
     OVERRIDE_KEYS,
@@ -32,6 +33,7 @@ from dipscan.presets import (
     read_toml,
     scenarios_dir,
 )
+from dipscan.user_curves import UserCurve, read_user_curves
 
 __all__ = [
     "Exposure", "ExperimentSpec", "Geometry", "Grid", "ModelSpec", "OutputSpec", "OverlaySpec",
@@ -50,7 +52,7 @@ DEFAULT_N_EVENTS = 3.0  # the paper's N_evts = 3 contour (sec. 4.3)
 MAX_GRID_POINTS = 10_000
 MAX_LLP_SAMPLES = 100_000_000
 
-_TOP_KEYS = ("scenario", "model", "grid", "sampling", "experiment", "output", "overlays")
+_TOP_KEYS = ("scenario", "model", "grid", "sampling", "experiment", "output", "overlays", "plot")
 # Curves drawn beside the experiments, and the model each belongs to.
 OVERLAY_MODELS = {"babar": "dark_dipole", "relic": "dark_dipole", "literature": "neutrino_dipole"}
 _GRID_KEYS = ("min", "max", "points", "spacing")
@@ -102,6 +104,13 @@ class OverlaySpec:
     babar: bool = False  # BaBar mono-photon recast (dark_dipole)
     relic: bool = False  # thermal-relic line (dark_dipole)
     literature: bool = False  # published limits shipped by hnlimits (neutrino_dipole)
+    curves: tuple[UserCurve, ...] = ()  # the user's own curves, [[overlays.curve]]
+
+    def kinds(self) -> list[str]:
+        """The overlay kinds this scenario draws (the names `[plot] overlays` may list)."""
+        flags = {"babar": self.babar, "relic": self.relic, "literature": self.literature,
+                 "curves": bool(self.curves)}
+        return [kind for kind, on in flags.items() if on]
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,7 @@ class Scenario:
     output: OutputSpec
     digest: str  # sha256 of the scenario file bytes and every preset file it uses
     overlays: OverlaySpec = OverlaySpec()
+    plot: PlotSpec = PlotSpec()
 
     def experiment(self, label: str) -> ExperimentSpec:
         for spec in self.experiments:
@@ -196,7 +206,19 @@ def _read_overlays(t: Table | None, model: ModelSpec) -> OverlaySpec:
         flags[name] = t.bool(name, False)
         if flags[name] and model.kind != kind:
             raise t.error(name, True, f"false: the {name} overlay belongs to model kind {kind!r}")
-    return OverlaySpec(**flags)
+    curves = read_user_curves(t.raw("curve"), t, model.kind) if t.has("curve") else ()
+    return OverlaySpec(**flags, curves=curves)
+
+
+def _curve_labels(experiments, overlays: OverlaySpec, model: ModelSpec) -> list[str]:
+    """Every label the figure can show: experiments, built-in overlays, the user's curves."""
+    from dipscan.literature import region_names
+    from dipscan.overlays import BABAR_LABEL, RELIC_LABEL
+
+    labels = [spec.label for spec in experiments]
+    labels += [BABAR_LABEL] * overlays.babar + [RELIC_LABEL] * overlays.relic
+    labels += region_names(str(model.params["flavour"])) if overlays.literature else []
+    return labels + [curve.label for curve in overlays.curves]
 
 
 def _read_experiments(top: Table, path: Path) -> tuple[tuple[ExperimentSpec, ...], dict[str, bytes]]:
@@ -250,11 +272,19 @@ def load_scenario(path: str | Path) -> Scenario:
 
     experiments, preset_files = _read_experiments(top, path)
     output = _read_output(top.table("output", ("n_events", "formats"), required=False))
-    overlays = _read_overlays(top.table("overlays", tuple(OVERLAY_MODELS), required=False), model)
+    overlays = _read_overlays(top.table("overlays", (*OVERLAY_MODELS, "curve"), required=False),
+                              model)
+    for i, curve in enumerate(overlays.curves):
+        if curve.label in [spec.label for spec in experiments]:
+            raise ScenarioError(path, f"overlays.curve[{i}].label", curve.label,
+                                "a label no experiment uses: labels key the outputs")
+    plot = read_plot(top.table("plot", PLOT_KEYS, required=False),
+                     _curve_labels(experiments, overlays, model), overlays.kinds())
 
-    files = {"scenario": raw, **dict(sorted(preset_files.items()))}
+    files = {"scenario": raw, **dict(sorted(preset_files.items())),
+             **{f"curve:{c.file}": c.file.read_bytes() for c in overlays.curves}}
     return Scenario(
         path=path, name=path.stem, title=title, seed=seed, model=model, mass_grid=mass_grid,
         coupling_grid=coupling_grid, llp_samples_max=llp_samples_max, experiments=experiments,
-        output=output, digest=files_digest(files), overlays=overlays,
+        output=output, digest=files_digest(files), overlays=overlays, plot=plot,
     )

@@ -1,0 +1,208 @@
+"""`dipscan export hepdata outputs/NAME`: a HEPData submission built with hepdata_lib.
+
+One table per curve. An experiment's table holds the lower and upper edges of its region against
+mass, read off the exported event grid at every scan mass (log-log interpolation of N between
+coupling grid points, the same interpolation the contours use); overlays (BaBar, the thermal
+relic, literature limits, the user's curves) hold their contour points. Where the run carries an
+uncertainty band (`n_events_pessimistic` / `n_events_optimistic` columns), the edges carry it as
+an asymmetric error labelled "band". The submission is validated offline with hepdata-validator
+(its schemas ship with the package; no remote schema is used).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from dipscan.errors import DipscanError
+from dipscan.outputs import staged_directory
+from dipscan.plotting import central, read_provenance, read_table, shading_grid
+
+SUBMISSION_FOLDER = "submission"  # the YAML files; submission.tar.gz (for upload) sits beside it
+MARKER = ".dipscan-export"  # written into every export folder: dipscan may replace only these
+BAND_COLUMNS = ("n_events_pessimistic", "n_events_optimistic")
+MODEL_NAMES = {"dark_dipole": "inelastic dark-matter dipole d chi2bar sigma F chi1",
+               "neutrino_dipole": "active-sterile neutrino dipole d nubar sigma F N"}
+NO_EDGE = "-"  # the region reaches past the end of the coupling grid at this mass
+
+
+def edges(couplings: np.ndarray, n_events: np.ndarray, level: float) -> tuple[object, object] | None:
+    """(lower, upper) d where N crosses `level` at one mass, log-log interpolated; None if N < level.
+
+    An edge beyond the coupling grid is NO_EDGE.
+    """
+    above = n_events >= level
+    if not above.any():
+        return None
+    with np.errstate(divide="ignore"):
+        logn, logd, target = np.log10(n_events), np.log10(couplings), np.log10(level)
+
+    def crossing(k: int) -> float:  # between grid points k and k + 1
+        y0, y1 = logn[k], logn[k + 1]
+        t = 0.0 if not np.isfinite(y0) else (target - y0) / (y1 - y0)
+        return float(10 ** (logd[k] + t * (logd[k + 1] - logd[k])))
+
+    first, last = int(np.argmax(above)), int(above.size - 1 - np.argmax(above[::-1]))
+    lower = NO_EDGE if first == 0 else crossing(first - 1)
+    upper = NO_EDGE if last == above.size - 1 else crossing(last)
+    return lower, upper
+
+
+def edge_rows(events: pl.DataFrame, label: str, level: float,
+              column: str = "n_events") -> dict[float, tuple[object, object]]:
+    masses, couplings, grid = shading_grid(events, label, column)
+    out = {}
+    for i, mass in enumerate(masses):
+        found = edges(couplings, grid[i], level)
+        if found is not None:
+            out[float(mass)] = found
+    return out
+
+
+def _safe_name(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.+-]+", " ", label).strip()
+
+
+def _qualifiers(variable, record: dict, qualifiers: dict) -> None:
+    model = record["model"]
+    variable.add_qualifier("model", MODEL_NAMES.get(model["kind"], model["kind"]))
+    for key in ("delta", "flavour"):
+        if key in model:
+            variable.add_qualifier(key, model[key])
+    for name, value in qualifiers.items():
+        if isinstance(value, tuple):
+            variable.add_qualifier(name, value[0], value[1])
+        else:
+            variable.add_qualifier(name, value)
+    variable.add_qualifier("dipscan version", record.get("versions", {}).get("dipscan", "unknown"))
+
+
+def _band_error(central_value, pessimistic, optimistic):
+    if not all(isinstance(v, float) for v in (central_value, pessimistic, optimistic)):
+        return None
+    low, high = sorted((pessimistic - central_value, optimistic - central_value))
+    return (low, high)
+
+
+def experiment_table(record: dict, spec: dict, events: pl.DataFrame):
+    from hepdata_lib import Table, Uncertainty, Variable
+
+    label, level = spec["label"], spec["contour_level_events"]
+    rows = edge_rows(events, label, level)
+    bands = ([edge_rows(events, label, level, c) for c in BAND_COLUMNS]
+             if all(c in events.columns for c in BAND_COLUMNS) else None)
+    kind = "sensitivity" if spec.get("statistics") is None else "recast limit"
+    table = Table(_safe_name(label))
+    table.description = (f"{label}: {kind}, region with N >= {level:.4g} expected events; lower "
+                         "and upper edges in d at each scan mass ('-': beyond the coupling grid).")
+    table.location = f"dipscan run of scenario {record['scenario']['name']}"
+    mass = Variable("mass", is_independent=True, is_binned=False, units="GeV")
+    masses = sorted(rows)
+    mass.values = masses
+    table.add_variable(mass)
+    threshold, photon_max = spec["photon_window_GeV"]
+    for side, name in enumerate(("d lower edge", "d upper edge")):
+        variable = Variable(name, is_independent=False, is_binned=False, units="GeV^-1")
+        variable.values = [rows[m][side] for m in masses]
+        _qualifiers(variable, record, {
+            "experiment": label, "exposure": spec["exposure"],
+            "photon threshold": (threshold, "GeV"), "event level N": level,
+            "result": kind, "geometry mode": spec.get("geometry_mode", "")})
+        if bands is not None:
+            band = Uncertainty("band (pessimistic, optimistic)", is_symmetric=False)
+            band.values = [_band_error(rows[m][side], bands[0].get(m, (None, None))[side],
+                                       bands[1].get(m, (None, None))[side]) for m in masses]
+            if any(v is not None for v in band.values):
+                band.values = [(0.0, 0.0) if v is None else v for v in band.values]
+                variable.add_uncertainty(band)
+        table.add_variable(variable)
+    return table
+
+
+def overlay_table(record: dict, label: str, rows: pl.DataFrame):
+    from hepdata_lib import Table, Variable
+
+    table = Table(_safe_name(label))
+    table.description = (f"{label}: points of the curve drawn beside the experiments "
+                         f"(branch {', '.join(dict.fromkeys(rows['branch'].to_list()))}), in "
+                         "drawing order; segment numbers separate disconnected pieces.")
+    table.location = f"dipscan run of scenario {record['scenario']['name']}"
+    mass = Variable("mass", is_independent=True, is_binned=False, units="GeV")
+    mass.values = rows["mass_GeV"].to_list()
+    table.add_variable(mass)
+    coupling = Variable("d", is_independent=False, is_binned=False, units="GeV^-1")
+    coupling.values = rows["coupling_GeVinv"].to_list()
+    _qualifiers(coupling, record, {"curve": label, "result": "overlay"})
+    table.add_variable(coupling)
+    segment = Variable("segment", is_independent=False, is_binned=False)
+    segment.values = [int(s) for s in rows["segment"].to_list()]
+    _qualifiers(segment, record, {"curve": label, "result": "overlay"})
+    table.add_variable(segment)
+    return table
+
+
+def build_submission(folder: Path):
+    from hepdata_lib import Submission
+
+    record = read_provenance(folder)
+    contours = central(read_table(folder, "contours"))
+    events = read_table(folder, "events")
+    submission = Submission()
+    submission.comment = (f"dipscan {record.get('versions', {}).get('dipscan', '')}: scenario "
+                          f"{record['scenario']['name']} (sha256 {record['scenario']['sha256']}); "
+                          "expected-event regions of dipole-coupled dark-sector particles "
+                          "(arXiv:2406.17599).")
+    labels = []
+    for spec in record["experiments"]:
+        submission.add_table(experiment_table(record, spec, events))
+        labels.append(spec["label"])
+    for label in dict.fromkeys(contours["experiment"].to_list()):
+        if label not in labels:
+            submission.add_table(overlay_table(
+                record, label, contours.filter(pl.col("experiment") == label)))
+    submission.add_additional_resource("dipscan provenance: inputs, versions, seeds",
+                                       str(Path(folder).resolve() / "provenance.json"),
+                                       copy_file=True)
+    return submission, record
+
+
+def validate_submission(folder: Path) -> list[str]:
+    """Messages of hepdata-validator for a submission folder; empty when valid (offline)."""
+    from hepdata_validator.full_submission_validator import FullSubmissionValidator
+
+    validator = FullSubmissionValidator(autoload_remote_schemas=False)
+    if validator.validate(directory=str(folder)):
+        return []
+    return [f"{Path(name).name}: {m.message.strip()}"
+            for name, messages in validator.get_messages().items() for m in messages
+            if m.message.strip()] or ["hepdata-validator reports it invalid"]
+
+
+def _check_target(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
+        raise DipscanError(f"{out}: exists and was not written by `dipscan export`; allowed: a new "
+                           "or empty folder, or an earlier export (choose another --out)")
+
+
+def export_hepdata(folder: Path, out: Path | None = None) -> tuple[Path, str]:
+    """Write and validate the HEPData submission of a run; returns the folder and a summary."""
+    folder = Path(folder)
+    out = Path(out) if out is not None else folder / "hepdata"
+    _check_target(out)
+    submission, record = build_submission(folder)
+    with staged_directory(out) as staging:
+        with contextlib.chdir(staging):  # hepdata_lib writes its archive in the working folder
+            submission.create_files(outdir=SUBMISSION_FOLDER, validate=False)
+        problems = validate_submission(staging / SUBMISSION_FOLDER)
+        if problems:
+            raise DipscanError(f"{folder}: the HEPData submission is not valid: {problems[0]}")
+        (staging / MARKER).write_text(json.dumps({"source": str(folder),
+                                                  "scenario_sha256": record["scenario"]["sha256"]}))
+    tables = len(submission.tables)
+    return out, (f"{tables} tables in {SUBMISSION_FOLDER}/, archive submission.tar.gz; "
+                 "hepdata-validator: valid")
