@@ -86,7 +86,7 @@ def edge_ratios(mass_a, d_a, mass_b, d_b) -> np.ndarray:
         return np.empty(0)
     inside = (mass_a >= mass_b.min()) & (mass_a <= mass_b.max())
     log_b = np.interp(np.log(mass_a[inside]), np.log(mass_b), np.log(d_b))
-    return np.exp(log_b) / d_a[inside]
+    return np.exp(log_b - np.log(d_a[inside]))  # in logs: equal curves give exactly 1
 
 
 def compare_runs(a: Path, b: Path, pairs: list[str] | tuple[str, ...] = ()) -> pl.DataFrame:
@@ -143,7 +143,7 @@ def _fmt(value, digits: str = ".3g") -> str:
 
 def print_comparison(console: Console, frame: pl.DataFrame, a: Path, b: Path) -> None:
     table = Table(title=f"B / A with A = {a}, B = {b}")
-    for column in ("curve", "masses", "lower edge B/A: median", "[min, max]", "smallest d B/A",
+    for column in ("curve", "masses", "lower edge B/A: median", "lower edge B/A: range", "smallest d B/A",
                    "mass reach B/A"):
         table.add_column(column)
     for row in frame.iter_rows(named=True):

@@ -16,10 +16,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
+import contourpy  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
+from dipscan.contours import log_field  # noqa: E402
 from dipscan.errors import DipscanError  # noqa: E402
 from dipscan.plotspec import PlotSpec  # noqa: E402
 
@@ -57,7 +59,7 @@ def _overlay_curves(overlay) -> list[dict]:
         return [{"label": overlay.label, "kind": "relic", "color": "black", "linestyle": "dashed",
                  "disfavoured_below_GeV": overlay.data["disfavoured_below_GeV"]}]
     if overlay.kind == "literature":
-        from dipscan.literature import REGION_COLOURS, _FALLBACK_COLOUR
+        from dipscan.literature import _FALLBACK_COLOUR, REGION_COLOURS
 
         names = dict.fromkeys(overlay.contours["experiment"].to_list())
         return [{"label": name, "kind": "literature", "region": True, "linestyle": "solid",
@@ -110,11 +112,24 @@ def shading_grid(frame: pl.DataFrame, label: str,
 
 def _shade(ax, frame: pl.DataFrame | None, label: str, level: float, color: str,
            alpha: float) -> None:
+    """Fill N >= level, interpolated like the contour lines (log N on log axes), so the
+    shading ends exactly on the drawn curve even on a coarse grid."""
     if frame is None:
         return
     masses, couplings, grid = shading_grid(frame, label)
-    if masses.size >= 2 and couplings.size >= 2 and np.any(grid >= level):
-        ax.contourf(masses, couplings, grid.T, levels=[level, np.inf], colors=[color], alpha=alpha)
+    if masses.size < 2 or couplings.size < 2 or not np.any(grid >= level):
+        return
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
+    z = log_field(grid).T
+    generator = contourpy.contour_generator(x=np.log10(masses), y=np.log10(couplings), z=z,
+                                            fill_type=contourpy.FillType.OuterCode)
+    low = np.log10(level)
+    points, codes = generator.filled(low, max(float(z.max()), low) + 1.0)
+    for xy, code in zip(points, codes, strict=True):
+        ax.add_patch(PathPatch(MplPath(10 ** xy, code), facecolor=color, edgecolor="none",
+                               alpha=alpha))
 
 
 def _lines(ax, rows: pl.DataFrame, color: str, linestyle: str, label: str, lw: float) -> bool:

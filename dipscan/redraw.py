@@ -77,7 +77,7 @@ def replace_files(paths: list[Path], write) -> None:
             os.close(fd)
             temps.append(Path(tmp))
         write(temps)
-        for tmp, path in zip(temps, paths, strict=True):
+        for tmp in temps:
             os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; outputs are for sharing
         for tmp, path in zip(temps, paths, strict=True):
             os.replace(tmp, path)

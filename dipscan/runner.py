@@ -13,8 +13,8 @@ from rich.table import Table
 
 from dipscan.executors import open_executor
 from dipscan.outputs import staged_directory, write_json, write_table
-from dipscan.pipeline import ScenarioResult, compute
 from dipscan.overlays import overlay_grid_frame
+from dipscan.pipeline import ScenarioResult, compute
 from dipscan.plotting import FigureData, figure_meta, save_figure
 from dipscan.redraw import compute_digest, only_style_changed, redraw
 from dipscan.report import dominance_frame, provenance, summary_frame
