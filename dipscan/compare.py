@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dipscan.errors import DipscanError
@@ -148,7 +149,7 @@ def print_comparison(console: Console, frame: pl.DataFrame, a: Path, b: Path) ->
         table.add_column(column)
     for row in frame.iter_rows(named=True):
         name = row["curve_a"] if row["curve_a"] == row["curve_b"] else f"{row['curve_a']} / {row['curve_b']}"
-        table.add_row(name, str(row["masses_compared"]), _fmt(row["lower_edge_ratio_median"], ".4g"),
+        table.add_row(escape(name), str(row["masses_compared"]), _fmt(row["lower_edge_ratio_median"], ".4g"),
                       f"[{_fmt(row['lower_edge_ratio_min'])}, {_fmt(row['lower_edge_ratio_max'])}]",
                       _fmt(row["smallest_d_ratio"], ".4g"), _fmt(row["mass_reach_ratio"], ".4g"))
     console.print(table)

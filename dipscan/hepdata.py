@@ -28,6 +28,7 @@ MARKER = ".dipscan-export"  # written into every export folder: dipscan may repl
 BAND_COLUMNS = ("n_events_pessimistic", "n_events_optimistic")
 MODEL_NAMES = {"dark_dipole": "inelastic dark-matter dipole d chi2bar sigma F chi1",
                "neutrino_dipole": "active-sterile neutrino dipole d nubar sigma F N"}
+DIGITS = 8  # significant digits written (hepdata_lib's default is 5)
 NO_EDGE = "-"  # the region reaches past the end of the coupling grid at this mass
 
 
@@ -68,6 +69,14 @@ def _safe_name(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9.+-]+", " ", label).strip()
 
 
+def _variable(name: str, independent: bool, units: str = ""):
+    from hepdata_lib import Variable
+
+    variable = Variable(name, is_independent=independent, is_binned=False, units=units)
+    variable.digits = DIGITS
+    return variable
+
+
 def _qualifiers(variable, record: dict, qualifiers: dict) -> None:
     model = record["model"]
     variable.add_qualifier("model", MODEL_NAMES.get(model["kind"], model["kind"]))
@@ -90,7 +99,7 @@ def _band_error(central_value, pessimistic, optimistic):
 
 
 def experiment_table(record: dict, spec: dict, events: pl.DataFrame):
-    from hepdata_lib import Table, Uncertainty, Variable
+    from hepdata_lib import Table, Uncertainty
 
     label, level = spec["label"], spec["contour_level_events"]
     rows = edge_rows(events, label, level)
@@ -101,13 +110,13 @@ def experiment_table(record: dict, spec: dict, events: pl.DataFrame):
     table.description = (f"{label}: {kind}, region with N >= {level:.4g} expected events; lower "
                          "and upper edges in d at each scan mass ('-': beyond the coupling grid).")
     table.location = f"dipscan run of scenario {record['scenario']['name']}"
-    mass = Variable("mass", is_independent=True, is_binned=False, units="GeV")
+    mass = _variable("mass", True, "GeV")
     masses = sorted(rows)
     mass.values = masses
     table.add_variable(mass)
     threshold, photon_max = spec["photon_window_GeV"]
     for side, name in enumerate(("d lower edge", "d upper edge")):
-        variable = Variable(name, is_independent=False, is_binned=False, units="GeV^-1")
+        variable = _variable(name, False, "GeV^-1")
         variable.values = [rows[m][side] for m in masses]
         _qualifiers(variable, record, {
             "experiment": label, "exposure": spec["exposure"],
@@ -125,21 +134,21 @@ def experiment_table(record: dict, spec: dict, events: pl.DataFrame):
 
 
 def overlay_table(record: dict, label: str, rows: pl.DataFrame):
-    from hepdata_lib import Table, Variable
+    from hepdata_lib import Table
 
     table = Table(_safe_name(label))
     table.description = (f"{label}: points of the curve drawn beside the experiments "
                          f"(branch {', '.join(dict.fromkeys(rows['branch'].to_list()))}), in "
                          "drawing order; segment numbers separate disconnected pieces.")
     table.location = f"dipscan run of scenario {record['scenario']['name']}"
-    mass = Variable("mass", is_independent=True, is_binned=False, units="GeV")
+    mass = _variable("mass", True, "GeV")
     mass.values = rows["mass_GeV"].to_list()
     table.add_variable(mass)
-    coupling = Variable("d", is_independent=False, is_binned=False, units="GeV^-1")
+    coupling = _variable("d", False, "GeV^-1")
     coupling.values = rows["coupling_GeVinv"].to_list()
     _qualifiers(coupling, record, {"curve": label, "result": "overlay"})
     table.add_variable(coupling)
-    segment = Variable("segment", is_independent=False, is_binned=False)
+    segment = _variable("segment", False)
     segment.values = [int(s) for s in rows["segment"].to_list()]
     _qualifiers(segment, record, {"curve": label, "result": "overlay"})
     table.add_variable(segment)

@@ -55,7 +55,7 @@ def _column(frame: pl.DataFrame, csv: Path, name: str, key: str) -> np.ndarray:
     bad = np.nonzero(~(np.isfinite(values) & (values > 0)))[0]
     if bad.size:
         raise DipscanError(f"{csv}: column {name!r}, data row {int(bad[0]) + 1}: found "
-                           f"{values[bad[0]]!r}; allowed: a finite number > 0")
+                           f"{float(values[bad[0]])!r}; allowed: a finite number > 0")
     return values
 
 
