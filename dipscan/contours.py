@@ -10,7 +10,6 @@ from __future__ import annotations
 import contourpy
 import numpy as np
 import polars as pl
-from scipy.interpolate import RegularGridInterpolator
 
 LOG_FLOOR = -300.0  # log10 of "no events": far below any level a user asks for
 
@@ -30,6 +29,8 @@ def iso_contours(mass_GeV: np.ndarray, coupling_GeVinv: np.ndarray, n_events: np
 
     Returns [(mass_GeV, coupling_GeVinv, branch)] per segment, branch "lower" or "upper".
     """
+    from scipy.interpolate import RegularGridInterpolator  # imported here: redraws never need it
+
     x, y = np.log10(mass_GeV), np.log10(coupling_GeVinv)
     z = log_field(np.asarray(n_events, dtype=float))  # (mass, coupling)
     generator = contourpy.contour_generator(x=x, y=y, z=z.T, line_type=contourpy.LineType.Separate)
