@@ -29,7 +29,7 @@ def _cmd_plot(args, console: Console) -> int:
     from dipscan.redraw import redraw
 
     for folder in args.folders:
-        paths, seconds = redraw(Path(folder))
+        paths, seconds = redraw(Path(folder), always=True)
         console.print(f"redrew {', '.join(str(p) for p in paths)} from the tables ({seconds:.1f} s)")
     return 0
 

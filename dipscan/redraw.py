@@ -86,9 +86,10 @@ def replace_files(paths: list[Path], write) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def redraw(folder: Path, scenario=None) -> tuple[list[Path], float]:
+def redraw(folder: Path, scenario=None, always: bool = False) -> tuple[list[Path], float]:
     """Redraw plot.png / plot.pdf of a run folder (restyled by `scenario` if given).
 
+    Draws the figure formats the run wrote; with `always`, both when the run wrote neither.
     Returns the files written and the seconds taken. Only the plot files and provenance.json of
     the folder are replaced, each atomically.
     """
@@ -103,11 +104,11 @@ def redraw(folder: Path, scenario=None) -> tuple[list[Path], float]:
         meta = restyle_meta(meta, scenario)
     data = figure_data_from_folder(folder, meta)
     formats = [f for f in FIGURE_FORMATS if f in record.get("output_formats", FIGURE_FORMATS)]
+    if not formats and always:
+        formats = list(FIGURE_FORMATS)
     paths = [folder / f"plot.{ext}" for ext in formats]
-    if not paths:
-        raise DipscanError(f"{folder}: the run wrote no figure; allowed: add 'png' or 'pdf' to "
-                           "[output] formats and run it again")
-    replace_files(paths, lambda temps: save_figure(data, temps))
+    if paths:
+        replace_files(paths, lambda temps: save_figure(data, temps))
     seconds = time.perf_counter() - t0
     record["figure"] = meta
     if scenario is not None:

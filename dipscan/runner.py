@@ -66,8 +66,8 @@ def redraw_unchanged(scenarios: list[Scenario], console: Console) -> list[Scenar
             todo.append(scenario)
             continue
         paths, seconds = redraw(target, scenario)
-        console.print(f"{scenario.name}: only the figure's style changed; redrew "
-                      f"{', '.join(p.name for p in paths)} from the tables in {target} "
+        drawn = f"redrew {', '.join(p.name for p in paths)}" if paths else "no figure to draw"
+        console.print(f"{scenario.name}: the numbers in {target} are up to date; {drawn} "
                       f"({seconds:.1f} s; --recompute to run it again)")
     return todo
 

@@ -245,3 +245,27 @@ def test_compare_writes_beside_the_runs_and_never_over_a_user_file(shared, tmp_p
     assert mine.read_text() == "mine"
     assert cli.main(["compare", str(out), str(out), "--pair", "NA62=SHiP"]) == 2
     assert "LABEL_A=LABEL_B" in " ".join(capsys.readouterr().err.split())
+
+
+def test_a_run_without_figures_is_not_recomputed_and_plot_draws_on_request(tmp_path, monkeypatch,
+                                                                         capsys):
+    tiny = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "tiny.toml"
+    path = tmp_path / "tiny.toml"
+    path.write_text(tiny.read_text())  # formats = ["parquet", "csv"]: no figure
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", str(path)]) == 0
+    computed = []
+    monkeypatch.setattr(runner_module, "compute", lambda *a, **k: computed.append(1))
+    assert cli.main(["run", str(path)]) == 0
+    assert computed == [] and "up to date; no figure to draw" in " ".join(capsys.readouterr().err.split())
+    out = tmp_path / "outputs" / "tiny"
+    assert not (out / "plot.png").exists()
+    assert cli.main(["plot", str(out)]) == 0
+    assert (out / "plot.png").stat().st_size > 10_000 and (out / "plot.pdf").is_file()
+
+
+def test_export_of_a_folder_without_a_run_is_one_line(tmp_path, capsys):
+    assert cli.main(["export", "hepdata", str(tmp_path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error: ") and "no provenance.json" in err
+    assert list(tmp_path.iterdir()) == []
