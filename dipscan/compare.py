@@ -62,8 +62,10 @@ class Run:
             points = self.contours.filter(pl.col("experiment") == label)
             if "lower" in points["branch"].to_list():
                 points = points.filter(pl.col("branch") == "lower")
-            lowest = points.group_by("mass_GeV").agg(pl.col("coupling_GeVinv").min()).sort("mass_GeV")
-            pairs = list(lowest.iter_rows())
+            pairs = []
+            for (_,), seg in points.group_by(["segment"], maintain_order=True):
+                pairs += lower_envelope(seg["mass_GeV"].to_numpy(), seg["coupling_GeVinv"].to_numpy())
+            pairs = sorted(dict(sorted(pairs, key=lambda p: (p[0], -p[1]))).items())
         if not pairs:
             return np.empty(0), np.empty(0)
         mass, coupling = np.array(pairs, dtype=float).T
@@ -75,6 +77,20 @@ class Run:
         if rows.height == 0:
             return None, None
         return float(rows["coupling_GeVinv"].min()), float(rows["mass_GeV"].max())
+
+
+def lower_envelope(mass: np.ndarray, coupling: np.ndarray) -> list[tuple[float, float]]:
+    """(mass, smallest d) at each vertex mass of a polyline or closed polygon: the lowest point
+    where that mass's vertical line meets the curve (edges interpolated log-log)."""
+    lm, ld = np.log(mass), np.log(coupling)
+    x0, x1, y0, y1 = lm[:-1], lm[1:], ld[:-1], ld[1:]
+    out = []
+    for m in np.unique(lm):
+        crosses = (np.minimum(x0, x1) <= m) & (m <= np.maximum(x0, x1)) & (x0 != x1)
+        t = (m - x0[crosses]) / (x1[crosses] - x0[crosses])
+        candidates = np.concatenate([y0[crosses] + t * (y1[crosses] - y0[crosses]), ld[lm == m]])
+        out.append((float(mass[lm == m][0]), float(np.exp(candidates.min()))))
+    return out
 
 
 def _ratio(b: float | None, a: float | None) -> float | None:

@@ -269,3 +269,14 @@ def test_export_of_a_folder_without_a_run_is_one_line(tmp_path, capsys):
     err = " ".join(capsys.readouterr().err.split())
     assert err.startswith("error: ") and "no provenance.json" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_lower_envelope_of_a_closed_region():
+    from dipscan.compare import lower_envelope
+
+    # a square in log space, 1e-4..1e-2 GeV^-1 between 0.1 and 1 GeV, with a dip at 0.3 GeV
+    mass = np.array([0.1, 0.3, 1.0, 1.0, 0.1, 0.1])
+    d = np.array([1e-4, 1e-5, 1e-4, 1e-2, 1e-2, 1e-4])
+    envelope = dict(lower_envelope(mass, d))
+    assert envelope[0.1] == pytest.approx(1e-4) and envelope[1.0] == pytest.approx(1e-4)
+    assert envelope[0.3] == pytest.approx(1e-5)  # the top edge at 0.3 GeV (1e-2) is not the lower
