@@ -5,7 +5,8 @@ outputs/bench/. Nothing here is asserted: timings are measurements, not tests.
     committed tables: wall time, peak memory, throughput;
 (b) all figure scenarios;
 (c) PYTHIA8 generation through dipscan against a bare PYTHIA8 loop with the same settings;
-(d) where the time goes (cProfile summary of the spine scenario).
+(d) where the time goes (cProfile summary of the spine scenario);
+(e) redrawing a figure from its tables (`dipscan plot`) against the full run of that scenario.
 Each measurement runs in a fresh interpreter so that peak memory is its own.
 """
 
@@ -134,6 +135,32 @@ def generation_figures(beam: str, production: str, n_events: int) -> dict:
     return out
 
 
+def timed(*args: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of one `dipscan` command in a fresh interpreter, as a user runs it.
+
+    CPU time (user + system) is the steadier figure on a machine shared with other jobs.
+    """
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([PY, "-m", "dipscan.cli", *args], check=True, cwd=ROOT, capture_output=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def redraw_figures(name: str, repeats: int = 3) -> dict:
+    folder = OUT / "redraw" / name
+    run_wall, run_cpu = timed("run", str(ROOT / "scenarios" / f"{name}.toml"), "--output", str(folder))
+    redraws = [timed("plot", str(folder)) for _ in range(repeats)]
+    wall = sorted(w for w, _ in redraws)[repeats // 2]
+    cpu = sorted(c for _, c in redraws)[repeats // 2]
+    return {"scenario": name, "run_wall_s": run_wall, "run_cpu_s": run_cpu,
+            "redraw_wall_s_median": wall, "redraw_cpu_s_median": cpu,
+            "redraw_over_run_wall": wall / run_wall, "redraw_over_run_cpu": cpu / run_cpu}
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     report: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
@@ -169,6 +196,13 @@ def main() -> int:
     print("(d) where the time goes (spine scenario, by own time)")
     report["d"] = probe(PROFILE_PROBE, str(ROOT / "scenarios" / "na62_delta0p01.toml"))
     print("\n".join("  " + line for line in report["d"].splitlines()[:30]))
+
+    print("(e) redraw from the tables against the full run (fresh interpreters, wall time)")
+    report["e"] = e = redraw_figures("fig2_delta0p01")
+    print(f"  {e['scenario']}: run {e['run_wall_s']:.1f} s wall, {e['run_cpu_s']:.1f} s CPU; "
+          f"redraw (median of 3) {e['redraw_wall_s_median']:.1f} s wall, "
+          f"{e['redraw_cpu_s_median']:.1f} s CPU = {e['redraw_over_run_wall']:.3f} x the run "
+          f"(wall), {e['redraw_over_run_cpu']:.3f} x (CPU)")
 
     (OUT / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"written to {OUT / 'bench.json'}")

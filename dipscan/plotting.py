@@ -13,17 +13,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import contourpy
+import numpy as np
+import polars as pl
+from matplotlib.figure import Figure  # no pyplot: files only, no display, no global state
 
-matplotlib.use("Agg")  # files only; never needs a display
-import contourpy  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
-
-from dipscan.contours import log_field  # noqa: E402
-from dipscan.errors import DipscanError  # noqa: E402
-from dipscan.plotspec import PlotSpec  # noqa: E402
+from dipscan.contours import log_field
+from dipscan.errors import DipscanError
+from dipscan.plotspec import PlotSpec
 
 MASS_LABELS = {"dark_dipole": r"$M_1$ [GeV]", "neutrino_dipole": r"$M_N$ [GeV]"}
 COUPLING_LABEL = r"$d$ [GeV$^{-1}$]"
@@ -209,15 +206,11 @@ def draw_panel(ax, data: FigureData) -> None:
 
 
 def save_figure(data: FigureData, paths: list[Path]) -> None:
-    fig, ax = plt.subplots(figsize=(8.4, 4.8))
-    try:
-        draw_panel(ax, data)
-        fig.tight_layout()
-        for path in paths:
-            fig.savefig(path, dpi=150,
-                        metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(8.4, 4.8))
+    draw_panel(fig.subplots(), data)
+    fig.tight_layout()
+    for path in paths:
+        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
 
 
 # --------------------------------------------------------------------------- reading a run back

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import as_completed
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,13 +15,22 @@ from rich.table import Table
 from dipscan.executors import open_executor
 from dipscan.outputs import staged_directory, write_json, write_table
 from dipscan.overlays import overlay_grid_frame
-from dipscan.pipeline import ScenarioResult, compute
 from dipscan.plotting import FigureData, figure_meta, save_figure
 from dipscan.redraw import compute_digest, only_style_changed, redraw
 from dipscan.report import dominance_frame, provenance, summary_frame
 from dipscan.scenario import Scenario, load_scenario
 
+if TYPE_CHECKING:
+    from dipscan.pipeline import ScenarioResult
+
 MAX_CREDIBLE_BR = 0.1  # above this the dipole decay competes with the meson's own width
+
+
+def compute(scenario: Scenario, **kwargs) -> ScenarioResult:
+    """dipscan.pipeline.compute, imported on first use: a run that only redraws never needs it."""
+    from dipscan.pipeline import compute as compute_scenario
+
+    return compute_scenario(scenario, **kwargs)
 
 
 def default_output_dir(scenario: Scenario) -> Path:

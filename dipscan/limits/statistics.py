@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, special, stats
 
 METHODS = ("poisson", "poisson_no_subtraction", "gaussian")
 
@@ -59,6 +58,8 @@ def signal_upper_limit(
     if method == "poisson_no_subtraction":
         return _poisson_limit(n, 0.0, 0.0, cl)
     if method == "gaussian":
+        from scipy import stats
+
         z = stats.norm.ppf(cl)
         return max(0.0, (n - b) + z * math.sqrt(n + sigma_b * sigma_b))
     raise ValueError(f"unknown upper-limit method {method!r}; allowed: {', '.join(METHODS)}")
@@ -80,6 +81,9 @@ def _validated(observed, background, background_uncertainty, confidence_level):
 
 
 def _poisson_limit(n: int, b: float, sigma_b: float, cl: float) -> float:
+    # scipy is imported here, not at the top: reading a scenario names METHODS and must stay quick
+    from scipy import optimize, special
+
     alpha = 1.0 - cl
     if sigma_b == 0.0:
         # P(N <= n | mu) = Q(n + 1, mu) is decreasing in mu: invert it in closed form.
