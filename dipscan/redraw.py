@@ -129,4 +129,6 @@ def only_style_changed(scenario, folder: Path) -> bool:
         record = json.loads(path.read_text())
     except (OSError, ValueError):
         return False
-    return record.get("compute_sha256") == compute_digest(scenario) and "figure" in record
+    tables = all(any((Path(folder) / f"{stem}{suffix}").is_file() for suffix in (".parquet", ".csv"))
+                 for stem in ("contours", "events"))
+    return tables and "figure" in record and record.get("compute_sha256") == compute_digest(scenario)

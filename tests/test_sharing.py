@@ -130,6 +130,11 @@ def test_style_only_edit_redraws_and_a_compute_edit_recomputes(shared, tmp_path,
     # and --recompute always computes
     assert cli.main(["run", str(path), "--recompute"]) == 0
     assert computed == [1, 1]
+    # a run folder whose tables were removed is computed again, not redrawn
+    for name in ("events.parquet", "events.csv"):
+        (out / name).unlink()
+    assert cli.main(["run", str(path)]) == 0
+    assert computed == [1, 1, 1] and (out / "events.parquet").is_file()
 
 
 def test_plot_of_a_folder_without_a_run_is_one_line(tmp_path, capsys):
