@@ -50,9 +50,9 @@ def _cmd_list(args, console: Console) -> int:
     from dipscan.production.beams import list_beams
     from dipscan.scenario import list_presets, list_scenarios
 
-    console.print("[bold]scenarios[/bold]: " + ", ".join(p.stem for p in list_scenarios()))
-    console.print("[bold]experiment presets[/bold]: " + ", ".join(list_presets()))
-    console.print("[bold]beams[/bold]: " + ", ".join(list_beams()))
+    console.print("[bold]scenarios[/bold]: " + escape(", ".join(p.stem for p in list_scenarios())))
+    console.print("[bold]experiment presets[/bold]: " + escape(", ".join(list_presets())))
+    console.print("[bold]beams[/bold]: " + escape(", ".join(list_beams())))
     return 0
 
 
@@ -83,10 +83,10 @@ def _cmd_tables(args, console: Console) -> int:
 
         for beam in beam_presets.list_beams():
             try:
-                files = ", ".join(table_digests(beam)) or "(no tables yet)"
+                files = escape(", ".join(table_digests(beam))) or "(no tables yet)"
             except DipscanError as err:
                 files = f"[red]{escape(str(err))}[/red]"
-            console.print(f"[bold]{beam}[/bold]: {files}")
+            console.print(f"[bold]{escape(beam)}[/bold]: {files}")
         return 0
     if args.action == "generate":
         from dipscan.executors import open_executor
@@ -105,7 +105,7 @@ def _cmd_tables(args, console: Console) -> int:
                 raise DipscanError("--scheduler: only with --executor dask")
             written = generate_all(workers=args.workers, force=args.force, beams=names)
         for beam, paths in written.items():
-            console.print(f"{beam}: {len(paths)} files in {paths[-1].parent}")
+            console.print(escape(f"{beam}: {len(paths)} files in {paths[-1].parent}"))
         return 0
     from dipscan.production.report import render_report, report_table
 
@@ -115,7 +115,7 @@ def _cmd_tables(args, console: Console) -> int:
             sys.stdout.write(frame.select(REPORT_CSV_COLUMNS).write_csv())
         else:
             wide = console if console.is_terminal else Console(width=160)
-            wide.print(render_report(frame, title=f"{beam}: meson multiplicities per collision"))
+            wide.print(render_report(frame, title=escape(f"{beam}: meson multiplicities per collision")))
     return 0
 
 
