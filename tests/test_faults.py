@@ -140,8 +140,9 @@ def test_1_replaces_its_own_folder_and_an_empty_one(work, capsys):
 
 
 # --------------------------------------------------------------------------- 2. sweeps
+@pytest.mark.parametrize("executor", ["local", "dask"])
 def test_2_sweep_reports_the_real_error_and_writes_the_good_scenario(tmp_path, home, monkeypatch,
-                                                                    capsys):
+                                                                    capsys, executor):
     monkeypatch.chdir(tmp_path)
     table = home / "tables" / "lhc14" / "111_pi0.parquet"
     with table.open("r+b") as f:
@@ -149,7 +150,7 @@ def test_2_sweep_reports_the_real_error_and_writes_the_good_scenario(tmp_path, h
     good = scenario(tmp_path, "tiny")
     bad = scenario(tmp_path, "X", ('preset = "na62"', 'preset = "faser2"'))
     before = snapshot(tmp_path)
-    code, text = run(capsys, "run", str(good), str(bad))
+    code, text = run(capsys, "run", str(good), str(bad), "--executor", executor, "--workers", "2")
     assert code == 2
     assert f"error: {table}: not a readable Parquet file (truncated or corrupt" in text
     assert f"error: 1 of 2 scenarios failed: {bad}" in text
