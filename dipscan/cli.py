@@ -31,7 +31,7 @@ def _cmd_run(args, console: Console) -> int:
 
 
 def _cmd_validate(args, console: Console) -> int:
-    from dipscan.preflight import check_tables, scenario_notes
+    from dipscan.preflight import check_tables, estimate, scenario_notes
     from dipscan.scenario import load_scenario
 
     for file in args.files:
@@ -43,6 +43,11 @@ def _cmd_validate(args, console: Console) -> int:
                       f"{escape(labels)}", soft_wrap=True, highlight=False)
         for note in scenario_notes(scenario):
             print_note(console, note)
+        size = estimate(scenario)
+        if size.over_limit() and not scenario.confirm_large:
+            print_note(console, f"estimate: {size.describe()}, above the limits "
+                       f"({'; '.join(size.over_limit())}): `dipscan run` stops unless confirmed "
+                       "(`confirm_large = true` in [scenario] or `--confirm-large`)")
     return 0
 
 

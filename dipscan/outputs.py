@@ -40,7 +40,7 @@ class SwapLog:
     """What this process has installed so far: an interrupt message must say it truthfully."""
 
     installed: list[Path] = field(default_factory=list)
-    leftovers: list[str] = field(default_factory=list)  # retired folders that could not be removed
+    leftovers: list[str] = field(default_factory=list)  # notes on stale and leftover folders
 
     def reset(self) -> None:
         self.installed.clear()
@@ -281,7 +281,8 @@ def staged_directory(target: Path, scenario_name: str | None = None) -> Iterator
     name = scenario_name or target.name
     check_target(target, name)
     try:
-        clean_stale(target)
+        for folder in clean_stale(target):
+            SWAPS.leftovers.append(f"cleaned up {folder.name}, left by a run that was killed")
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.parent / f".{target.name}.staging-{os.getpid()}-{secrets.token_hex(4)}"
         staging.mkdir()  # mode 0777 minus the umask, like any folder the user makes

@@ -316,6 +316,7 @@ def test_7_sigkill_leftovers_are_cleaned_by_the_next_run(work, capsys):
     assert snapshot(work) == {**before, **{k: v for k, v in snapshot(work).items() if ".staging-" in k}}
     code, text = run(capsys, "run", str(TINY), "--output", "out")
     assert code == 0
+    assert "note: cleaned up .out.staging-" in text and ", left by a run that was killed" in text
     no_leftovers(work)
     assert (work / "out" / "events.csv").read_bytes() == before["out/events.csv"]
 
@@ -435,6 +436,8 @@ def test_10_huge_grid_stops_with_an_estimate_unless_confirmed(work, capsys):
     assert "grid: found '2000 x 2000 points, about" in line and "GB of memory" in line
     assert "`confirm_large = true` in [scenario] or `--confirm-large`" in line
     assert "tables done" not in text
+    code, text = run(capsys, "validate", str(path))
+    assert code == 0 and "note: estimate: about" in text and "`dipscan run` stops unless" in text
     assert snapshot(work) == before
 
 
