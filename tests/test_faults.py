@@ -127,6 +127,19 @@ def test_1_never_replaces_what_dipscan_did_not_write(work, capsys, case):
     no_leftovers(work)
 
 
+def test_1_refuses_another_scenarios_folder_and_accepts_a_legacy_one(work, capsys):
+    other = scenario(work, "other")
+    before = snapshot(work)
+    code, text = run(capsys, "run", str(other), "--output", "out")
+    assert code == 2
+    assert error_lines(text) == ["error: out: holds the outputs of scenario 'tiny', not 'other'; "
+                                 "choose another --output (a new folder, or one dipscan wrote)"]
+    assert snapshot(work) == before
+    (work / "out" / MARKER).unlink()  # written before the marker existed: only dipscan's files
+    code, _ = run(capsys, "run", str(TINY), "--output", "out")
+    assert code == 0 and (work / "out" / MARKER).is_file()
+
+
 def test_1_replaces_its_own_folder_and_an_empty_one(work, capsys):
     (work / "empty").mkdir()
     before = snapshot(work)
@@ -211,6 +224,19 @@ def test_3b_disk_full_is_one_line_and_keeps_earlier_outputs(work, capsys, monkey
             "free some space and run again; earlier outputs are untouched") in text
     assert snapshot(work) == before
     no_leftovers(work)
+
+
+def test_3b_too_little_free_space_is_refused_before_computing(work, capsys, monkeypatch):
+    before = snapshot(work)
+    monkeypatch.setattr("dipscan.preflight.shutil.disk_usage",
+                        lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+    code, text = run(capsys, "run", str(TINY), "--output", "out")
+    assert code == 2
+    [line] = error_lines(text)
+    assert line.startswith("error: out: needs about ") and line.endswith(
+        " kB of disk space, 1.0 kB free; free some space or choose another --output")
+    assert "tables done" not in text
+    assert snapshot(work) == before
 
 
 def test_3b_file_size_limit_is_one_line_and_keeps_earlier_outputs(work):
@@ -439,6 +465,14 @@ def test_10_huge_grid_stops_with_an_estimate_unless_confirmed(work, capsys):
     code, text = run(capsys, "validate", str(path))
     assert code == 0 and "note: estimate: about" in text and "`dipscan run` stops unless" in text
     assert snapshot(work) == before
+
+
+def test_10_estimated_rows_are_the_rows_written(work):
+    from dipscan.preflight import estimate
+    from dipscan.scenario import load_scenario
+
+    written = pl.read_parquet(work / "out" / "events.parquet").height
+    assert estimate(load_scenario(TINY)).rows == written
 
 
 def test_10_photon_bound_is_the_kinematic_limit():
