@@ -100,7 +100,8 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
     if executor == "local" and workers == 1:
         for scenario in scenarios:
             try:
-                _compute_and_write(scenario, default_output_dir(scenario), console, t0)
+                _compute_and_write(scenario, default_output_dir(scenario), console,
+                                   time.perf_counter())
                 targets.append(default_output_dir(scenario))
             except DipscanError as err:
                 failure(scenario, err)
