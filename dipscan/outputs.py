@@ -151,11 +151,23 @@ def written_by_dipscan(folder: Path) -> bool:
         (folder / n).is_symlink() or not (folder / n).is_file() for n in names)
 
 
-def marker_scenario(folder: Path) -> str | None:
+def _marker(folder: Path) -> dict:
     try:
-        return json.loads((folder / MARKER).read_text()).get("scenario")
-    except (OSError, ValueError, AttributeError):
-        return None
+        data = json.loads((folder / MARKER).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def marker_scenario(folder: Path) -> str | None:
+    return _marker(folder).get("scenario")
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """Entries of a dipscan output folder that dipscan did not write there (a user's notes)."""
+    recorded = _marker(folder).get("files")
+    known = set(recorded) if isinstance(recorded, list) else set(OUTPUT_FILES)
+    return sorted(p.name for p in folder.iterdir() if p.name not in known | {MARKER})
 
 
 def _read_only(path: Path) -> bool:
@@ -185,6 +197,11 @@ def check_target(target: Path, scenario_name: str) -> None:
             if owner is not None and owner != scenario_name:
                 raise OutputError(target, f"holds the outputs of scenario {owner!r}, not "
                                   f"{scenario_name!r}", choose)
+            foreign = foreign_files(target)
+            if foreign:
+                raise OutputError(target, "holds files dipscan did not write ("
+                                  + ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+                                  + ")", "move them out of the folder, or " + choose)
         else:
             entries = sorted(p.name for p in target.iterdir())
             results = [p.name for p in target.iterdir()
@@ -244,8 +261,10 @@ def clean_stale(target: Path) -> list[Path]:
     return done
 
 
-def write_marker(folder: Path, scenario_name: str) -> Path:
-    data = {"written_by": "dipscan", "format": MARKER_FORMAT, "scenario": scenario_name}
+def write_marker(folder: Path, scenario_name: str, files: list[str] | None = None) -> Path:
+    """The marker names the scenario and, once complete, every file the run wrote."""
+    data = {"written_by": "dipscan", "format": MARKER_FORMAT, "scenario": scenario_name,
+            "files": files}
     return write_json(data, folder / MARKER)
 
 
@@ -292,6 +311,7 @@ def staged_directory(target: Path, scenario_name: str | None = None) -> Iterator
     try:
         write_marker(staging, name)
         yield staging
+        write_marker(staging, name, sorted(p.name for p in staging.iterdir() if p.name != MARKER))
         check_target(target, name)  # something may have appeared there while computing
         with _signals_held():
             if target.exists():

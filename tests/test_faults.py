@@ -140,6 +140,18 @@ def test_1_refuses_another_scenarios_folder_and_accepts_a_legacy_one(work, capsy
     assert code == 0 and (work / "out" / MARKER).is_file()
 
 
+def test_1_keeps_a_users_file_inside_an_output_folder(work, capsys):
+    (work / "out" / "my_notes.txt").write_text("fit looks odd at 0.3 GeV\n")
+    before = snapshot(work)
+    code, text = run(capsys, "run", str(TINY), "--output", "out")
+    assert code == 2
+    assert error_lines(text) == ["error: out: holds files dipscan did not write (my_notes.txt); "
+                                 "move them out of the folder, or choose another --output (a new "
+                                 "folder, or one dipscan wrote)"]
+    assert "tables done" not in text
+    assert snapshot(work) == before
+
+
 def test_1_replaces_its_own_folder_and_an_empty_one(work, capsys):
     (work / "empty").mkdir()
     before = snapshot(work)
