@@ -48,6 +48,7 @@ class ScenarioResult:
     overlays: list[Overlay] = field(default_factory=list)
     exposure: pl.DataFrame | None = None  # mesons produced per experiment and species
     summary: pl.DataFrame | None = None  # per experiment, filled when the outputs are written
+    notes: list[str] = field(default_factory=list)  # why a valid scenario may be pointless
 
     def total_grid(self, label: str) -> np.ndarray:
         return total_grid(self.events, label, self.mass_GeV.size, self.coupling_GeVinv.size)

@@ -129,6 +129,7 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
                                          result.exposure.filter(pl.col("experiment") == spec.label)
                                          .iter_rows(named=True)} for spec in scenario.experiments},
         "omitted_channels": result.omitted_channels,
+        "notes": result.notes,
         "max_branching_ratio_on_grid": result.max_branching_ratio,
         "approximations": list(APPROXIMATIONS) + [n for o in result.overlays for n in o.notes],
         "overlays": [o.label for o in result.overlays],

@@ -40,15 +40,17 @@ def run_scenario(path: str | Path, output_dir: Path | None = None,
     t0 = time.perf_counter()
     scenario = load_scenario(path)  # raises before anything is written
     target = Path(output_dir) if output_dir else default_output_dir(scenario)
-    for note in preflight(scenario, target, confirm_large):
+    notes = preflight(scenario, target, confirm_large)
+    for note in notes:
         print_note(console, note)
-    return _compute_and_write(scenario, target, console, t0), target
+    return _compute_and_write(scenario, target, console, t0, notes), target
 
 
-def _compute_and_write(scenario: Scenario, target: Path, console: Console,
-                       t0: float) -> ScenarioResult:
+def _compute_and_write(scenario: Scenario, target: Path, console: Console, t0: float,
+                       notes: list[str]) -> ScenarioResult:
     with StageProgress(console, scenario.name) as progress:
         result = compute(scenario, progress=progress, cache_dir=CACHE_DIR)
+        result.notes = notes
         write_outputs(result, target, console, time.perf_counter() - t0, progress)
     print_result(console, result, target)
     return result
@@ -85,8 +87,10 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
     t0 = time.perf_counter()
     scenarios = [load_scenario(path) for path in paths]  # every file checked before any work
     check_distinct_targets(scenarios)
+    notes = {}
     for scenario in scenarios:
-        for note in preflight(scenario, default_output_dir(scenario), confirm_large):
+        notes[scenario.name] = preflight(scenario, default_output_dir(scenario), confirm_large)
+        for note in notes[scenario.name]:
             print_note(console, f"{scenario.name}: {note}")
     failed: list[str] = []
     targets: list[Path] = []
@@ -101,7 +105,7 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
         for scenario in scenarios:
             try:
                 _compute_and_write(scenario, default_output_dir(scenario), console,
-                                   time.perf_counter())
+                                   time.perf_counter(), notes[scenario.name])
                 targets.append(default_output_dir(scenario))
             except DipscanError as err:
                 failure(scenario, err)
@@ -114,6 +118,7 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
                 scenario = futures[future]
                 try:
                     result = future.result()
+                    result.notes = notes[scenario.name]
                     target = default_output_dir(scenario)
                     write_outputs(result, target, console, time.perf_counter() - t0)
                     print_result(console, result, target)

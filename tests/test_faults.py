@@ -346,6 +346,26 @@ def test_7_sigterm_while_writing_keeps_earlier_outputs(work):
     no_leftovers(work)
 
 
+def test_7_sigterm_stops_a_parallel_sweep(work):
+    first, second = scenario(work, "s1"), scenario(work, "s2", ("seed = 7", "seed = 8"))
+    before = snapshot(work)
+    code = ("import os, signal, sys\n"
+            "import dipscan.runner as runner\n"
+            "real = runner.as_completed\n"
+            "def as_completed(futures):\n"
+            "    os.kill(os.getpid(), signal.SIGTERM)\n"
+            "    return real(futures)\n"
+            "runner.as_completed = as_completed\n"
+            "from dipscan.cli import main\n"
+            f"sys.exit(main(['run', {str(first)!r}, {str(second)!r}, '--workers', '2']))\n")
+    result = run_python(code, work)
+    assert result.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in result.stderr
+    assert ("error: interrupted (SIGTERM) before any new outputs were installed: earlier outputs "
+            "are untouched") in result.stderr
+    assert snapshot(work) == before
+
+
 def test_7_sigkill_leftovers_are_cleaned_by_the_next_run(work, capsys):
     before = snapshot(work)
     result = run_python(_interrupt_while_writing("SIGKILL"), work)
@@ -462,6 +482,8 @@ def test_10_pointless_scenarios_run_with_a_note(work, capsys, case, replacements
     before = snapshot(work)
     code, text = run(capsys, "run", str(path), "--output", "pointless_out")
     assert code == 0 and note in text
+    recorded = json.loads((work / "pointless_out" / "provenance.json").read_text())["notes"]
+    assert any(note.removeprefix("note: ") in line for line in recorded)
     assert_kept(before, work)
 
 
