@@ -501,6 +501,21 @@ def test_10_huge_grid_stops_with_an_estimate_unless_confirmed(work, capsys):
     assert snapshot(work) == before
 
 
+def test_10_a_confirmed_huge_grid_passes_the_checks(work, monkeypatch):
+    from dipscan.preflight import preflight
+    from dipscan.scenario import load_scenario
+
+    monkeypatch.setattr("dipscan.preflight.shutil.disk_usage",
+                        lambda path: shutil._ntuple_diskusage(10**13, 0, 10**13))
+    flag = load_scenario(scenario(work, "huge", ("points = 4", "points = 2000"),
+                                  ("points = 5", "points = 2000")))
+    key = load_scenario(scenario(work, "huge_key", ("points = 4", "points = 2000"),
+                                 ("points = 5", "points = 2000"), ("seed = 7", "seed = 7\nconfirm_large = true")))
+    for notes in (preflight(flag, work / "outputs" / "huge", confirm_large=True),
+                  preflight(key, work / "outputs" / "huge_key")):
+        assert notes[0].startswith("estimate: about ") and "GB of memory" in notes[0]
+
+
 def test_10_estimated_rows_are_the_rows_written(work):
     from dipscan.preflight import estimate
     from dipscan.scenario import load_scenario
