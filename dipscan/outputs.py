@@ -186,6 +186,14 @@ def _existing_ancestor(path: Path) -> Path:
 def check_target(target: Path, scenario_name: str) -> None:
     """Refuse, before any computing, a target dipscan may not replace or cannot write."""
     target = Path(target)
+    try:
+        _check_target(target, scenario_name)
+    except OSError as err:  # a folder that cannot even be listed
+        raise OutputError(Path(err.filename or target), f"cannot be inspected ({err.strerror})",
+                          "make it readable or choose another --output") from err
+
+
+def _check_target(target: Path, scenario_name: str) -> None:
     choose = "choose another --output (a new folder, or one dipscan wrote)"
     if target.is_symlink():
         raise OutputError(target, "is a symbolic link; dipscan replaces only folders it wrote", choose)
@@ -251,7 +259,7 @@ def clean_stale(target: Path) -> list[Path]:
         found = pattern.match(entry.name)
         if not found or entry.is_symlink() or not entry.is_dir() or _pid_alive(int(found.group(2))):
             continue
-        if not has_marker(entry):
+        if not (has_marker(entry) or not any(entry.iterdir())):  # killed before its marker
             continue
         if found.group(1) == "retired" and not target.exists():
             os.replace(entry, target)
