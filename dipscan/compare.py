@@ -19,8 +19,8 @@ from rich.table import Table
 
 from dipscan.errors import DipscanError
 from dipscan.hepdata import edge_rows
+from dipscan.outputs import atomic_write
 from dipscan.plotting import central, read_provenance, read_table
-from dipscan.redraw import replace_files
 
 MARKER = ".dipscan-compare"  # dipscan may overwrite CSV files only in folders holding this
 SCHEMA = {"curve_a": pl.String, "curve_b": pl.String, "masses_compared": pl.Int64,
@@ -150,7 +150,7 @@ def write_comparison(frame: pl.DataFrame, a: Path, b: Path, csv: Path | None = N
     if not csv.parent.is_dir():
         raise DipscanError(f"{csv}: folder {csv.parent} does not exist; allowed: a file in an "
                            "existing folder")
-    replace_files([csv], lambda temps: frame.write_csv(temps[0], float_precision=None))
+    atomic_write(csv, lambda tmp: frame.write_csv(tmp, float_precision=None))
     return csv
 
 

@@ -12,7 +12,6 @@ an asymmetric error labelled "band". The submission is validated offline with he
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from pathlib import Path
 
@@ -20,11 +19,11 @@ import numpy as np
 import polars as pl
 
 from dipscan.errors import DipscanError
-from dipscan.outputs import staged_directory
+from dipscan.outputs import check_target, record_files, staged_directory
 from dipscan.plotting import central, read_provenance, read_table, shading_grid
 
 SUBMISSION_FOLDER = "submission"  # the YAML files; submission.tar.gz (for upload) sits beside it
-MARKER = ".dipscan-export"  # written into every export folder: dipscan may replace only these
+DEFAULT_FOLDER = "hepdata"  # inside the run folder: a recomputed run drops its stale export
 BAND_COLUMNS = ("n_events_pessimistic", "n_events_optimistic")
 MODEL_NAMES = {"dark_dipole": "inelastic dark-matter dipole d chi2bar sigma F chi1",
                "neutrino_dipole": "active-sterile neutrino dipole d nubar sigma F N"}
@@ -192,26 +191,22 @@ def validate_submission(folder: Path) -> list[str]:
             if m.message.strip()] or ["hepdata-validator reports it invalid"]
 
 
-def _check_target(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
-        raise DipscanError(f"{out}: exists and was not written by `dipscan export`; allowed: a new "
-                           "or empty folder, or an earlier export (choose another --out)")
-
-
 def export_hepdata(folder: Path, out: Path | None = None) -> tuple[Path, str]:
     """Write and validate the HEPData submission of a run; returns the folder and a summary."""
     folder = Path(folder)
-    out = Path(out) if out is not None else folder / "hepdata"
-    _check_target(out)
+    out = Path(out) if out is not None else folder / DEFAULT_FOLDER
+    record = read_provenance(folder)
+    owner = f"hepdata export of {record['scenario']['name']}"  # names the export's marker
+    check_target(out, owner)  # a folder dipscan did not write is refused before any work
     submission, record = build_submission(folder)
-    with staged_directory(out) as staging:
+    with staged_directory(out, owner) as staging:
         with contextlib.chdir(staging):  # hepdata_lib writes its archive in the working folder
             submission.create_files(outdir=SUBMISSION_FOLDER, validate=False)
         problems = validate_submission(staging / SUBMISSION_FOLDER)
         if problems:
             raise DipscanError(f"{folder}: the HEPData submission is not valid: {problems[0]}")
-        (staging / MARKER).write_text(json.dumps({"source": str(folder),
-                                                  "scenario_sha256": record["scenario"]["sha256"]}))
+    if out.parent.resolve() == folder.resolve():
+        record_files(folder, [out.name])  # the next run of the scenario may replace it
     tables = len(submission.tables)
     return out, (f"{tables} tables in {SUBMISSION_FOLDER}/, archive submission.tar.gz; "
                  "hepdata-validator: valid")

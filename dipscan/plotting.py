@@ -205,12 +205,15 @@ def draw_panel(ax, data: FigureData) -> None:
         ax.legend(fontsize=7, loc=plot.legend)
 
 
-def save_figure(data: FigureData, paths: list[Path]) -> None:
+def save_figure(data: FigureData, paths: list[Path], formats: list[str] | None = None) -> None:
+    """Draw the figure once and save it to each path (format from the suffix, or `formats`)."""
     fig = Figure(figsize=(8.4, 4.8))
     draw_panel(fig.subplots(), data)
     fig.tight_layout()
-    for path in paths:
-        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
+    for i, path in enumerate(paths):
+        fmt = formats[i] if formats else Path(path).suffix.lstrip(".")
+        fig.savefig(path, format=fmt, dpi=150,
+                    metadata={"CreationDate": None} if fmt == "pdf" else None)
 
 
 # --------------------------------------------------------------------------- reading a run back

@@ -11,12 +11,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 from dipscan.errors import DipscanError
+from dipscan.outputs import atomic_write, record_files, write_failure, write_json
 from dipscan.plotting import (
     FIGURE_FORMATS,
     figure_data_from_folder,
@@ -68,22 +67,15 @@ def compute_digest(scenario) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def replace_files(paths: list[Path], write) -> None:
-    """`write(temporary paths)` beside `paths`, then swap each in: never a half-written file."""
-    temps = []
-    try:
-        for path in paths:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-            os.close(fd)
-            temps.append(Path(tmp))
-        write(temps)
-        for tmp in temps:
-            os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; outputs are for sharing
-        for tmp, path in zip(temps, paths, strict=True):
-            os.replace(tmp, path)
-    finally:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
+def write_figures(data, paths: list[Path]) -> None:
+    """Draw once, save every format, each file swapped in atomically (dipscan.outputs)."""
+    def nest(i: int, temps: list[Path]) -> None:
+        if i == len(paths):
+            save_figure(data, temps, [p.suffix.lstrip(".") for p in paths])
+            return
+        atomic_write(paths[i], lambda tmp: nest(i + 1, [*temps, tmp]))
+
+    nest(0, [])
 
 
 def redraw(folder: Path, scenario=None, always: bool = False) -> tuple[list[Path], float]:
@@ -108,15 +100,18 @@ def redraw(folder: Path, scenario=None, always: bool = False) -> tuple[list[Path
         formats = list(FIGURE_FORMATS)
     paths = [folder / f"plot.{ext}" for ext in formats]
     if paths:
-        replace_files(paths, lambda temps: save_figure(data, temps))
+        try:
+            write_figures(data, paths)
+        except OSError as err:
+            raise write_failure(err, paths[0]) from err
     seconds = time.perf_counter() - t0
     record["figure"] = meta
     if scenario is not None:
         record["scenario"] = dict(record.get("scenario", {}), file=str(scenario.path),
                                   sha256=scenario.digest)
     record.setdefault("timings_s", {})["redraw"] = round(seconds, 4)
-    replace_files([folder / "provenance.json"], lambda temps: temps[0].write_text(
-        json.dumps(record, indent=2, sort_keys=True, default=str) + "\n"))
+    write_json(record, folder / "provenance.json")
+    record_files(folder, [p.name for p in paths])  # so the next run may replace the folder
     return paths, seconds
 
 

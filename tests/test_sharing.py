@@ -203,12 +203,24 @@ def test_export_never_writes_into_a_folder_it_did_not_create(shared, tmp_path, c
     mine.mkdir()
     (mine / "draft.tex").write_text("mine")
     assert cli.main(["export", "hepdata", str(out), "--out", str(mine)]) == 2
-    assert "not written by `dipscan export`" in " ".join(capsys.readouterr().err.split())
+    assert "dipscan never replaces it" in " ".join(capsys.readouterr().err.split())
     assert sorted(p.name for p in mine.iterdir()) == ["draft.tex"]
     # an earlier export of dipscan is replaced
     target = tmp_path / "record"
     assert cli.main(["export", "hepdata", str(out), "--out", str(target)]) == 0
     assert cli.main(["export", "hepdata", str(out), "--out", str(target)]) == 0
+    # another run's output folder is refused
+    assert cli.main(["export", "hepdata", str(out), "--out", str(out)]) == 2
+
+
+def test_an_export_or_redraw_inside_the_run_folder_does_not_block_the_next_run(shared, tmp_path,
+                                                                               monkeypatch):
+    path, out = _copy_run(shared, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["export", "hepdata", str(out)]) == 0
+    assert cli.main(["plot", str(out)]) == 0
+    assert cli.main(["run", str(path), "--recompute"]) == 0  # the run folder is replaced whole
+    assert not (out / "hepdata").exists() and (out / "plot.png").is_file()
 
 
 # ----------------------------------------------------------------------------- compare
