@@ -35,7 +35,8 @@ def _cmd_plot(args, console: Console) -> int:
 
     for folder in args.folders:
         paths, seconds = redraw(Path(folder), always=True)
-        console.print(f"redrew {', '.join(str(p) for p in paths)} from the tables ({seconds:.1f} s)")
+        console.print(escape(f"redrew {', '.join(str(p) for p in paths)} from the tables "
+                             f"({seconds:.1f} s)"), highlight=False)
     return 0
 
 
@@ -43,7 +44,7 @@ def _cmd_export(args, console: Console) -> int:
     from dipscan.hepdata import export_hepdata
 
     out, report = export_hepdata(Path(args.folder), Path(args.out) if args.out else None)
-    console.print(f"HEPData submission in {out}: {report}")
+    console.print(escape(f"HEPData submission in {out}: {report}"), highlight=False)
     return 0
 
 
@@ -53,7 +54,7 @@ def _cmd_compare(args, console: Console) -> int:
     frame = compare_runs(Path(args.a), Path(args.b), pairs=args.pair)
     path = write_comparison(frame, Path(args.a), Path(args.b), Path(args.csv) if args.csv else None)
     print_comparison(console, frame, Path(args.a), Path(args.b))
-    console.print(f"CSV in {path}")
+    console.print(escape(f"CSV in {path}"), highlight=False)
     return 0
 
 
