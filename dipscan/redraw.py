@@ -24,9 +24,11 @@ from dipscan.plotting import (
     save_figure,
 )
 
-# Modules that only draw, export or compare finished runs: editing them never changes a number.
+# Modules that draw, export, compare, report or guard runs: editing them never changes a number.
 PRESENTATION_MODULES = frozenset({"cli.py", "plotting.py", "plotspec.py", "redraw.py",
-                                  "hepdata.py", "compare.py", "runner.py", "outputs.py"})
+                                  "hepdata.py", "compare.py", "runner.py", "outputs.py",
+                                  "messages.py", "progress.py", "signals.py", "preflight.py",
+                                  "version.py"})
 STYLE_KEYS = ("color", "linestyle", "description", "preset_path")
 
 
