@@ -279,6 +279,8 @@ def test_a_run_without_figures_is_not_recomputed_and_plot_draws_on_request(tmp_p
     assert not (out / "plot.png").exists()
     assert cli.main(["plot", str(out)]) == 0
     assert (out / "plot.png").stat().st_size > 10_000 and (out / "plot.pdf").is_file()
+    marker = json.loads((out / ".dipscan-output").read_text())
+    assert {"plot.png", "plot.pdf"} <= set(marker["files"])  # the next run may replace them
 
 
 def test_export_of_a_folder_without_a_run_is_one_line(tmp_path, capsys):
