@@ -205,6 +205,21 @@ def draw_panel(ax, data: FigureData) -> None:
         ax.legend(fontsize=7, loc=plot.legend)
 
 
+def figure_data(result) -> FigureData:
+    """The figure of a live result, built from the same frames the run exports."""
+    from dipscan.overlays import overlay_grid_frame
+
+    return FigureData(figure_meta(result.scenario, result.mass_GeV, result.coupling_GeVinv,
+                                  result.levels, result.overlays),
+                      result.contours, result.events.drop("mass_index", "coupling_index"),
+                      overlay_grid_frame(result.overlays))
+
+
+def plot_contours(result, paths: list[Path]) -> None:
+    """plot.png / plot.pdf of a live result (what a run writes)."""
+    save_figure(figure_data(result), paths)
+
+
 def save_figure(data: FigureData, paths: list[Path], formats: list[str] | None = None) -> None:
     """Draw the figure once and save it to each path (format from the suffix, or `formats`)."""
     fig = Figure(figsize=(8.4, 4.8))

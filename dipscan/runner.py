@@ -15,8 +15,7 @@ from dipscan.errors import DipscanError, SweepError
 from dipscan.executors import open_executor
 from dipscan.messages import print_error, print_note
 from dipscan.outputs import SWAPS, staged_directory, write_failure, write_json, write_table
-from dipscan.overlays import overlay_grid_frame
-from dipscan.plotting import FigureData, figure_meta, save_figure
+from dipscan.plotting import figure_data, save_figure
 from dipscan.preflight import preflight
 from dipscan.progress import StageProgress
 from dipscan.redraw import compute_digest, only_style_changed, redraw
@@ -193,14 +192,11 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
         write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
         report("writing", 4, steps)
         write_table(result.exposure, folder, "exposure", ("csv",))
-        overlay_grid = overlay_grid_frame(result.overlays)
-        if overlay_grid is not None:
-            write_table(overlay_grid, folder, "overlay_events", formats)
-        report("writing", 5, steps)
         # The figure is drawn from the exported frames, exactly as `dipscan plot` redraws it.
-        figure = FigureData(figure_meta(scenario, result.mass_GeV, result.coupling_GeVinv,
-                                        result.levels, result.overlays),
-                            result.contours, events, overlay_grid)
+        figure = figure_data(result)
+        if figure.overlay_grid is not None:
+            write_table(figure.overlay_grid, folder, "overlay_events", formats)
+        report("writing", 5, steps)
         if plots:
             paths = [folder / f"plot.{ext}" for ext in plots]
             try:
