@@ -108,6 +108,8 @@ def experiment_table(record: dict, spec: dict, events: pl.DataFrame):
     table = Table(_safe_name(label))
     table.description = (f"{label}: {kind}, region with N >= {level:.4g} expected events; lower "
                          "and upper edges in d at each scan mass ('-': beyond the coupling grid).")
+    if not rows:
+        table.description += " No scan point reaches the level: the table is empty."
     table.location = f"dipscan run of scenario {record['scenario']['name']}"
     mass = _variable("mass", True, "GeV")
     masses = sorted(rows)
