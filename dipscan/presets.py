@@ -358,7 +358,8 @@ class ExperimentSpec:
 # --------------------------------------------------------------------------- preset parsing
 _PRESET_KEYS = ("name", "description", "beam", "target", "target_mass_number", "color", "linestyle",
                 "exposure", "selection", "geometry", "statistics")
-_EXPOSURE_KEYS = {"pot": ("kind", "pot"), "collider": ("kind", "sigma_inel_mb", "luminosity_invfb")}
+_EXPOSURE_KEYS = {"pot": ("kind", "pot", "pot_per_year", "years"),
+                  "collider": ("kind", "sigma_inel_mb", "luminosity_invfb")}
 _SELECTION_KEYS = ("photon_threshold_GeV", "photon_max_GeV", "efficiency")
 _CALO_KEYS = ("calorimeter_z_m", "calorimeter_radius_m")
 _GEOMETRY_KEYS = ("mode", "shape", "l_start_m", "l_end_m",
@@ -384,9 +385,22 @@ def _read_exposure(t: Table) -> Exposure:
         if key not in _EXPOSURE_KEYS[kind]:
             t.unknown(key, _EXPOSURE_KEYS[kind], context=f"for kind {kind!r}: ")
     if kind == "pot":
-        return Exposure(kind, pot=t.float("pot", gt=0))
+        return Exposure(kind, pot=_read_pot(t))
     return Exposure(kind, sigma_inel_mb=t.float("sigma_inel_mb", gt=0),
                     luminosity_invfb=t.float("luminosity_invfb", gt=0))
+
+
+def _read_pot(t: Table) -> float:
+    """Protons on target: `pot`, or `pot_per_year` x `years` (the form design reports quote)."""
+    per_year = [k for k in ("pot_per_year", "years") if k in t.data]
+    if not per_year:
+        return t.float("pot", gt=0)
+    if "pot" in t.data:
+        raise t.error(per_year[0], t.data[per_year[0]], "either pot, or pot_per_year and years, not both")
+    if len(per_year) == 1:
+        missing = "years" if per_year[0] == "pot_per_year" else "pot_per_year"
+        raise t.error(missing, MISSING_VALUE, "pot_per_year and years together (or pot alone)")
+    return t.float("pot_per_year", gt=0) * t.float("years", gt=0)
 
 
 def _read_geometry(t: Table) -> Geometry:
@@ -465,7 +479,7 @@ def _parse_preset(name: str, path: Path, data: dict, overrides: Mapping, key_pre
     check_color(color, lambda found: top.error("color", found, COLOR_ALLOWED))
     linestyle = top.str("linestyle", "solid", choices=LINESTYLES)
 
-    exposure = _read_exposure(top.table("exposure", ("kind", "pot", "sigma_inel_mb", "luminosity_invfb")))
+    exposure = _read_exposure(top.table("exposure", tuple(dict.fromkeys(k for keys in _EXPOSURE_KEYS.values() for k in keys))))
     sel = top.table("selection", _SELECTION_KEYS)
     threshold = sel.float("photon_threshold_GeV", ge=0)
     photon_max = sel.float("photon_max_GeV", math.inf, gt=threshold, allow_inf=True)

@@ -21,8 +21,8 @@ from dipscan.scenario import (
 )
 
 REPO_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-BEAMS = ("sps400", "sps450", "u70", "lhc14")
-PRESETS = ("bebc", "charm2", "faser2", "hike", "na62", "nucal", "ship")
+BEAMS = ("sps400", "sps450", "u70", "lhc14", "lbnf120")
+PRESETS = ("bebc", "charm2", "dune_nd", "faser2", "hike", "na62", "nucal", "ship")
 
 BASE = """\
 [scenario]
@@ -177,7 +177,7 @@ def test_spine_matches_figure_2(repo_home):
 def test_figure_studies(repo_home):
     for delta in ("0p1", "0p01", "0p005"):
         fig2 = load_scenario(REPO_SCENARIOS / f"fig2_delta{delta}.toml")
-        assert {e.preset for e in fig2.experiments} == set(PRESETS)
+        assert {e.preset for e in fig2.experiments} == set(PRESETS) - {"dune_nd"}
         assert {e.preset for e in fig2.experiments if e.statistics} == {"bebc", "charm2", "nucal"}
         fig3 = load_scenario(REPO_SCENARIOS / f"fig3_delta{delta}.toml")
         assert "hike" not in {e.preset for e in fig3.experiments}  # figure 3 caption
@@ -358,7 +358,7 @@ def test_missing_grid(home, tmp_path):
 
 def test_unknown_experiment_preset(home, tmp_path):
     path = write(tmp_path, edit(BASE, 'preset = "na62"\nlabel', 'preset = "na63"\nlabel'))
-    scenario_error(path, "experiment[1].preset", "'na63'", "bebc, charm2, faser2, hike, na62, nucal, ship")
+    scenario_error(path, "experiment[1].preset", "'na63'", "bebc, charm2, dune_nd, faser2, hike, na62, nucal, ship")
 
 
 def test_preset_name_cannot_leave_the_folder(home, tmp_path):
@@ -449,7 +449,7 @@ def test_contour_level_positive(home, tmp_path):
 # --------------------------------------------------------------------------- preset errors
 def test_preset_unknown_beam(home):
     preset_error(home, "na62", 'beam = "sps400"', 'beam = "sps401"', "beam", "'sps401'",
-                 "lhc14, sps400, sps450, u70")
+                 "lbnf120, lhc14, sps400, sps450, u70")
 
 
 def test_preset_unknown_key(home):
@@ -488,7 +488,7 @@ def test_preset_calorimeter_keys_together(home):
 
 def test_preset_exposure_keys_of_other_kind(home):
     preset_error(home, "na62", "pot = 1e18", "pot = 1e18\nluminosity_invfb = 3000", "exposure.luminosity_invfb",
-                 "unknown key 'luminosity_invfb'", "for kind 'pot': kind, pot")
+                 "unknown key 'luminosity_invfb'", "for kind 'pot': kind, pot, pot_per_year, years")
 
 
 def test_preset_infinite_pot(home):
