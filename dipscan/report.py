@@ -129,6 +129,7 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
         "max_branching_ratio_on_grid": result.max_branching_ratio,
         "approximations": list(APPROXIMATIONS) + [n for o in result.overlays for n in o.notes],
         "overlays": [o.label for o in result.overlays],
+        "recasts": [o.data["recast"] for o in result.overlays if "recast" in o.data],
         "warnings": [w for o in result.overlays for w in o.warnings],
         "versions": package_versions(),
         "timings_s": {k: round(v, 4) for k, v in timings_s.items()},

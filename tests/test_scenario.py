@@ -64,6 +64,7 @@ def home(tmp_path, monkeypatch):
     """A private DIPSCAN_HOME: copies of the committed presets, stand-in beam files."""
     root = tmp_path / "home"
     shutil.copytree(REPO_SCENARIOS / "experiments", root / "scenarios" / "experiments")
+    shutil.copytree(REPO_SCENARIOS / "limits", root / "scenarios" / "limits")
     (root / "scenarios" / "beams").mkdir()
     for beam in BEAMS:
         (root / "scenarios" / "beams" / f"{beam}.toml").write_text(f'# stand-in for {beam}\n')
@@ -551,6 +552,6 @@ def test_overlays_are_read_and_checked_against_the_model(home, tmp_path):
     wrong_model = write(tmp_path, BASE + "\n[overlays]\nliterature = true\n", "wrong.toml")
     scenario_error(wrong_model, "overlays.literature", "True", "model kind 'neutrino_dipole'")
     not_bool = write(tmp_path, BASE + '\n[overlays]\nbabar = "yes"\n', "notbool.toml")
-    scenario_error(not_bool, "overlays.babar", "'yes'", "true or false")
+    scenario_error(not_bool, "overlays.babar", "'yes'", "true, false, or recast names of scenarios/limits/: babar")
     unknown = write(tmp_path, BASE + "\n[overlays]\nlep = true\n", "unknown.toml")
     scenario_error(unknown, "overlays.lep", "unknown key 'lep'", "babar, relic, literature")
