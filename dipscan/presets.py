@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from statistics import NormalDist
 
 from dipscan.errors import ScenarioError
 
@@ -36,7 +37,7 @@ SHAPE_KEYS: dict[str, tuple[str, ...]] = {
 }
 LINESTYLES = ("solid", "dashed", "dotted", "dashdot")
 # Upper-limit methods: those implemented by dipscan.limits.statistics (read lazily, below).
-FALLBACK_STAT_METHODS = ("poisson", "poisson_no_subtraction", "gaussian")
+FALLBACK_STAT_METHODS = ("poisson", "poisson_no_subtraction", "gaussian", "feldman_cousins")
 # Keys a [[experiment]] entry of a scenario may set on top of its preset.
 OVERRIDE_KEYS = (
     "label",
@@ -331,6 +332,9 @@ class Statistics:
     background_uncertainty: float
     confidence_level: float
     method: str  # one of dipscan.limits.statistics.METHODS: "poisson", "poisson_no_subtraction", "gaussian"
+    signal_uncertainty: float = 0.0  # relative, on the signal normalisation
+    background_relative_uncertainty: float = 0.0  # relative, e.g. a flux normalisation
+    observed_uncertainty: tuple[float, ...] | None = None  # published errors of the count (gaussian)
 
 
 @dataclass(frozen=True)
@@ -364,7 +368,9 @@ _SELECTION_KEYS = ("photon_threshold_GeV", "photon_max_GeV", "efficiency")
 _CALO_KEYS = ("calorimeter_z_m", "calorimeter_radius_m")
 _GEOMETRY_KEYS = ("mode", "shape", "l_start_m", "l_end_m",
                   *dict.fromkeys(k for keys in SHAPE_KEYS.values() for k in keys), *_CALO_KEYS)
-_STATISTICS_KEYS = ("observed", "background", "background_uncertainty", "confidence_level", "method")
+_STATISTICS_KEYS = ("observed", "background", "background_uncertainty", "confidence_level", "method",
+                    "signal_uncertainty", "background_relative_uncertainty", "observed_uncertainty")
+FELDMAN_COUSINS_MAX_OBSERVED = 200  # as dipscan.limits.feldman_cousins.MAX_OBSERVED
 
 
 def preset_path(name: str) -> Path:
@@ -442,12 +448,32 @@ def stat_methods() -> tuple[str, ...]:
 
 
 def _read_statistics(t: Table) -> Statistics:
+    method = t.str("method", "poisson", choices=stat_methods())
+    cl = t.float("confidence_level", 0.95, gt=0, lt=1)
+    observed = (t.int("observed", ge=0, le=FELDMAN_COUSINS_MAX_OBSERVED) if method == "feldman_cousins"
+                else t.int("observed", ge=0))
+    # the Gaussian limit exists only while z_CL * sigma_s < 1
+    z = NormalDist().inv_cdf(cl)
+    signal = t.float("signal_uncertainty", 0.0, ge=0, lt=1.0 / z if method == "gaussian" and z > 0 else None)
+    observed_uncertainty = None
+    if t.has("observed_uncertainty"):
+        allowed = "a positive number or a list of them (errors of sub-samples, added in quadrature)"
+        if method != "gaussian":
+            raise t.error("observed_uncertainty", t.data["observed_uncertainty"],
+                          "no observed_uncertainty: it is used by method 'gaussian' only")
+        raw = t.data["observed_uncertainty"]
+        values = raw if isinstance(raw, list) and raw else [raw]
+        observed_uncertainty = tuple(check_float(v, allowed, lambda found: t.error("observed_uncertainty", raw, allowed),
+                                                 gt=0) for v in values)
     return Statistics(
-        observed=t.int("observed", ge=0),
+        observed=observed,
         background=t.float("background", ge=0),
         background_uncertainty=t.float("background_uncertainty", 0.0, ge=0),
-        confidence_level=t.float("confidence_level", 0.95, gt=0, lt=1),
-        method=t.str("method", "poisson", choices=stat_methods()),
+        confidence_level=cl,
+        method=method,
+        signal_uncertainty=signal,
+        background_relative_uncertainty=t.float("background_relative_uncertainty", 0.0, ge=0),
+        observed_uncertainty=observed_uncertainty,
     )
 
 
