@@ -357,11 +357,12 @@ class ExperimentSpec:
     statistics: Statistics | None
     preset_path: Path
     description: str = ""
+    approximations: tuple[str, ...] = ()  # stated in each run's provenance
 
 
 # --------------------------------------------------------------------------- preset parsing
 _PRESET_KEYS = ("name", "description", "beam", "target", "target_mass_number", "color", "linestyle",
-                "exposure", "selection", "geometry", "statistics")
+                "exposure", "selection", "geometry", "statistics", "approximations")
 _EXPOSURE_KEYS = {"pot": ("kind", "pot", "pot_per_year", "years"),
                   "collider": ("kind", "sigma_inel_mb", "luminosity_invfb")}
 _SELECTION_KEYS = ("photon_threshold_GeV", "photon_max_GeV", "efficiency")
@@ -500,6 +501,9 @@ def _parse_preset(name: str, path: Path, data: dict, overrides: Mapping, key_pre
     if not _NAME_RE.match(beam) or not beam_file.is_file():
         raise top.error("beam", beam, "a beam preset of scenarios/beams/: " + _names_text(beams, str(beams_dir())))
     target = top.str("target")
+    approximations = top.raw("approximations", [])
+    if not isinstance(approximations, list) or not all(isinstance(a, str) and a.strip() for a in approximations):
+        raise top.error("approximations", approximations, "an array of non-empty strings")
     mass_number = top.float("target_mass_number", ge=1)
     color = top.str("color", "black")
     check_color(color, lambda found: top.error("color", found, COLOR_ALLOWED))
@@ -543,6 +547,7 @@ def _parse_preset(name: str, path: Path, data: dict, overrides: Mapping, key_pre
         target_mass_number=mass_number, exposure=exposure, photon_threshold_GeV=threshold,
         photon_max_GeV=photon_max, efficiency=efficiency, geometry=geometry, color=color,
         linestyle=linestyle, statistics=statistics, preset_path=path, description=description,
+        approximations=tuple(approximations),
     )
     return spec, beam_file
 
