@@ -108,10 +108,10 @@ def draw_figure(spec: FigureSpec, results: list, paths: list[Path]) -> None:
     fig, axes = plt.subplots(rows, spec.columns, figsize=(width, PANEL_SIZE_IN[1] * rows),
                              sharex=spec.share_mass, sharey=spec.share_coupling, squeeze=False)
     handles: dict[str, object] = {}
-    for ax, panel, result in zip(axes.flat, spec.panels, results):
+    for ax, panel, result in zip(axes.flat, spec.panels, results, strict=False):
         draw_result(ax, result)
         ax.set_title(panel.title, fontsize=10)
-        for handle, label in zip(*ax.get_legend_handles_labels()):
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
     for ax in list(axes.flat)[len(results):]:
         ax.set_visible(False)
@@ -157,18 +157,18 @@ def run_figure(path: str | Path, output_dir: Path | None = None,
     target = Path(output_dir) if output_dir else Path("outputs") / spec.name
     with staged_directory(target) as folder:
         formats = ("parquet", "csv")
-        contours = pl.concat([panel_frame(r.contours, p.scenario) for p, r in zip(spec.panels, results)],
+        contours = pl.concat([panel_frame(r.contours, p.scenario) for p, r in zip(spec.panels, results, strict=True)],
                              how="diagonal")
         write_table(contours, folder, "contours", formats)
         summary = pl.concat([panel_frame(summary_frame(r), p.scenario)
-                             for p, r in zip(spec.panels, results)], how="diagonal")
+                             for p, r in zip(spec.panels, results, strict=True)], how="diagonal")
         write_table(summary, folder, "summary", ("csv",))
         draw_figure(spec, results, [folder / "figure.png", folder / "figure.pdf"])
         seconds = time.perf_counter() - t0
         write_json({"figure": spec.name, "title": spec.title, "file": str(spec.path),
                     "panels": [{"panel": p.scenario.name, "title": p.title,
                                 "provenance": provenance(r, {"total": r.timings_s.get("total", 0.0)})}
-                               for p, r in zip(spec.panels, results)],
+                               for p, r in zip(spec.panels, results, strict=True)],
                     "seconds": seconds}, folder / "provenance.json")
     console.print(f"{spec.name}: {len(results)} panels; outputs in {target} ({seconds:.1f} s)")
     return target

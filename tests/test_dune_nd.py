@@ -69,8 +69,8 @@ def test_neutrino_dipole_uses_the_charged_mesons_of_the_new_beam(repo, tmp_path)
     pdgids = set(rows["pdgid"])
     assert {321, -321, 411, -411, 431, -431} <= pdgids
     # charm carries the graphite's A^0.29 on top of the multiplicity, kaons do not
-    n = dict(zip(rows["pdgid"], rows["n_produced"]))
-    mult = dict(zip(rows["pdgid"], rows["multiplicity"]))
+    n = dict(zip(rows["pdgid"], rows["n_produced"], strict=True))
+    mult = dict(zip(rows["pdgid"], rows["multiplicity"], strict=True))
     assert n[321] == pytest.approx(1.1e22 * mult[321])
     assert n[411] == pytest.approx(1.1e22 * mult[411] * 12.011**0.29)
 

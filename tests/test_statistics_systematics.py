@@ -32,7 +32,7 @@ def test_poisson_zero_background_95():
 
 def test_feldman_cousins_background_lowers_the_limit_and_stays_positive():
     limits = [feldman_cousins_upper_limit(2, b, 0.9) for b in (0.0, 0.5, 1.0, 2.0)]
-    assert all(a > b > 0.0 for a, b in zip(limits, limits[1:]))
+    assert all(a > b > 0.0 for a, b in zip(limits, limits[1:], strict=False))
 
 
 def test_feldman_cousins_signal_uncertainty_widens_smoothly():

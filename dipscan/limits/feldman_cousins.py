@@ -61,7 +61,7 @@ class _Model:
         best = np.empty(self.n.size)
         for k in self.n:
             one = np.array([k])
-            res = optimize.minimize_scalar(lambda mu: -self.pmf(mu, one)[0],
+            res = optimize.minimize_scalar(lambda mu, one=one: -self.pmf(mu, one)[0],
                                            bounds=(0.0, max(k - self.b, 0.0) + 5.0 * math.sqrt(k + 1.0) + 5.0),
                                            method="bounded", options={"xatol": 1e-6})
             best[k] = max(-res.fun, self.pmf(0.0, one)[0])
