@@ -120,6 +120,7 @@ def test_scenario_mistakes(home, tmp_path, value, key, allowed):
      "choice.leading_cos_range.origin", "'paper', 'added'"),
     ("value = [-0.31, 0.6]", "value = [0.6, -0.31]", "choice.leading_cos_range.value", "low < high"),
     ("value = [-0.31, 0.6]", "value = 0.6", "choice.leading_cos_range.value", "[low, high]"),
+    ("value = [-0.31, 0.6]", "value = [-1.0, 0.6]", "choice.leading_cos_range.value", "-1 < low"),
     ("value = 60.0", "value = -60.0", "choice.luminosity_invfb.value", "> 0"),
     ('reason = "the BaBar single-photon trigger"', "", "choice.leading_min_energy_GeV.reason",
      "source and its reason"),

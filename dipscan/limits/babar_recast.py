@@ -141,11 +141,11 @@ def _read_choice(parent: Table, name: str, file: str) -> Choice:
     t = parent.table(name, _CHOICE_KEYS)
     raw = t.raw("value", allowed="a number" if not CHOICES[name] else "[low, high]")
     if CHOICES[name]:
-        allowed = "[low, high] with -1 <= low < high <= 1"
+        allowed = "[low, high] with -1 < low < high < 1 (the ISR photon rate diverges along the beams)"
         if not isinstance(raw, list) or len(raw) != 2:
             raise t.error("value", raw if not isinstance(raw, dict) else Shown("a table"), allowed)
         low, high = (check_float(v, allowed, lambda found: t.error("value", raw, allowed)) for v in raw)
-        if not -1.0 <= low < high <= 1.0:
+        if not -1.0 < low < high < 1.0:
             raise t.error("value", raw, allowed)
         value = (low, high)
     else:
