@@ -142,20 +142,24 @@ def _shared_limits(axes, results, spec: FigureSpec) -> None:
 def run_figure(path: str | Path, output_dir: Path | None = None,
                console: Console | None = None) -> Path:
     """Compute every panel, then write the figure and its exports atomically."""
-    from dipscan.outputs import staged_directory, write_json, write_table
+    from dipscan.outputs import check_target, staged_directory, write_json, write_table
     from dipscan.pipeline import compute
+    from dipscan.preflight import check_tables
     from dipscan.report import provenance, summary_frame
     from dipscan.runner import CACHE_DIR
 
     console = console or Console(stderr=True)
     t0 = time.perf_counter()
     spec = load_figure(path)  # every panel checked before any work
+    target = Path(output_dir) if output_dir else Path("outputs") / spec.name
+    check_target(target, spec.name)
+    for panel in spec.panels:
+        check_tables(panel.scenario)
     results = []
     for panel in spec.panels:
         console.print(f"{spec.name}: computing panel {panel.scenario.name}")
         results.append(compute(panel.scenario, cache_dir=CACHE_DIR))
-    target = Path(output_dir) if output_dir else Path("outputs") / spec.name
-    with staged_directory(target) as folder:
+    with staged_directory(target, spec.name) as folder:
         formats = ("parquet", "csv")
         contours = pl.concat([panel_frame(r.contours, p.scenario) for p, r in zip(spec.panels, results, strict=True)],
                              how="diagonal")

@@ -11,9 +11,12 @@ import numpy as np
 import polars as pl
 
 from dipscan.production.tables import table_digests
+from dipscan.version import git_state, package_version
 
+# Every package that can change a number or a picture of a run (rich only prints).
 PACKAGES = ("dipscan", "numpy", "scipy", "polars", "contourpy", "matplotlib", "pythia8mc",
-            "particle", "rich")
+            "particle", "hepunits", "hnlimits", "dask", "distributed", "pillow", "fonttools",
+            "kiwisolver", "rich")
 
 APPROXIMATIONS = (
     "chi2 (or N) lifetime from the radiative decay alone; chi2 -> chi1 e+ e- (~0.1%) is neglected",
@@ -141,12 +144,14 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
                                          result.exposure.filter(pl.col("experiment") == spec.label)
                                          .iter_rows(named=True)} for spec in scenario.experiments},
         "omitted_channels": result.omitted_channels,
+        "notes": result.notes,
         "max_branching_ratio_on_grid": result.max_branching_ratio,
         "approximations": list(APPROXIMATIONS) + preset_approximations(scenario)
         + [n for o in result.overlays for n in o.notes],
         "overlays": [o.label for o in result.overlays],
         "recasts": [o.data["recast"] for o in result.overlays if "recast" in o.data],
         "warnings": [w for o in result.overlays for w in o.warnings],
+        "dipscan": {"version": package_version(), **(git_state() or {"commit": None, "dirty": None})},
         "versions": package_versions(),
         "timings_s": {k: round(v, 4) for k, v in timings_s.items()},
     }
