@@ -103,6 +103,10 @@ class OverlaySpec:
     relic: bool = False  # thermal-relic line (dark_dipole)
     literature: bool = False  # published limits shipped by hnlimits (neutrino_dipole)
 
+    def count(self) -> int:
+        """How many overlays are drawn (one per BaBar recast)."""
+        return len(self.babar) + int(self.relic) + int(self.literature)
+
 
 @dataclass(frozen=True)
 class Scenario:

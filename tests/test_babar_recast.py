@@ -93,6 +93,7 @@ def test_scenario_takes_names_and_digests_the_files(home, tmp_path):
     path.write_text(STUDY + 'babar = ["babar", "babar_ups3s"]\n')
     scenario = load_scenario(path)
     assert [r.name for r in scenario.overlays.babar] == ["babar", "babar_ups3s"]
+    assert scenario.overlays.count() == 2  # one curve per recast
     before = scenario.digest
     limit = home / "limits" / "babar.toml"
     limit.write_text(limit.read_text() + "# edited\n")
