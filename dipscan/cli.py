@@ -1,4 +1,4 @@
-"""The `dipscan` command: run, validate, list, physics, tables, plot, export, compare."""
+"""The `dipscan` command: run, figure, plot, export, compare, validate, list, physics, tables."""
 
 from __future__ import annotations
 
@@ -58,6 +58,18 @@ def _cmd_compare(args, console: Console) -> int:
     return 0
 
 
+def _cmd_figure(args, console: Console) -> int:
+    from dipscan.figures import load_figure, run_figure
+
+    if args.output and len(args.files) > 1:
+        raise DipscanError("--output takes one figure file at a time")
+    for file in args.files:  # every file checked before any panel is computed
+        load_figure(file)
+    for file in args.files:
+        run_figure(file, Path(args.output) if args.output else None, console)
+    return 0
+
+
 def _cmd_validate(args, console: Console) -> int:
     from dipscan.preflight import check_tables, estimate, scenario_notes
     from dipscan.scenario import load_scenario
@@ -86,6 +98,9 @@ def _cmd_list(args, console: Console) -> int:
     console.print("[bold]scenarios[/bold]: " + escape(", ".join(p.stem for p in list_scenarios())))
     console.print("[bold]experiment presets[/bold]: " + escape(", ".join(list_presets())))
     console.print("[bold]beams[/bold]: " + escape(", ".join(list_beams())))
+    from dipscan.figures import list_figures
+
+    console.print("[bold]figures[/bold]: " + escape(", ".join(p.stem for p in list_figures())))
     return 0
 
 
@@ -204,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--recompute", action="store_true",
                      help="compute even when only the figure's style changed since the last run")
     run.set_defaults(func=_cmd_run)
+
+    fig = sub.add_parser("figure", help="figure files (scenarios/figures/*.toml): panels of "
+                         "scenarios in one picture, writing outputs/<name>/")
+    fig.add_argument("files", nargs="+")
+    fig.add_argument("--output", help="output folder (one figure file only)")
+    fig.set_defaults(func=_cmd_figure)
 
     plot = sub.add_parser("plot", help="redraw plot.png/plot.pdf of outputs/NAME from its tables")
     plot.add_argument("folders", nargs="+", metavar="outputs/NAME")

@@ -187,7 +187,7 @@ def compute(scenario: Scenario, progress: Progress | None = None,
     contours = pl.concat(frames)
     timings["contours"] = time.perf_counter() - t3
     t4 = time.perf_counter()
-    wanted = len(scenario.overlays.kinds())
+    wanted = scenario.overlays.count()
     if wanted:
         report("overlays", 0, wanted)
     overlays = build_overlays(scenario, masses, couplings, cache_dir)

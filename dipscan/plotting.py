@@ -50,8 +50,9 @@ class FigureData:
 
 def _overlay_curves(overlay) -> list[dict]:
     if overlay.kind == "babar":
-        return [{"label": overlay.label, "kind": "babar", "color": "tab:gray",
-                 "linestyle": "dotted", "level": overlay.data["level"]}]
+        return [{"label": overlay.label, "kind": "babar", "level": overlay.data["level"],
+                 "color": overlay.data.get("color", "tab:gray"),
+                 "linestyle": overlay.data.get("linestyle", "dotted")}]
     if overlay.kind == "relic":
         return [{"label": overlay.label, "kind": "relic", "color": "black", "linestyle": "dashed",
                  "disfavoured_below_GeV": overlay.data["disfavoured_below_GeV"]}]
@@ -150,7 +151,7 @@ def _draw_curve(ax, data: FigureData, curve: dict, rows: pl.DataFrame, color: st
                 linestyle: str, label: str) -> None:
     kind = curve["kind"]
     if kind == "babar":
-        _shade(ax, data.overlay_grid, curve["label"], curve["level"], color, 0.25)
+        _shade(ax, data.overlay_grid, curve["label"], curve["level"], color, 0.2)
         _lines(ax, rows, color, linestyle, label, 1.4)
     elif kind == "relic":
         _lines(ax, rows, color, linestyle, label, 1.4)
@@ -177,8 +178,9 @@ def central(contours: pl.DataFrame) -> pl.DataFrame:
     return contours
 
 
-def draw_panel(ax, data: FigureData) -> None:
-    """Every visible curve of the figure record onto `ax`, with its axes, labels and legend."""
+def draw_panel(ax, data: FigureData, decorate: bool = True) -> None:
+    """Every visible curve of the figure record onto `ax`, with its axes labels; with `decorate`,
+    also its title and legend (a multi-panel figure sets its own)."""
     meta, plot = data.meta, data.plot
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -197,8 +199,10 @@ def draw_panel(ax, data: FigureData) -> None:
                     style.linestyle or curve["linestyle"], style.label or curve["label"])
     ax.set_xlabel(meta["mass_label"])
     ax.set_ylabel(meta["coupling_label"])
-    ax.set_title(plot.title if plot.title is not None else meta["title"], fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
+    if not decorate:
+        return
+    ax.set_title(plot.title if plot.title is not None else meta["title"], fontsize=10)
     if plot.legend == "outside":
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     elif plot.legend != "none":
@@ -215,16 +219,26 @@ def figure_data(result) -> FigureData:
                       overlay_grid_frame(result.overlays))
 
 
+def draw_result(ax, result) -> None:
+    """One live result's curves on `ax`, without title or legend (a panel of a figure file)."""
+    draw_panel(ax, figure_data(result), decorate=False)
+
+
 def plot_contours(result, paths: list[Path]) -> None:
     """plot.png / plot.pdf of a live result (what a run writes)."""
-    save_figure(figure_data(result), paths)
+    write_figure(figure_data(result), paths)
 
 
-def save_figure(data: FigureData, paths: list[Path], formats: list[str] | None = None) -> None:
+def write_figure(data: FigureData, paths: list[Path], formats: list[str] | None = None) -> None:
     """Draw the figure once and save it to each path (format from the suffix, or `formats`)."""
     fig = Figure(figsize=(8.4, 4.8))
     draw_panel(fig.subplots(), data)
     fig.tight_layout()
+    save_figure(fig, paths, formats)
+
+
+def save_figure(fig, paths: list[Path], formats: list[str] | None = None) -> None:
+    """Write `fig` to every path (PDFs without a creation date, so runs are byte-stable)."""
     for i, path in enumerate(paths):
         fmt = formats[i] if formats else Path(path).suffix.lstrip(".")
         fig.savefig(path, format=fmt, dpi=150,

@@ -21,14 +21,14 @@ from dipscan.plotting import (
     figure_data_from_folder,
     read_provenance,
     restyle_meta,
-    save_figure,
+    write_figure,
 )
 
 # Modules that draw, export, compare, report or guard runs: editing them never changes a number.
 PRESENTATION_MODULES = frozenset({"cli.py", "plotting.py", "plotspec.py", "redraw.py",
                                   "hepdata.py", "compare.py", "runner.py", "outputs.py",
                                   "messages.py", "progress.py", "signals.py", "preflight.py",
-                                  "version.py"})
+                                  "version.py", "figures.py"})
 STYLE_KEYS = ("color", "linestyle", "description", "preset_path")
 
 
@@ -73,7 +73,7 @@ def write_figures(data, paths: list[Path]) -> None:
     """Draw once, save every format, each file swapped in atomically (dipscan.outputs)."""
     def nest(i: int, temps: list[Path]) -> None:
         if i == len(paths):
-            save_figure(data, temps, [p.suffix.lstrip(".") for p in paths])
+            write_figure(data, temps, [p.suffix.lstrip(".") for p in paths])
             return
         atomic_write(paths[i], lambda tmp: nest(i + 1, [*temps, tmp]))
 

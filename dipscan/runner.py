@@ -15,7 +15,7 @@ from dipscan.errors import DipscanError, SweepError
 from dipscan.executors import open_executor
 from dipscan.messages import print_error, print_note
 from dipscan.outputs import SWAPS, staged_directory, write_failure, write_json, write_table
-from dipscan.plotting import figure_data, save_figure
+from dipscan.plotting import figure_data, write_figure
 from dipscan.preflight import preflight
 from dipscan.progress import StageProgress
 from dipscan.redraw import compute_digest, only_style_changed, redraw
@@ -200,7 +200,7 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
         if plots:
             paths = [folder / f"plot.{ext}" for ext in plots]
             try:
-                save_figure(figure, paths)
+                write_figure(figure, paths)
             except OSError as err:
                 raise write_failure(err, target / paths[0].name) from err
             report("writing", 6, steps)

@@ -101,16 +101,20 @@ class OutputSpec:
 class OverlaySpec:
     """Existing limits and targets drawn (and exported) beside the experiments' curves."""
 
-    babar: bool = False  # BaBar mono-photon recast (dark_dipole)
+    babar: tuple = ()  # BaBar mono-photon recasts (dark_dipole): BabarRecast per curve
     relic: bool = False  # thermal-relic line (dark_dipole)
     literature: bool = False  # published limits shipped by hnlimits (neutrino_dipole)
     curves: tuple[UserCurve, ...] = ()  # the user's own curves, [[overlays.curve]]
 
     def kinds(self) -> list[str]:
         """The overlay kinds this scenario draws (the names `[plot] overlays` may list)."""
-        flags = {"babar": self.babar, "relic": self.relic, "literature": self.literature,
+        flags = {"babar": bool(self.babar), "relic": self.relic, "literature": self.literature,
                  "curves": bool(self.curves)}
         return [kind for kind, on in flags.items() if on]
+
+    def count(self) -> int:
+        """How many overlays are drawn (one per BaBar recast)."""
+        return len(self.babar) + int(self.relic) + int(self.literature) + len(self.curves)
 
 
 @dataclass(frozen=True)
@@ -199,14 +203,17 @@ def _read_output(t: Table | None) -> OutputSpec:
     return OutputSpec(n_events, tuple(formats))
 
 
-def _read_overlays(t: Table | None, model: ModelSpec) -> OverlaySpec:
+def _read_overlays(t: Table | None, model: ModelSpec, files: dict[str, bytes]) -> OverlaySpec:
     if t is None:
         return OverlaySpec()
     flags = {}
     for name, kind in OVERLAY_MODELS.items():
-        flags[name] = t.bool(name, False)
+        value = t.data.get(name, False)
+        # babar also takes recast names of scenarios/limits/ (true = "babar", the paper's)
+        flags[name] = bool(value) if name == "babar" and not isinstance(value, bool) else t.bool(name, False)
         if flags[name] and model.kind != kind:
-            raise t.error(name, True, f"false: the {name} overlay belongs to model kind {kind!r}")
+            raise t.error(name, value, f"false: the {name} overlay belongs to model kind {kind!r}")
+    flags["babar"] = _read_babar_recasts(t, files) if flags["babar"] else ()
     curves = read_user_curves(t.raw("curve"), t, model.kind) if t.has("curve") else ()
     return OverlaySpec(**flags, curves=curves)
 
@@ -214,12 +221,23 @@ def _read_overlays(t: Table | None, model: ModelSpec) -> OverlaySpec:
 def _curve_labels(experiments, overlays: OverlaySpec, model: ModelSpec) -> list[str]:
     """Every label the figure can show: experiments, built-in overlays, the user's curves."""
     from dipscan.literature import region_names
-    from dipscan.overlays import BABAR_LABEL, RELIC_LABEL
+    from dipscan.overlays import RELIC_LABEL
 
     labels = [spec.label for spec in experiments]
-    labels += [BABAR_LABEL] * overlays.babar + [RELIC_LABEL] * overlays.relic
+    labels += [recast.label for recast in overlays.babar] + [RELIC_LABEL] * overlays.relic
     labels += region_names(str(model.params["flavour"])) if overlays.literature else []
     return labels + [curve.label for curve in overlays.curves]
+
+
+def _read_babar_recasts(t: Table, files: dict[str, bytes]) -> tuple:
+    from dipscan.limits.babar_recast import load_babar_recast
+
+    value = t.data["babar"]
+    names = ["babar"] if value is True else [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or len(set(map(str, names))) != len(names):
+        raise t.error("babar", value, "true, false, a recast name or a list of distinct recast names")
+    return tuple(load_babar_recast(name, t.file, t.key("babar") + (f"[{i}]" if isinstance(value, list) else ""),
+                                   files) for i, name in enumerate(names))
 
 
 def _read_experiments(top: Table, path: Path) -> tuple[tuple[ExperimentSpec, ...], dict[str, bytes]]:
@@ -274,8 +292,9 @@ def load_scenario(path: str | Path) -> Scenario:
 
     experiments, preset_files = _read_experiments(top, path)
     output = _read_output(top.table("output", ("n_events", "formats"), required=False))
+    limit_files: dict[str, bytes] = {}
     overlays = _read_overlays(top.table("overlays", (*OVERLAY_MODELS, "curve"), required=False),
-                              model)
+                              model, limit_files)
     for i, curve in enumerate(overlays.curves):
         if curve.label in [spec.label for spec in experiments]:
             raise ScenarioError(path, f"overlays.curve[{i}].label", curve.label,
@@ -283,7 +302,7 @@ def load_scenario(path: str | Path) -> Scenario:
     plot = read_plot(top.table("plot", PLOT_KEYS, required=False),
                      _curve_labels(experiments, overlays, model), overlays.kinds())
 
-    files = {"scenario": raw, **dict(sorted(preset_files.items())),
+    files = {"scenario": raw, **dict(sorted({**preset_files, **limit_files}.items())),
              **{f"curve:{c.file}": c.file.read_bytes() for c in overlays.curves}}
     return Scenario(
         path=path, name=path.stem, title=title, seed=seed, model=model, mass_grid=mass_grid,

@@ -84,7 +84,7 @@ def test_the_run_draws_the_user_curve_and_exports_it_converted(shared):
     np.testing.assert_allclose(mine["coupling_GeVinv"], [1e-3, 3e-4, 1e-4], rtol=1e-15)
     figure = json.loads((out / "provenance.json").read_text())["figure"]
     kinds = {c["label"]: c["kind"] for c in figure["curves"]}
-    assert kinds == {"BaBar (recast)": "babar", "my limit": "user", "NA62 1e18 POT": "sensitivity",
+    assert kinds == {"BaBar 60 fb^-1 (recast)": "babar", "my limit": "user", "NA62 1e18 POT": "sensitivity",
                      "BEBC 2.72e18 POT": "limit"}
     assert (out / "overlay_events.parquet").is_file()
 
@@ -157,7 +157,7 @@ def test_hepdata_export_is_valid_and_holds_every_curve(shared, tmp_path):
     assert validator.validate(directory=str(record)), validator.get_messages()
     assert (out / "hepdata" / "submission.tar.gz").is_file()
     names = sorted(p.name for p in record.glob("*.yaml"))
-    assert names == ["babar_recast.yaml", "bebc_2.72e18_pot.yaml", "my_limit.yaml",
+    assert names == ["babar_60_fb_-1_recast.yaml", "bebc_2.72e18_pot.yaml", "my_limit.yaml",
                      "na62_1e18_pot.yaml", "submission.yaml"]
     import yaml
 
@@ -244,7 +244,7 @@ def test_compare_four_times_the_pot_lowers_the_long_lifetime_edge_by_a_fourth_ro
     assert 0.98 * 4 ** -0.25 < na62["lower_edge_ratio_min"]
     assert na62["lower_edge_ratio_max"] < 1.001 * 4 ** -0.25
     assert na62["lower_edge_ratio_median"] == pytest.approx(4 ** -0.25, rel=5e-3)
-    for same in ("BEBC 2.72e18 POT", "BaBar (recast)", "my limit"):
+    for same in ("BEBC 2.72e18 POT", "BaBar 60 fb^-1 (recast)", "my limit"):
         assert rows[same]["lower_edge_ratio_median"] == 1.0
         assert rows[same]["smallest_d_ratio"] == 1.0 and rows[same]["mass_reach_ratio"] == 1.0
 

@@ -168,6 +168,7 @@ class Beam:
     feed_down: str
     note: str
     productions: tuple[Production, ...]
+    approximations: tuple[str, ...] = ()  # stated in each run's provenance; not in the config hash
 
     @property
     def sqrt_s_GeV(self) -> float:
@@ -372,7 +373,7 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
         )
 
     norm = top.sub("normalisation")
-    norm.check_keys({"per", "feed_down", "note"})
+    norm.check_keys({"per", "feed_down", "note", "approximations"})
     per = norm.get("per", str, COLLISION_DEFINITIONS[0])
     if per not in COLLISION_DEFINITIONS:
         norm.fail("per", per, " or ".join(f'"{c}"' for c in COLLISION_DEFINITIONS))
@@ -380,6 +381,10 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
     if feed_down not in FEED_DOWN_CONVENTIONS:
         norm.fail("feed_down", feed_down, " or ".join(f'"{c}"' for c in FEED_DOWN_CONVENTIONS))
     note = norm.get("note", str, "")
+    approximations = norm.get("approximations", list, [], what="an array of strings")
+    for k, text in enumerate(approximations):
+        if not isinstance(text, str) or not text.strip():
+            norm.fail(f"approximations[{k}]", text, "a non-empty string")
 
     prods_raw = top.get("production", list, what="an array of [[production]] tables")
     if not prods_raw:
@@ -420,6 +425,7 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
         per=per,
         feed_down=feed_down,
         note=note,
+        approximations=tuple(approximations),
         productions=tuple(productions),
     )
 
