@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from dipscan.constants import HBARC_GeV_m, MB_TO_GeVm2
 from dipscan.decays.kinematics import boost_to_frame, isotropic_unit_vectors, two_body_momentum_GeV
@@ -228,6 +227,8 @@ def lower_edge_coupling(
 
     if excess(hi) < 0.0:
         return float("nan")
+    from scipy import optimize  # here: reading a scenario's BaBar recast must not load scipy
+
     return float(np.exp(optimize.brentq(excess, lo, hi, xtol=1e-10)))
 
 

@@ -51,7 +51,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, special, stats
 
 METHODS = ("poisson", "poisson_no_subtraction", "gaussian", "feldman_cousins")
 
@@ -112,6 +111,8 @@ def _observed_variance(n: int, observed_uncertainty) -> float:
 
 def _gaussian_limit(excess: float, variance: float, sigma_s: float, cl: float) -> float:
     """s with s - excess = z sqrt(variance + (sigma_s s)^2); closed form of that quadratic."""
+    from scipy import stats  # here, not at the top: reading a scenario names METHODS only
+
     z = float(stats.norm.ppf(cl))
     a = 1.0 - (z * sigma_s) ** 2
     if a <= 0.0:
@@ -137,6 +138,8 @@ def _validated(observed, background, background_uncertainty, confidence_level):
 
 
 def _poisson_limit(n: int, b: float, sigma_b: float, cl: float, sigma_s: float = 0.0) -> float:
+    from scipy import optimize, special  # here, not at the top: see _gaussian_limit
+
     alpha = 1.0 - cl
     if sigma_b == 0.0 and sigma_s == 0.0:
         # P(N <= n | mu) = Q(n + 1, mu) is decreasing in mu: invert it in closed form.
