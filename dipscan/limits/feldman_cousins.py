@@ -13,13 +13,14 @@ the upper limit mu2(n0, b) is made non-increasing in b by lengthening intervals,
 is the largest plain upper limit over all backgrounds b' >= b. The plain construction is a
 sawtooth in b (each time an extra count enters the region as b grows the limit jumps up), so
 without the rule 0 observed on b = 3.0 gives 0.95 at 90% CL where their Table IV has 1.08 (the
-plain value just after the jump at b' = 3.4). This module applies the rule, so it reproduces the
+plain value just after the jump at b' = 3.458). This module applies the rule, so it reproduces the
 tables; `monotone_in_background=False` gives the plain construction.
 
 Systematic uncertainties follow J. Conrad, O. Botner, A. Hallgren and C. Perez de los Heros,
 Phys. Rev. D 67 (2003) 012002 (arXiv:hep-ex/0202013): P(n | mu) is averaged over a Gaussian
 signal efficiency (mean 1, relative width sigma_s) and a Gaussian background (b, sigma_b), both
-truncated at zero, and the same averaged P is used in the ordering.
+truncated at zero, and the same averaged P is used in the ordering. The non-increasing rule above
+belongs to the known-background tables and is not applied there.
 """
 
 from __future__ import annotations
