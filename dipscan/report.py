@@ -10,6 +10,7 @@ from importlib import metadata
 import numpy as np
 import polars as pl
 
+from dipscan.bands import band_summary
 from dipscan.production.tables import table_digests
 
 PACKAGES = ("dipscan", "numpy", "scipy", "polars", "contourpy", "matplotlib", "pythia8mc",
@@ -24,10 +25,12 @@ APPROXIMATIONS = (
 
 
 def summary_frame(result) -> pl.DataFrame:
-    """Per experiment: smallest d on the contour and its mass, the mass reach, dominant channel."""
+    """Per experiment: smallest d on the contour and its mass, the mass reach, dominant channel;
+    then the same for the pessimistic and optimistic curves and what dominates their band."""
     rows = []
     for spec in result.scenario.experiments:
-        contour = result.contours.filter(pl.col("experiment") == spec.label)
+        contour = result.contours.filter((pl.col("experiment") == spec.label)
+                                         & (pl.col("band") == "central"))
         if contour.height == 0:
             rows.append({"experiment": spec.label, "role": _role(spec),
                          "level_events": result.levels[spec.label], "min_coupling_GeVinv": None,
@@ -43,10 +46,11 @@ def summary_frame(result) -> pl.DataFrame:
             "dominant_channel": dominant_channel_at(result, spec.label, best["mass_GeV"],
                                                     best["coupling_GeVinv"]),
         })
-    return pl.DataFrame(rows, schema={"experiment": pl.String, "role": pl.String,
-                                      "level_events": pl.Float64, "min_coupling_GeVinv": pl.Float64,
-                                      "mass_at_min_GeV": pl.Float64, "mass_reach_GeV": pl.Float64,
-                                      "dominant_channel": pl.String})
+    central = pl.DataFrame(rows, schema={"experiment": pl.String, "role": pl.String,
+                                         "level_events": pl.Float64, "min_coupling_GeVinv": pl.Float64,
+                                         "mass_at_min_GeV": pl.Float64, "mass_reach_GeV": pl.Float64,
+                                         "dominant_channel": pl.String})
+    return central.join(band_summary(result), on="experiment", how="left", maintain_order="left")
 
 
 def _role(spec) -> str:
@@ -129,6 +133,7 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
         "max_branching_ratio_on_grid": result.max_branching_ratio,
         "approximations": list(APPROXIMATIONS) + [n for o in result.overlays for n in o.notes],
         "overlays": [o.label for o in result.overlays],
+        "uncertainties": scenario.uncertainties.describe(),
         "warnings": [w for o in result.overlays for w in o.warnings],
         "versions": package_versions(),
         "timings_s": {k: round(v, 4) for k, v in timings_s.items()},

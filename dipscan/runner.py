@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dipscan.bands import band_dominance_frame, format_with_band
 from dipscan.executors import open_executor
 from dipscan.outputs import staged_directory, write_json, write_table
 from dipscan.pipeline import ScenarioResult, compute
@@ -91,6 +92,8 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
         write_table(summary, folder, "summary", ("csv",))
         write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
         write_table(result.exposure, folder, "exposure", ("csv",))
+        if result.bands:
+            write_table(band_dominance_frame(result), folder, "band_dominance", ("csv",))
         plots = [folder / f"plot.{ext}" for ext in ("png", "pdf") if ext in formats]
         if plots:
             plot_contours(result, plots)
@@ -128,11 +131,16 @@ def _fmt(value: float | None) -> str:
 
 def print_summary(console: Console, scenario: Scenario, summary, target: Path, seconds: float) -> None:
     table = Table(title=f"{scenario.name}: N = {scenario.output.n_events:g} reach")
-    for column in ("experiment", "smallest d [GeV^-1]", "at mass [GeV]", "mass reach [GeV]",
-                   "dominant channel"):
+    for column in ("experiment", "smallest d [GeV^-1] (band)", "at mass [GeV]",
+                   "mass reach [GeV] (band)", "dominant channel", "band dominated by"):
         table.add_column(column)
     for row in summary.iter_rows(named=True):
-        table.add_row(row["experiment"], _fmt(row["min_coupling_GeVinv"]), _fmt(row["mass_at_min_GeV"]),
-                      _fmt(row["mass_reach_GeV"]), row["dominant_channel"] or "-")
+        table.add_row(row["experiment"],
+                      format_with_band(row["min_coupling_GeVinv"], row["min_coupling_pessimistic_GeVinv"],
+                                       row["min_coupling_optimistic_GeVinv"]),
+                      _fmt(row["mass_at_min_GeV"]),
+                      format_with_band(row["mass_reach_GeV"], row["mass_reach_optimistic_GeV"],
+                                       row["mass_reach_pessimistic_GeV"]),
+                      row["dominant_channel"] or "-", row["band_dominant_input"] or "-")
     console.print(table)
     console.print(f"outputs in {target} ({seconds:.1f} s)")
