@@ -68,8 +68,7 @@ class UncertaintySpec:
 
 
 # ----------------------------------------------------------------------------- reading
-def _beam_defaults(beam: str, species: list[str]
-                   ) -> tuple[bool, dict[str, tuple[float, str]], ExponentInput | None]:
+def _beam_defaults(beam: str) -> tuple[bool, dict[str, tuple[float, str]], ExponentInput | None]:
     """(mc_statistics, {species: (relative, source)}, A-exponent) of a beam preset."""
     path = beam_path(beam)
     _, data = read_toml(path)
@@ -84,43 +83,48 @@ def _beam_defaults(beam: str, species: list[str]
         exponent = ExponentInput(beam, a.float("sigma", ge=0), a.str("source"))
     norms: dict[str, tuple[float, str]] = {}
     if t.has("normalisation"):
-        n = t.table("normalisation", species)
+        n = t.table("normalisation", _species(beam))
         for name in n.data:
             entry = n.table(name, ("relative", "source"))
             norms[name] = (entry.float("relative", ge=0), entry.str("source"))
     return mc, norms, exponent
 
 
-def read_uncertainties(t: Table | None, beams: list[str], scenario_file: Path) -> UncertaintySpec:
-    """Beam defaults, overridden by a scenario's [uncertainties] table (``t``, may be None)."""
+def _species(beam: str) -> dict[str, int]:
+    """Meson name -> PDG id of a beam preset."""
     from dipscan.production.beams import load_beam
 
+    return {m.name: m.pdgid for p in load_beam(beam).productions for m in p.mesons}
+
+
+def read_uncertainties(t: Table | None, beams: list[str], scenario_file: Path) -> UncertaintySpec:
+    """Beam defaults, overridden by a scenario's [uncertainties] table (``t``, may be None)."""
     enabled = t.bool("enabled", True) if t else True
     if not enabled:
         return UncertaintySpec()
     override_source = f"scenario {scenario_file.name}"
-    mc_any = False
-    normalisation: list[NormalisationInput] = []
-    exponents: list[ExponentInput] = []
     overrides: dict[str, float] = {}
     if t and t.has("normalisation"):
         n = t.table("normalisation", None)
-        known = sorted({m.name for b in beams for p in load_beam(b).productions for m in p.mesons})
+        known = sorted({name for b in beams for name in _species(b)})
         for name in n.data:
             if name not in known:
                 n.unknown(name, known, context="a meson of the scenario's beams: ")
             overrides[name] = n.float(name, ge=0)
     a_override = t.float("a_exponent_sigma", ge=0) if t and t.has("a_exponent_sigma") else None
+    mc_any = False
+    normalisation: list[NormalisationInput] = []
+    exponents: list[ExponentInput] = []
     for beam in beams:
-        names = {m.name: m.pdgid for p in load_beam(beam).productions for m in p.mesons}
-        mc, norms, exponent = _beam_defaults(beam, list(names))
+        mc, norms, exponent = _beam_defaults(beam)
         mc_any |= mc
-        for name, pdgid in names.items():
-            if name in overrides:
-                normalisation.append(NormalisationInput(beam, pdgid, name, overrides[name],
-                                                        override_source))
-            elif name in norms:
-                normalisation.append(NormalisationInput(beam, pdgid, name, *norms[name]))
+        if norms or overrides:
+            for name, pdgid in _species(beam).items():
+                if name in overrides:
+                    normalisation.append(NormalisationInput(beam, pdgid, name, overrides[name],
+                                                            override_source))
+                elif name in norms:
+                    normalisation.append(NormalisationInput(beam, pdgid, name, *norms[name]))
         if a_override is not None:
             exponents.append(ExponentInput(beam, a_override, override_source))
         elif exponent is not None:
