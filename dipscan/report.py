@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from dipscan.bands import band_summary
+from dipscan.production.report import normalisation_sources
 from dipscan.production.tables import table_digests
 
 PACKAGES = ("dipscan", "numpy", "scipy", "polars", "contourpy", "matplotlib", "pythia8mc",
@@ -125,6 +126,7 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
                 "signal_upper_limit": result.levels[spec.label]},
         } for spec in scenario.experiments],
         "tables": {beam: table_digests(beam) for beam in beams},
+        "normalisation": {beam: normalisation_sources(beam) for beam in beams},
         "llp_samples_per_channel": result.sample_counts,
         "mesons_produced": {spec.label: {row["meson"]: row["n_produced"] for row in
                                          result.exposure.filter(pl.col("experiment") == spec.label)

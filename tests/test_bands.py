@@ -188,3 +188,19 @@ def test_scenario_overrides_and_errors(tmp_path):
     path.write_text(text + "\n[uncertainties]\nenable = false\n")
     with pytest.raises(ScenarioError, match="uncertainties.enable"):
         load_scenario(path)
+
+
+def test_provenance_lists_every_variation_with_its_source(tiny_result):
+    from dipscan.report import provenance, summary_frame
+
+    record = provenance(tiny_result, {})
+    inputs = record["uncertainties"]
+    assert inputs["enabled"] and inputs["mc_statistics"]
+    assert {n["species"] for n in inputs["normalisation"]} >= {"pi0", "eta", "omega", "jpsi"}
+    assert all(n["source"] for n in inputs["normalisation"] + inputs["a_exponent"])
+    assert record["normalisation"]["sps400"]["omega"]["normalisation"] == "paper"
+    summary = summary_frame(tiny_result).row(0, named=True)
+    assert summary["band_dominant_input"] in {n["species"] for n in inputs["normalisation"]} | {
+        "mc_statistics", "a_exponent"} or summary["band_dominant_input"].startswith("normalisation:")
+    assert summary["mass_reach_optimistic_GeV"] >= summary["mass_reach_GeV"] >= summary[
+        "mass_reach_pessimistic_GeV"]

@@ -80,6 +80,13 @@ def report_table(beam: str, tables_dir: Path | None = None) -> pl.DataFrame:
     )
 
 
+def normalisation_sources(beam_name: str) -> dict[str, dict[str, str]]:
+    """Per species of a beam: what its weights are tied to and the source (for provenance)."""
+    b = load_beam(beam_name)
+    return {spec.name: _normalisation(b, spec.pdgid, spec)
+            for p in b.productions for spec in p.mesons}
+
+
 def _normalisation(beam, pdgid: int, spec) -> dict[str, str]:
     """What a species' weights are tied to, and the source (reference and value)."""
     measured = beam.measured_for(pdgid)
