@@ -95,3 +95,22 @@ def test_bad_measured_normalisation_names_the_key(home, old, new, key):  # noqa:
     with pytest.raises(ScenarioError) as info:
         load_beam("b")
     assert info.value.key == key
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[uncertainties.normalisation]\npion = { relative = 0.1, source = 's' }\n",
+     "uncertainties.normalisation.pion"),
+    ("[uncertainties.normalisation]\npi0 = { relative = 0.1 }\n",
+     "uncertainties.normalisation.pi0.source"),
+    ("[uncertainties]\na_exponent = { sigma = -0.1, source = 's' }\n", "uncertainties.a_exponent.sigma"),
+    ("[uncertainties]\nmc_statistic = true\n", "uncertainties.mc_statistic"),
+])
+def test_bad_beam_uncertainties_name_the_file_and_key(home, text, key):  # noqa: F811
+    from dipscan.uncertainties import _beam_defaults
+
+    _write(home, BASE + text)
+    with pytest.raises(ScenarioError) as info:
+        _beam_defaults("b")
+    assert info.value.key == key and info.value.file.endswith("b.toml")
+    _write(home, BASE + "[uncertainties.normalisation]\npi0 = { relative = 0.1, source = 's' }\n")
+    assert _beam_defaults("b")[1] == {"pi0": (0.1, "s")}
