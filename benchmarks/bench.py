@@ -192,7 +192,7 @@ def main() -> int:
     print("\n".join("  " + line for line in report["d"].splitlines()[:30]))
 
     print("(e) uncertainty bands: with / without, same scenario (medians of interleaved runs)")
-    report["e"] = [probe_json(BANDS_PROBE, str(ROOT / "scenarios" / name), "5")
+    report["e"] = [probe_json(BANDS_PROBE, str(ROOT / "scenarios" / name), "3")
                    for name in ("na62_delta0p01.toml", "fig2_delta0p01.toml")]
     for fig in report["e"]:
         print(f"  {fig['scenario']:<28} {fig['median_with_s']:6.2f} s with, "
