@@ -41,7 +41,6 @@ from dipscan.contours import contour_frame, iso_contours, log_field
 from dipscan.experiments import HEAVY_FLAVOUR_PDGIDS
 from dipscan.uncertainties import UncertaintySpec
 
-BANDS = ("central", "pessimistic", "optimistic")
 MC_INPUT = "mc_statistics"
 A_INPUT = "a_exponent"
 
