@@ -49,6 +49,8 @@ class ScenarioResult:
     overlays: list[Overlay] = field(default_factory=list)
     exposure: pl.DataFrame | None = None  # mesons produced per experiment and species
     bands: dict[str, ExperimentBand] = field(default_factory=dict)  # label -> uncertainty band
+    summary: pl.DataFrame | None = None  # per experiment, filled when the outputs are written
+    notes: list[str] = field(default_factory=list)  # why a valid scenario may be pointless
 
     def total_grid(self, label: str) -> np.ndarray:
         return total_grid(self.events, label, self.mass_GeV.size, self.coupling_GeVinv.size)
@@ -155,8 +157,13 @@ def compute(scenario: Scenario, progress: Progress | None = None,
     channels_per_mass = _open_channels(model, masses)
     omitted: list[str] = []
     parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
-    parents = {beam: _load_parents(beam, parent_ids, omitted)
-               for beam in dict.fromkeys(spec.beam for spec in scenario.experiments)}
+    report = progress or (lambda stage, done, total: None)
+    beams = list(dict.fromkeys(spec.beam for spec in scenario.experiments))
+    parents = {}
+    for k, beam in enumerate(beams):
+        report("tables", k, len(beams))
+        parents[beam] = _load_parents(beam, parent_ids, omitted)
+    report("tables", len(beams), len(beams))
     timings["load_tables"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -165,19 +172,23 @@ def compute(scenario: Scenario, progress: Progress | None = None,
 
     t2 = time.perf_counter()
     uncertainties = scenario.uncertainties
+    report("reduction", 0, 1)
     events = event_counts(blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass),
                           variance=uncertainties.enabled and uncertainties.mc_statistics)
+    report("reduction", 1, 1)
     timings["reduction"] = time.perf_counter() - t2
 
     t3 = time.perf_counter()
     levels = {spec.label: contour_level(spec, scenario.output.n_events)
               for spec in scenario.experiments}
-    contours = pl.concat([
-        contour_frame(spec.label, iso_contours(masses, couplings,
-                                               total_grid(events, spec.label, masses.size,
-                                                          couplings.size),
-                                               levels[spec.label]))
-        for spec in scenario.experiments]).with_columns(band=pl.lit("central"))
+    frames = []
+    for k, spec in enumerate(scenario.experiments):
+        report("contours", k, len(scenario.experiments))
+        grid = total_grid(events, spec.label, masses.size, couplings.size)
+        frames.append(contour_frame(spec.label, iso_contours(masses, couplings, grid,
+                                                             levels[spec.label])))
+    report("contours", len(scenario.experiments), len(scenario.experiments))
+    contours = pl.concat(frames).with_columns(band=pl.lit("central"))
     timings["contours"] = time.perf_counter() - t3
     t5 = time.perf_counter()
     bands: dict[str, ExperimentBand] = {}
@@ -192,7 +203,12 @@ def compute(scenario: Scenario, progress: Progress | None = None,
         timings["bands"] = time.perf_counter() - t5
     events = band_event_columns(events.drop("n_events_mc_var", strict=False), bands)
     t4 = time.perf_counter()
+    wanted = sum(dataclasses.astuple(scenario.overlays))
+    if wanted:
+        report("overlays", 0, wanted)
     overlays = build_overlays(scenario, masses, couplings, cache_dir)
+    if wanted:
+        report("overlays", wanted, wanted)
     if overlays:
         contours = pl.concat([contours, *(o.contours.with_columns(band=pl.lit("central"))
                                           for o in overlays)])
