@@ -205,13 +205,15 @@ def band_summary(result) -> pl.DataFrame:
         "mass_reach_optimistic_GeV": pl.Float64, "band_dominant_input": pl.String})
 
 
-def format_with_band(central: float | None, pessimistic: float | None,
-                     optimistic: float | None) -> str:
-    """2.7e-06 (+0.4 / -0.3): the band edges as offsets in the central value's power of ten."""
+def format_with_band(central: float | None, upper: float | None, lower: float | None) -> str:
+    """``2.7e-06 (+0.4 / -0.3)``: the band's edges as offsets, in units of the central value's
+    power of ten when it is printed in scientific notation, absolute otherwise
+    (``0.54 (+0.07 / -0.059)``).  For the smallest d the upper edge is the pessimistic curve's,
+    for the mass reach the optimistic one's."""
     if central is None:
         return "-"
     text = f"{central:.2g}"
-    if pessimistic is None or optimistic is None:
+    if upper is None or lower is None:
         return text
-    scale = 10.0 ** math.floor(math.log10(abs(central)))
-    return f"{text} (+{(pessimistic - central) / scale:.2g} / -{(central - optimistic) / scale:.2g})"
+    scale = 10.0 ** math.floor(math.log10(abs(central))) if "e" in text else 1.0
+    return f"{text} (+{(upper - central) / scale:.2g} / -{(central - lower) / scale:.2g})"

@@ -218,7 +218,7 @@ def print_summary(console: Console, scenario: Scenario, summary, target: Path, s
                       _fmt(row["mass_at_min_GeV"]),
                       format_with_band(row["mass_reach_GeV"], row["mass_reach_optimistic_GeV"],
                                        row["mass_reach_pessimistic_GeV"]),
-                      escape(row["dominant_channel"] or "-"), escape(row["band_dominant_input"] or "-"))
+                      escape(row["dominant_channel"] or "-"), escape((row["band_dominant_input"] or "-").replace("normalisation:", "norm. ")))
     console.print(table)
     console.print(f"outputs in {escape(str(target))} ({seconds:.1f} s)", soft_wrap=True,
                   highlight=False)

@@ -165,6 +165,7 @@ def test_band_outputs_and_central_numbers_unchanged(tiny_result):
 
 def test_format_with_band():
     assert format_with_band(2.7e-6, 3.1e-6, 2.4e-6) == "2.7e-06 (+0.4 / -0.3)"
+    assert format_with_band(0.544, 0.614, 0.485) == "0.54 (+0.07 / -0.059)"
     assert format_with_band(None, None, None) == "-"
 
 
