@@ -1,4 +1,4 @@
-"""The `dipscan` command: run, validate, list, physics, tables."""
+"""The `dipscan` command: run, figure, validate, list, physics, tables."""
 
 from __future__ import annotations
 
@@ -30,6 +30,18 @@ def _cmd_run(args, console: Console) -> int:
     return 0
 
 
+def _cmd_figure(args, console: Console) -> int:
+    from dipscan.figures import load_figure, run_figure
+
+    if args.output and len(args.files) > 1:
+        raise DipscanError("--output takes one figure file at a time")
+    for file in args.files:  # every file checked before any panel is computed
+        load_figure(file)
+    for file in args.files:
+        run_figure(file, Path(args.output) if args.output else None, console)
+    return 0
+
+
 def _cmd_validate(args, console: Console) -> int:
     from dipscan.preflight import check_tables, estimate, scenario_notes
     from dipscan.scenario import load_scenario
@@ -58,6 +70,9 @@ def _cmd_list(args, console: Console) -> int:
     console.print("[bold]scenarios[/bold]: " + escape(", ".join(p.stem for p in list_scenarios())))
     console.print("[bold]experiment presets[/bold]: " + escape(", ".join(list_presets())))
     console.print("[bold]beams[/bold]: " + escape(", ".join(list_beams())))
+    from dipscan.figures import list_figures
+
+    console.print("[bold]figures[/bold]: " + escape(", ".join(p.stem for p in list_figures())))
     return 0
 
 
@@ -175,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--confirm-large", action="store_true",
                      help="run a grid above the size limits (see scenarios/README.md)")
     run.set_defaults(func=_cmd_run)
+
+    fig = sub.add_parser("figure", help="figure files (scenarios/figures/*.toml): panels of "
+                         "scenarios in one picture, writing outputs/<name>/")
+    fig.add_argument("files", nargs="+")
+    fig.add_argument("--output", help="output folder (one figure file only)")
+    fig.set_defaults(func=_cmd_figure)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("files", nargs="+")

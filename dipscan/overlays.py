@@ -18,7 +18,6 @@ import polars as pl
 from dipscan.contours import CONTOUR_SCHEMA, contour_frame, iso_contours
 from dipscan.outputs import atomic_write
 
-BABAR_LABEL = "BaBar (recast)"
 RELIC_LABEL = "thermal relic"
 RELIC_MASS_POINTS = 30  # the relic line is smooth between resonances; solved on its own grid
 RELIC_CACHE_VERSION = 1  # bump when dipscan.limits.relic changes its physics
@@ -34,16 +33,24 @@ class Overlay:
     warnings: list[str] = field(default_factory=list)  # shown to the user and kept in provenance
 
 
-def babar_overlay(delta: float, masses: np.ndarray, couplings: np.ndarray, seed: int) -> Overlay:
-    from dipscan.limits.babar import BABAR_REQUIRED_EVENTS, babar_event_yield
+def babar_overlay(delta: float, masses: np.ndarray, couplings: np.ndarray, seed: int,
+                  recast=None) -> Overlay:
+    """The BaBar recast defined by `recast` (a BabarRecast; default: scenarios/limits/babar.toml)."""
+    from dipscan.limits.babar import babar_event_yield
+    from dipscan.limits.babar_recast import load_babar_recast
 
-    events = babar_event_yield(masses, delta, couplings, rng=seed)
-    segments = iso_contours(masses, couplings, events, BABAR_REQUIRED_EVENTS)
-    return Overlay("babar", BABAR_LABEL, contour_frame(BABAR_LABEL, segments),
+    recast = recast if recast is not None else load_babar_recast("babar")
+    level = recast.required_events
+    events = babar_event_yield(masses, delta, couplings, rng=seed, selection=recast.selection)
+    segments = iso_contours(masses, couplings, events, level)
+    added = [c.name for c in recast.choices if c.origin == "added"]
+    return Overlay("babar", recast.label, contour_frame(recast.label, segments),
                    {"masses": masses, "couplings": couplings, "events": events,
-                    "level": BABAR_REQUIRED_EVENTS, "segments": segments},
-                   [f"BaBar: e+e- -> gamma chi1 chi2 Monte Carlo, {BABAR_REQUIRED_EVENTS:g} signal "
-                    "events (arXiv:2406.17599 sec. 4.2)"])
+                    "level": level, "segments": segments, "color": recast.color,
+                    "linestyle": recast.linestyle, "recast": recast.provenance()},
+                   [f"{recast.label}: e+e- -> gamma chi1 chi2 Monte Carlo, {level:g} signal events, "
+                    f"{recast.value('luminosity_invfb'):g} fb^-1 (scenarios/limits/{recast.name}.toml); "
+                    "choices added to arXiv:2406.17599 sec. 4.2: " + (", ".join(added) or "none")])
 
 
 def relic_line(delta: float, mass_min_GeV: float, mass_max_GeV: float,
@@ -96,11 +103,12 @@ def literature_overlay(flavour: str) -> Overlay:
 def draw_overlay(ax, overlay: Overlay) -> None:
     data = overlay.data
     if overlay.kind == "babar":
+        color, linestyle = data.get("color", "tab:gray"), data.get("linestyle", "dotted")
         if np.any(data["events"] >= data["level"]):
             ax.contourf(data["masses"], data["couplings"], data["events"].T,
-                        levels=[data["level"], np.inf], colors=["tab:gray"], alpha=0.25)
+                        levels=[data["level"], np.inf], colors=[color], alpha=0.2)
         for i, (m, d, _) in enumerate(data["segments"]):
-            ax.plot(m, d, color="tab:gray", linestyle="dotted", lw=1.4,
+            ax.plot(m, d, color=color, linestyle=linestyle, lw=1.4,
                     label=overlay.label if i == 0 else None)
     elif overlay.kind == "relic":
         ax.plot(data["mass_GeV"], data["coupling_GeVinv"], color="black", linestyle="dashed",
@@ -118,8 +126,8 @@ def build_overlays(scenario, masses: np.ndarray, couplings: np.ndarray,
                    cache_dir: Path | None) -> list[Overlay]:
     params = dict(scenario.model.params)
     out = []
-    if scenario.overlays.babar:
-        out.append(babar_overlay(params["delta"], masses, couplings, scenario.seed))
+    for recast in scenario.overlays.babar:
+        out.append(babar_overlay(params["delta"], masses, couplings, scenario.seed, recast))
     if scenario.overlays.relic:
         out.append(relic_overlay(params["delta"], masses, cache_dir))
     if scenario.overlays.literature:

@@ -203,7 +203,7 @@ def compute(scenario: Scenario, progress: Progress | None = None,
         timings["bands"] = time.perf_counter() - t5
     events = band_event_columns(events.drop("n_events_mc_var", strict=False), bands)
     t4 = time.perf_counter()
-    wanted = sum(dataclasses.astuple(scenario.overlays))
+    wanted = scenario.overlays.count()
     if wanted:
         report("overlays", 0, wanted)
     overlays = build_overlays(scenario, masses, couplings, cache_dir)

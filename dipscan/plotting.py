@@ -28,6 +28,24 @@ def plot_contours(result, paths: list[Path]) -> None:
     """Draw every experiment's N-event contour; one legend entry per experiment."""
     scenario = result.scenario
     fig, ax = plt.subplots(figsize=(8.4, 4.8))
+    draw_result(ax, result)
+    ax.set_title(f"{scenario_title(scenario)}; $N_{{evts}} = {scenario.output.n_events:g}$",
+                 fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    save_figure(fig, paths)
+
+
+def save_figure(fig, paths: list[Path]) -> None:
+    """Write `fig` to every path (PDFs without a creation date, so runs are byte-stable) and close it."""
+    for path in paths:
+        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
+    plt.close(fig)
+
+
+def draw_result(ax, result) -> None:
+    """One scenario's overlays, limits and contours on `ax`, with axes labels (no title, no legend)."""
+    scenario = result.scenario
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(result.mass_GeV.min(), result.mass_GeV.max())
@@ -55,11 +73,4 @@ def plot_contours(result, paths: list[Path]) -> None:
                     label=f"{spec.label} (N < {result.levels[spec.label]:.3g} everywhere)")
     ax.set_xlabel(MASS_LABELS.get(scenario.model.kind, "mass [GeV]"))
     ax.set_ylabel(r"$d$ [GeV$^{-1}$]")
-    ax.set_title(f"{scenario_title(scenario)}; $N_{{evts}} = {scenario.output.n_events:g}$",
-                 fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    fig.tight_layout()
-    for path in paths:
-        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
-    plt.close(fig)

@@ -23,9 +23,24 @@ PACKAGES = ("dipscan", "numpy", "scipy", "polars", "contourpy", "matplotlib", "p
 APPROXIMATIONS = (
     "chi2 (or N) lifetime from the radiative decay alone; chi2 -> chi1 e+ e- (~0.1%) is neglected",
     "meson decays through point-like vertices: no transition form factors",
+    "pi0, eta, eta' -> gamma + dipole pair use effective decay constants F_P fitted to the measured "
+    "Gamma(P -> gamma gamma) (for eta and eta' these absorb the eta-eta' mixing)",
     "LLP samples with equal log10(beta*gamma) within the reduction bin width are merged "
     "(weighted-mean beta*gamma) before crossing with the coupling grid",
 )
+
+
+def preset_approximations(scenario) -> list[str]:
+    """What the beams and experiment presets of a scenario approximate, as their files state it."""
+    from dipscan.production.beams import load_beam
+
+    out = []
+    for beam in sorted({spec.beam for spec in scenario.experiments}):
+        out += [f"beam {beam}: {text}" for text in load_beam(beam).approximations]
+    for preset in dict.fromkeys(spec.preset for spec in scenario.experiments):
+        spec = next(s for s in scenario.experiments if s.preset == preset)
+        out += [f"{spec.name}: {text}" for text in spec.approximations]
+    return out
 
 
 def summary_frame(result) -> pl.DataFrame:
@@ -137,9 +152,11 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
         "omitted_channels": result.omitted_channels,
         "notes": result.notes,
         "max_branching_ratio_on_grid": result.max_branching_ratio,
-        "approximations": list(APPROXIMATIONS) + [n for o in result.overlays for n in o.notes],
+        "approximations": list(APPROXIMATIONS) + preset_approximations(scenario)
+        + [n for o in result.overlays for n in o.notes],
         "overlays": [o.label for o in result.overlays],
         "uncertainties": scenario.uncertainties.describe(),
+        "recasts": [o.data["recast"] for o in result.overlays if "recast" in o.data],
         "warnings": [w for o in result.overlays for w in o.warnings],
         "dipscan": {"version": package_version(), **(git_state() or {"commit": None, "dirty": None})},
         "versions": package_versions(),

@@ -102,9 +102,13 @@ class OutputSpec:
 class OverlaySpec:
     """Existing limits and targets drawn (and exported) beside the experiments' curves."""
 
-    babar: bool = False  # BaBar mono-photon recast (dark_dipole)
+    babar: tuple = ()  # BaBar mono-photon recasts (dark_dipole): BabarRecast per curve
     relic: bool = False  # thermal-relic line (dark_dipole)
     literature: bool = False  # published limits shipped by hnlimits (neutrino_dipole)
+
+    def count(self) -> int:
+        """How many overlays are drawn (one per BaBar recast)."""
+        return len(self.babar) + int(self.relic) + int(self.literature)
 
 
 @dataclass(frozen=True)
@@ -193,15 +197,29 @@ def _read_output(t: Table | None) -> OutputSpec:
     return OutputSpec(n_events, tuple(formats))
 
 
-def _read_overlays(t: Table | None, model: ModelSpec) -> OverlaySpec:
+def _read_overlays(t: Table | None, model: ModelSpec, files: dict[str, bytes]) -> OverlaySpec:
     if t is None:
         return OverlaySpec()
     flags = {}
     for name, kind in OVERLAY_MODELS.items():
-        flags[name] = t.bool(name, False)
+        value = t.data.get(name, False)
+        # babar also takes recast names of scenarios/limits/ (true = "babar", the paper's)
+        flags[name] = bool(value) if name == "babar" and not isinstance(value, bool) else t.bool(name, False)
         if flags[name] and model.kind != kind:
-            raise t.error(name, True, f"false: the {name} overlay belongs to model kind {kind!r}")
+            raise t.error(name, value, f"false: the {name} overlay belongs to model kind {kind!r}")
+    flags["babar"] = _read_babar_recasts(t, files) if flags["babar"] else ()
     return OverlaySpec(**flags)
+
+
+def _read_babar_recasts(t: Table, files: dict[str, bytes]) -> tuple:
+    from dipscan.limits.babar_recast import load_babar_recast
+
+    value = t.data["babar"]
+    names = ["babar"] if value is True else [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or len(set(map(str, names))) != len(names):
+        raise t.error("babar", value, "true, false, a recast name or a list of distinct recast names")
+    return tuple(load_babar_recast(name, t.file, t.key("babar") + (f"[{i}]" if isinstance(value, list) else ""),
+                                   files) for i, name in enumerate(names))
 
 
 def _read_experiments(top: Table, path: Path) -> tuple[tuple[ExperimentSpec, ...], dict[str, bytes]]:
@@ -256,12 +274,14 @@ def load_scenario(path: str | Path) -> Scenario:
 
     experiments, preset_files = _read_experiments(top, path)
     output = _read_output(top.table("output", ("n_events", "formats"), required=False))
-    overlays = _read_overlays(top.table("overlays", tuple(OVERLAY_MODELS), required=False), model)
+    limit_files: dict[str, bytes] = {}
+    overlays = _read_overlays(top.table("overlays", tuple(OVERLAY_MODELS), required=False), model,
+                              limit_files)
     uncertainties = read_uncertainties(
         top.table("uncertainties", _UNCERTAINTY_KEYS, required=False),
         list(dict.fromkeys(spec.beam for spec in experiments)), path)
 
-    files = {"scenario": raw, **dict(sorted(preset_files.items()))}
+    files = {"scenario": raw, **dict(sorted({**preset_files, **limit_files}.items()))}
     return Scenario(
         path=path, name=path.stem, title=title, seed=seed, model=model, mass_grid=mass_grid,
         coupling_grid=coupling_grid, llp_samples_max=llp_samples_max, experiments=experiments,

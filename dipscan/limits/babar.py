@@ -42,7 +42,7 @@ from dipscan.decays.kinematics import boost_to_frame, isotropic_unit_vectors, tw
 from dipscan.limits.dark_pair import chi2_width_GeV, chi_angular_density, sigma_ee_to_chi1chi2_GeVm2
 from dipscan.limits.isr import sample_isr_photons
 
-UPSILON_3S_MASS_GeV = 10.3552  # PDG 2024; the BaBar Upsilon(3S) run of arXiv:0808.0017
+UPSILON_3S_MASS_GeV = 10.3551  # PDG (10355.1 MeV); the BaBar Upsilon(3S) run of arXiv:0808.0017
 BABAR_LUMINOSITY_invfb = 60.0  # paper section 4.2
 BABAR_REQUIRED_EVENTS = 10.0  # paper section 4.2 (following its ref. [31])
 FB_PER_GeVm2 = 1.0e12 / MB_TO_GeVm2  # 1 GeV^-2 = 0.3894 mb = 3.894e11 fb

@@ -196,6 +196,7 @@ class Beam:
     feed_down: str
     note: str
     productions: tuple[Production, ...]
+    approximations: tuple[str, ...] = ()  # stated in each run's provenance; not in the config hash
     # Load-time normalisation to data (not part of the generation hash).
     measured: tuple[MeasuredNormalisation, ...] = ()
     sigma_inel_mb: float | None = None
@@ -410,7 +411,8 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
         )
 
     norm = top.sub("normalisation")
-    norm.check_keys({"per", "feed_down", "note", "reason", "inelastic", "measured"})
+    norm.check_keys({"per", "feed_down", "note", "approximations", "reason", "inelastic",
+                     "measured"})
     per = norm.get("per", str, COLLISION_DEFINITIONS[0])
     if per not in COLLISION_DEFINITIONS:
         norm.fail("per", per, " or ".join(f'"{c}"' for c in COLLISION_DEFINITIONS))
@@ -419,6 +421,10 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
         norm.fail("feed_down", feed_down, " or ".join(f'"{c}"' for c in FEED_DOWN_CONVENTIONS))
     note = norm.get("note", str, "")
     reason = norm.get("reason", str, "")
+    approximations = norm.get("approximations", list, [], what="an array of strings")
+    for k, text in enumerate(approximations):
+        if not isinstance(text, str) or not text.strip():
+            norm.fail(f"approximations[{k}]", text, "a non-empty string")
 
     prods_raw = top.get("production", list, what="an array of [[production]] tables")
     if not prods_raw:
@@ -459,6 +465,7 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
         per=per,
         feed_down=feed_down,
         note=note,
+        approximations=tuple(approximations),
         productions=tuple(productions),
         **_parse_measured(norm, productions),
         reason=reason,
