@@ -64,6 +64,11 @@ class UncertaintySpec:
             "a_exponent": [{"beam": a.beam, "sigma": a.sigma, "source": a.source}
                            for a in self.a_exponent],
             "shape_variation": SHAPE_NOTE,
+            "approximations": [
+                "species normalisations are varied independently (correlated mis-modelling of "
+                "several species would widen the band)",
+                "the Monte Carlo variance treats channels and decay slices as independent samples",
+                "the band is first order on the log scale: N exp(+-s)"],
         }
 
 
