@@ -114,3 +114,18 @@ def test_bad_beam_uncertainties_name_the_file_and_key(home, text, key):  # noqa:
     assert info.value.key == key and info.value.file.endswith("b.toml")
     _write(home, BASE + "[uncertainties.normalisation]\npi0 = { relative = 0.1, source = 's' }\n")
     assert _beam_defaults("b")[1] == {"pi0": (0.1, "s")}
+
+
+def test_a_window_without_rows_is_one_table_error(home):  # noqa: F811
+    from dipscan.errors import TableError
+    from dipscan.production.tables import data_normalisation
+
+    _write(home, BASE.replace('feed_down = "inclusive"', 'feed_down = "inclusive"' + MEASURED))
+    beam = load_beam("b")
+    backward = pl.DataFrame({"pdg_id": [111], "p_GeV": [10.0], "theta_rad": [3.0],
+                             "weight": [4.3]})
+    with pytest.raises(TableError, match="no rows inside the measured window 2.0 < y < 4.5"):
+        data_normalisation(beam, 111, backward)
+    forward = backward.with_columns(theta_rad=pl.lit(0.05))
+    # 1000 ub / 80 mb in the window, all of the 4.3 inside it
+    assert data_normalisation(beam, 111, forward) == pytest.approx(1000e-3 / 80.0 / 4.3)
