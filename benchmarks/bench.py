@@ -5,7 +5,8 @@ outputs/bench/. Nothing here is asserted: timings are measurements, not tests.
     committed tables: wall time, peak memory, throughput;
 (b) all figure scenarios;
 (c) PYTHIA8 generation through dipscan against a bare PYTHIA8 loop with the same settings;
-(d) where the time goes (cProfile summary of the spine scenario).
+(d) where the time goes (cProfile summary of the spine scenario);
+(e) the cost of uncertainty bands: the same scenario with and without, interleaved, medians.
 Each measurement runs in a fresh interpreter so that peak memory is its own.
 """
 
@@ -100,6 +101,26 @@ if __name__ == "__main__":
     print(json.dumps({"wall_s": wall, "events": n * workers}))
 """
 
+BANDS_PROBE = r"""
+import dataclasses, json, statistics, sys, time
+from dipscan.pipeline import compute
+from dipscan.scenario import load_scenario
+from dipscan.uncertainties import UncertaintySpec
+with_bands = load_scenario(sys.argv[1])
+without = dataclasses.replace(with_bands, uncertainties=UncertaintySpec())
+compute(without)  # warm-up: imports, caches
+times = {"with": [], "without": []}
+for _ in range(int(sys.argv[2])):  # interleaved, so that load drifts hit both alike
+    for key, scenario in (("without", without), ("with", with_bands)):
+        t0 = time.perf_counter()
+        compute(scenario)
+        times[key].append(time.perf_counter() - t0)
+medians = {k: statistics.median(v) for k, v in times.items()}
+print(json.dumps({"scenario": with_bands.name, "median_with_s": medians["with"],
+                  "median_without_s": medians["without"],
+                  "ratio": medians["with"] / medians["without"], "runs": times}))
+"""
+
 
 def probe(code: str, *args: str) -> str:
     env = dict(os.environ, PYTHONHASHSEED="0")
@@ -169,6 +190,13 @@ def main() -> int:
     print("(d) where the time goes (spine scenario, by own time)")
     report["d"] = probe(PROFILE_PROBE, str(ROOT / "scenarios" / "na62_delta0p01.toml"))
     print("\n".join("  " + line for line in report["d"].splitlines()[:30]))
+
+    print("(e) uncertainty bands: with / without, same scenario (medians of interleaved runs)")
+    report["e"] = [probe_json(BANDS_PROBE, str(ROOT / "scenarios" / name), "3")
+                   for name in ("na62_delta0p01.toml", "fig2_delta0p01.toml")]
+    for fig in report["e"]:
+        print(f"  {fig['scenario']:<28} {fig['median_with_s']:6.2f} s with, "
+              f"{fig['median_without_s']:6.2f} s without: ratio {fig['ratio']:.2f}")
 
     (OUT / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"written to {OUT / 'bench.json'}")

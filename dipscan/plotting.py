@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
+from dipscan.bands import band_field  # noqa: E402
 from dipscan.overlays import draw_overlay  # noqa: E402
 
 MASS_LABELS = {"dark_dipole": r"$M_1$ [GeV]", "neutrino_dipole": r"$M_N$ [GeV]"}
@@ -55,7 +56,13 @@ def draw_result(ax, result) -> None:
         if spec.statistics is not None:  # a recast limit: shade the excluded region
             ax.contourf(result.mass_GeV, result.coupling_GeVinv, result.total_grid(spec.label).T,
                         levels=[result.levels[spec.label], np.inf], colors=[spec.color], alpha=0.2)
-        rows = result.contours.filter(pl.col("experiment") == spec.label)
+        band = result.bands.get(spec.label)
+        if band is not None and spec.statistics is None:  # the uncertainty band, lightly shaded
+            ax.contourf(result.mass_GeV, result.coupling_GeVinv,
+                        band_field(band.pessimistic, band.optimistic, result.levels[spec.label]).T,
+                        levels=[0.0, np.inf], colors=[spec.color], alpha=0.15)
+        rows = result.contours.filter((pl.col("experiment") == spec.label)
+                                      & (pl.col("band") == "central"))
         first = True
         for (_,), seg in rows.group_by(["segment"], maintain_order=True):
             ax.plot(seg["mass_GeV"], seg["coupling_GeVinv"], color=spec.color,

@@ -32,6 +32,7 @@ from dipscan.presets import (
     read_toml,
     scenarios_dir,
 )
+from dipscan.uncertainties import UncertaintySpec, read_uncertainties
 
 __all__ = [
     "Exposure", "ExperimentSpec", "Geometry", "Grid", "ModelSpec", "OutputSpec", "OverlaySpec",
@@ -50,7 +51,9 @@ DEFAULT_N_EVENTS = 3.0  # the paper's N_evts = 3 contour (sec. 4.3)
 MAX_GRID_POINTS = 10_000
 MAX_LLP_SAMPLES = 100_000_000
 
-_TOP_KEYS = ("scenario", "model", "grid", "sampling", "experiment", "output", "overlays")
+_TOP_KEYS = ("scenario", "model", "grid", "sampling", "experiment", "output", "overlays",
+             "uncertainties")
+_UNCERTAINTY_KEYS = ("enabled", "mc_statistics", "a_exponent_sigma", "normalisation")
 # Curves drawn beside the experiments, and the model each belongs to.
 OVERLAY_MODELS = {"babar": "dark_dipole", "relic": "dark_dipole", "literature": "neutrino_dipole"}
 _GRID_KEYS = ("min", "max", "points", "spacing")
@@ -122,6 +125,7 @@ class Scenario:
     output: OutputSpec
     digest: str  # sha256 of the scenario file bytes and every preset file it uses
     overlays: OverlaySpec = OverlaySpec()
+    uncertainties: UncertaintySpec = UncertaintySpec()  # bands: beam defaults + [uncertainties]
     confirm_large: bool = False  # run even above the size limits of dipscan.preflight
 
     def experiment(self, label: str) -> ExperimentSpec:
@@ -273,10 +277,14 @@ def load_scenario(path: str | Path) -> Scenario:
     limit_files: dict[str, bytes] = {}
     overlays = _read_overlays(top.table("overlays", tuple(OVERLAY_MODELS), required=False), model,
                               limit_files)
+    uncertainties = read_uncertainties(
+        top.table("uncertainties", _UNCERTAINTY_KEYS, required=False),
+        list(dict.fromkeys(spec.beam for spec in experiments)), path)
 
     files = {"scenario": raw, **dict(sorted({**preset_files, **limit_files}.items()))}
     return Scenario(
         path=path, name=path.stem, title=title, seed=seed, model=model, mass_grid=mass_grid,
         coupling_grid=coupling_grid, llp_samples_max=llp_samples_max, experiments=experiments,
-        output=output, digest=files_digest(files), overlays=overlays, confirm_large=confirm_large,
+        output=output, digest=files_digest(files), overlays=overlays, uncertainties=uncertainties,
+        confirm_large=confirm_large,
     )
