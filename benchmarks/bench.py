@@ -6,7 +6,8 @@ outputs/bench/. Nothing here is asserted: timings are measurements, not tests.
 (b) all figure scenarios;
 (c) PYTHIA8 generation through dipscan against a bare PYTHIA8 loop with the same settings;
 (d) where the time goes (cProfile summary of the spine scenario);
-(e) redrawing a figure from its tables (`dipscan plot`) against the full run of that scenario.
+(e) the cost of uncertainty bands: the same scenario with and without, interleaved, medians;
+(f) redrawing a figure from its tables (`dipscan plot`) against the full run of that scenario.
 Each measurement runs in a fresh interpreter so that peak memory is its own.
 """
 
@@ -99,6 +100,26 @@ if __name__ == "__main__":
             list(pool.map(run_shard_in_worker, tasks))
             wall = time.perf_counter() - t0
     print(json.dumps({"wall_s": wall, "events": n * workers}))
+"""
+
+BANDS_PROBE = r"""
+import dataclasses, json, statistics, sys, time
+from dipscan.pipeline import compute
+from dipscan.scenario import load_scenario
+from dipscan.uncertainties import UncertaintySpec
+with_bands = load_scenario(sys.argv[1])
+without = dataclasses.replace(with_bands, uncertainties=UncertaintySpec())
+compute(without)  # warm-up: imports, caches
+times = {"with": [], "without": []}
+for _ in range(int(sys.argv[2])):  # interleaved, so that load drifts hit both alike
+    for key, scenario in (("without", without), ("with", with_bands)):
+        t0 = time.perf_counter()
+        compute(scenario)
+        times[key].append(time.perf_counter() - t0)
+medians = {k: statistics.median(v) for k, v in times.items()}
+print(json.dumps({"scenario": with_bands.name, "median_with_s": medians["with"],
+                  "median_without_s": medians["without"],
+                  "ratio": medians["with"] / medians["without"], "runs": times}))
 """
 
 
@@ -197,12 +218,19 @@ def main() -> int:
     report["d"] = probe(PROFILE_PROBE, str(ROOT / "scenarios" / "na62_delta0p01.toml"))
     print("\n".join("  " + line for line in report["d"].splitlines()[:30]))
 
-    print("(e) redraw from the tables against the full run (fresh interpreters, wall time)")
-    report["e"] = e = redraw_figures("fig2_delta0p01")
-    print(f"  {e['scenario']}: run {e['run_wall_s']:.1f} s wall, {e['run_cpu_s']:.1f} s CPU; "
-          f"redraw (median of 3) {e['redraw_wall_s_median']:.1f} s wall, "
-          f"{e['redraw_cpu_s_median']:.1f} s CPU = {e['redraw_over_run_wall']:.3f} x the run "
-          f"(wall), {e['redraw_over_run_cpu']:.3f} x (CPU)")
+    print("(e) uncertainty bands: with / without, same scenario (medians of interleaved runs)")
+    report["e"] = [probe_json(BANDS_PROBE, str(ROOT / "scenarios" / name), "3")
+                   for name in ("na62_delta0p01.toml", "fig2_delta0p01.toml")]
+    for fig in report["e"]:
+        print(f"  {fig['scenario']:<28} {fig['median_with_s']:6.2f} s with, "
+              f"{fig['median_without_s']:6.2f} s without: ratio {fig['ratio']:.2f}")
+
+    print("(f) redraw from the tables against the full run (fresh interpreters, wall time)")
+    report["f"] = f = redraw_figures("fig2_delta0p01")
+    print(f"  {f['scenario']}: run {f['run_wall_s']:.1f} s wall, {f['run_cpu_s']:.1f} s CPU; "
+          f"redraw (median of 3) {f['redraw_wall_s_median']:.1f} s wall, "
+          f"{f['redraw_cpu_s_median']:.1f} s CPU = {f['redraw_over_run_wall']:.3f} x the run "
+          f"(wall), {f['redraw_over_run_cpu']:.3f} x (CPU)")
 
     (OUT / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"written to {OUT / 'bench.json'}")

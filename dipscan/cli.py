@@ -120,7 +120,8 @@ def _cmd_physics(args, console: Console) -> int:
 
 
 REPORT_CSV_COLUMNS = ["pdgid", "name", "multiplicity", "table1", "frac_theta_lt_1p6mrad",
-                      "frac_theta_lt_5p5mrad", "frac_theta_lt_28mrad", "mean_energy_GeV"]
+                      "frac_theta_lt_5p5mrad", "frac_theta_lt_28mrad", "mean_energy_GeV",
+                      "pythia_multiplicity", "normalisation", "scale", "source"]
 
 
 def _cmd_tables(args, console: Console) -> int:

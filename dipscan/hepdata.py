@@ -20,11 +20,11 @@ import polars as pl
 
 from dipscan.errors import DipscanError
 from dipscan.outputs import check_target, record_files, staged_directory
-from dipscan.plotting import central, read_provenance, read_table, shading_grid
+from dipscan.plotting import BAND_COLUMNS, central, read_provenance, read_table, shading_grid
 
 SUBMISSION_FOLDER = "submission"  # the YAML files; submission.tar.gz (for upload) sits beside it
 DEFAULT_FOLDER = "hepdata"  # inside the run folder: a recomputed run drops its stale export
-BAND_COLUMNS = ("n_events_pessimistic", "n_events_optimistic")
+
 MODEL_NAMES = {"dark_dipole": "inelastic dark-matter dipole d chi2bar sigma F chi1",
                "neutrino_dipole": "active-sterile neutrino dipole d nubar sigma F N"}
 DIGITS = 8  # significant digits written (hepdata_lib's default is 5)

@@ -135,7 +135,8 @@ def write_json(data: dict, path: Path) -> Path:
 # What a run writes: a folder holding only these (with provenance.json) was written by a
 # dipscan from before the marker existed.
 OUTPUT_FILES = frozenset({"events.parquet", "events.csv", "contours.parquet", "contours.csv",
-                          "summary.csv", "dominant_channels.csv", "exposure.csv", "plot.png",
+                          "summary.csv", "dominant_channels.csv", "band_dominance.csv",
+                          "exposure.csv", "plot.png",
                           "plot.pdf", "provenance.json"})
 
 

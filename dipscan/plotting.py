@@ -27,6 +27,7 @@ COUPLING_LABEL = r"$d$ [GeV$^{-1}$]"
 # The `[plot] overlays` name that switches each overlay kind of curve on or off.
 OVERLAY_OF_KIND = {"babar": "babar", "relic": "relic", "literature": "literature", "user": "curves"}
 FIGURE_FORMATS = ("png", "pdf")
+BAND_COLUMNS = ("n_events_pessimistic", "n_events_optimistic")  # in the events table of a band run
 
 
 def scenario_title(scenario) -> str:
@@ -68,13 +69,16 @@ def _overlay_curves(overlay) -> list[dict]:
 
 
 def figure_meta(scenario, mass_GeV: np.ndarray, coupling_GeVinv: np.ndarray,
-                levels: dict[str, float], overlays) -> dict:
-    """Everything the figure needs besides the tables, as plain JSON values."""
+                levels: dict[str, float], overlays, bands=()) -> dict:
+    """Everything the figure needs besides the tables, as plain JSON values.
+
+    `bands`: labels of the experiments whose uncertainty band is shaded (sensitivities only)."""
     curves = [c for overlay in overlays for c in _overlay_curves(overlay)]
     for spec in scenario.experiments:
         curves.append({"label": spec.label, "color": spec.color, "linestyle": spec.linestyle,
                        "kind": "sensitivity" if spec.statistics is None else "limit",
-                       "level": levels[spec.label]})
+                       "level": levels[spec.label],
+                       "band": spec.statistics is None and spec.label in bands})
     return {
         "title": f"{scenario_title(scenario)}; $N_{{evts}} = {scenario.output.n_events:g}$",
         "mass_label": MASS_LABELS.get(scenario.model.kind, "mass [GeV]"),
@@ -108,26 +112,42 @@ def shading_grid(frame: pl.DataFrame, label: str,
     return masses, couplings, grid
 
 
-def _shade(ax, frame: pl.DataFrame | None, label: str, level: float, color: str,
-           alpha: float) -> None:
-    """Fill N >= level, interpolated like the contour lines (log N on log axes), so the
-    shading ends exactly on the drawn curve even on a coarse grid."""
-    if frame is None:
-        return
-    masses, couplings, grid = shading_grid(frame, label)
-    if masses.size < 2 or couplings.size < 2 or not np.any(grid >= level):
+def _fill(ax, masses: np.ndarray, couplings: np.ndarray, z: np.ndarray, low: float, color: str,
+          alpha: float) -> None:
+    """Fill z[mass, coupling] >= low, z interpolated linearly on log axes like the contours."""
+    if masses.size < 2 or couplings.size < 2 or not np.any(z >= low):
         return
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path as MplPath
 
-    z = log_field(grid).T
-    generator = contourpy.contour_generator(x=np.log10(masses), y=np.log10(couplings), z=z,
+    generator = contourpy.contour_generator(x=np.log10(masses), y=np.log10(couplings), z=z.T,
                                             fill_type=contourpy.FillType.OuterCode)
-    low = np.log10(level)
     points, codes = generator.filled(low, max(float(z.max()), low) + 1.0)
     for xy, code in zip(points, codes, strict=True):
         ax.add_patch(PathPatch(MplPath(10 ** xy, code), facecolor=color, edgecolor="none",
                                alpha=alpha))
+
+
+def _shade(ax, frame: pl.DataFrame | None, label: str, level: float, color: str,
+           alpha: float) -> None:
+    """Fill N >= level (log N on log axes), so the shading ends exactly on the drawn curve even
+    on a coarse grid."""
+    if frame is None:
+        return
+    masses, couplings, grid = shading_grid(frame, label)
+    _fill(ax, masses, couplings, log_field(grid), np.log10(level), color, alpha)
+
+
+def _shade_band(ax, events: pl.DataFrame | None, label: str, level: float, color: str) -> None:
+    """The uncertainty band: where the optimistic count reaches the level and the pessimistic one
+    does not (dipscan.bands.band_field), lightly shaded."""
+    if events is None or not all(c in events.columns for c in BAND_COLUMNS):
+        return
+    from dipscan.bands import band_field
+
+    masses, couplings, pessimistic = shading_grid(events, label, BAND_COLUMNS[0])
+    _, _, optimistic = shading_grid(events, label, BAND_COLUMNS[1])
+    _fill(ax, masses, couplings, band_field(pessimistic, optimistic, level), 0.0, color, 0.15)
 
 
 def _lines(ax, rows: pl.DataFrame, color: str, linestyle: str, label: str, lw: float) -> bool:
@@ -166,6 +186,8 @@ def _draw_curve(ax, data: FigureData, curve: dict, rows: pl.DataFrame, color: st
     else:  # an experiment: sensitivity, or a recast limit shaded where excluded
         if kind == "limit":
             _shade(ax, data.events, curve["label"], curve["level"], color, 0.2)
+        if curve.get("band"):
+            _shade_band(ax, data.events, curve["label"], curve["level"], color)
         if not _lines(ax, rows, color, linestyle, label, 1.6):  # no contour: keep the legend honest
             ax.plot([], [], color=color, linestyle=linestyle,
                     label=f"{label} (N < {curve['level']:.3g} everywhere)")
@@ -214,7 +236,7 @@ def figure_data(result) -> FigureData:
     from dipscan.overlays import overlay_grid_frame
 
     return FigureData(figure_meta(result.scenario, result.mass_GeV, result.coupling_GeVinv,
-                                  result.levels, result.overlays),
+                                  result.levels, result.overlays, getattr(result, "bands", {})),
                       result.contours, result.events.drop("mass_index", "coupling_index"),
                       overlay_grid_frame(result.overlays))
 
@@ -284,6 +306,7 @@ def figure_data_from_folder(folder: Path, meta: dict | None = None) -> FigureDat
             raise DipscanError(f"{folder}/provenance.json: no 'figure' record (written by an older "
                                "dipscan); run the scenario again")
     kinds = {c["kind"] for c in meta["curves"]}
+    events = "limit" in kinds or any(c.get("band") for c in meta["curves"])
     return FigureData(meta, read_table(folder, "contours"),
-                      read_table(folder, "events") if "limit" in kinds else None,
+                      read_table(folder, "events") if events else None,
                       read_table(folder, "overlay_events") if "babar" in kinds else None)

@@ -63,6 +63,7 @@ def compute_digest(scenario) -> str:
         "grids": [dataclasses.asdict(scenario.mass_grid), dataclasses.asdict(scenario.coupling_grid)],
         "llp_samples_max": scenario.llp_samples_max, "output": dataclasses.asdict(scenario.output),
         "experiments": experiments, "overlays": overlays,
+        "uncertainties": dataclasses.asdict(scenario.uncertainties),
         "tables": {beam: table_digests(beam) for beam in sorted({s.beam for s in scenario.experiments})},
         "code": code_digest(),
     }

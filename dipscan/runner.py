@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from dipscan.bands import band_dominance_frame, format_with_band
 from dipscan.errors import DipscanError, SweepError
 from dipscan.executors import open_executor
 from dipscan.messages import print_error, print_note
@@ -192,6 +193,8 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
         write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
         report("writing", 4, steps)
         write_table(result.exposure, folder, "exposure", ("csv",))
+        if result.bands:
+            write_table(band_dominance_frame(result), folder, "band_dominance", ("csv",))
         # The figure is drawn from the exported frames, exactly as `dipscan plot` redraws it.
         figure = figure_data(result)
         if figure.overlay_grid is not None:
@@ -251,13 +254,17 @@ def _fmt(value: float | None) -> str:
 
 def print_summary(console: Console, scenario: Scenario, summary, target: Path, seconds: float) -> None:
     table = Table(title=escape(f"{scenario.name}: N = {scenario.output.n_events:g} reach"))
-    for column in ("experiment", "smallest d [GeV^-1]", "at mass [GeV]", "mass reach [GeV]",
-                   "dominant channel"):
+    for column in ("experiment", "smallest d [GeV^-1] (band)", "at mass [GeV]",
+                   "mass reach [GeV] (band)", "dominant channel", "band dominated by"):
         table.add_column(column)
     for row in summary.iter_rows(named=True):
-        table.add_row(escape(row["experiment"]), _fmt(row["min_coupling_GeVinv"]),
-                      _fmt(row["mass_at_min_GeV"]), _fmt(row["mass_reach_GeV"]),
-                      escape(row["dominant_channel"] or "-"))
+        table.add_row(escape(row["experiment"]),
+                      format_with_band(row["min_coupling_GeVinv"], row["min_coupling_pessimistic_GeVinv"],
+                                       row["min_coupling_optimistic_GeVinv"]),
+                      _fmt(row["mass_at_min_GeV"]),
+                      format_with_band(row["mass_reach_GeV"], row["mass_reach_optimistic_GeV"],
+                                       row["mass_reach_pessimistic_GeV"]),
+                      escape(row["dominant_channel"] or "-"), escape((row["band_dominant_input"] or "-").replace("normalisation:", "norm. ")))
     console.print(table)
     console.print(f"outputs in {escape(str(target))} ({seconds:.1f} s)", soft_wrap=True,
                   highlight=False)

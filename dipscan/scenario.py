@@ -33,6 +33,7 @@ from dipscan.presets import (
     read_toml,
     scenarios_dir,
 )
+from dipscan.uncertainties import UncertaintySpec, read_uncertainties
 from dipscan.user_curves import UserCurve, read_user_curves
 
 __all__ = [
@@ -52,7 +53,9 @@ DEFAULT_N_EVENTS = 3.0  # the paper's N_evts = 3 contour (sec. 4.3)
 MAX_GRID_POINTS = 10_000
 MAX_LLP_SAMPLES = 100_000_000
 
-_TOP_KEYS = ("scenario", "model", "grid", "sampling", "experiment", "output", "overlays", "plot")
+_TOP_KEYS = ("scenario", "model", "grid", "sampling", "experiment", "output", "overlays",
+             "uncertainties", "plot")
+_UNCERTAINTY_KEYS = ("enabled", "mc_statistics", "a_exponent_sigma", "normalisation")
 # Curves drawn beside the experiments, and the model each belongs to.
 OVERLAY_MODELS = {"babar": "dark_dipole", "relic": "dark_dipole", "literature": "neutrino_dipole"}
 _GRID_KEYS = ("min", "max", "points", "spacing")
@@ -132,6 +135,7 @@ class Scenario:
     digest: str  # sha256 of the scenario file bytes and every preset file it uses
     overlays: OverlaySpec = OverlaySpec()
     plot: PlotSpec = PlotSpec()
+    uncertainties: UncertaintySpec = UncertaintySpec()  # bands: beam defaults + [uncertainties]
     confirm_large: bool = False  # run even above the size limits of dipscan.preflight
 
     def experiment(self, label: str) -> ExperimentSpec:
@@ -301,6 +305,9 @@ def load_scenario(path: str | Path) -> Scenario:
                                 "a label no experiment uses: labels key the outputs")
     plot = read_plot(top.table("plot", PLOT_KEYS, required=False),
                      _curve_labels(experiments, overlays, model), overlays.kinds())
+    uncertainties = read_uncertainties(
+        top.table("uncertainties", _UNCERTAINTY_KEYS, required=False),
+        list(dict.fromkeys(spec.beam for spec in experiments)), path)
 
     files = {"scenario": raw, **dict(sorted({**preset_files, **limit_files}.items())),
              **{f"curve:{c.file}": c.file.read_bytes() for c in overlays.curves}}
@@ -308,5 +315,6 @@ def load_scenario(path: str | Path) -> Scenario:
         path=path, name=path.stem, title=title, seed=seed, model=model, mass_grid=mass_grid,
         coupling_grid=coupling_grid, llp_samples_max=llp_samples_max, experiments=experiments,
         output=output, digest=files_digest(files), overlays=overlays, plot=plot,
+        uncertainties=uncertainties,
         confirm_large=confirm_large,
     )

@@ -112,3 +112,21 @@ def test_band_rows_are_not_drawn_as_curves():
     assert len(with_band.get_lines()) == len(plain.get_lines())
     for a, b in zip(plain.get_lines(), with_band.get_lines(), strict=True):
         np.testing.assert_array_equal(a.get_ydata(), b.get_ydata())
+
+
+def test_band_shading_lies_between_the_optimistic_and_pessimistic_edges():
+    data = _data()
+    events = data.events.with_columns(n_events_pessimistic=pl.col("n_events") / 2,
+                                      n_events_optimistic=pl.col("n_events") * 2)
+    meta = dict(data.meta, curves=[{"label": "BEBC", "kind": "sensitivity", "color": "tab:red",
+                                    "linestyle": "solid", "level": LEVEL, "band": True}])
+    ax = _axes(FigureData(meta, data.contours, events))
+    patches = [p for p in ax.patches if isinstance(p, PathPatch)]
+    assert patches
+    xy = np.vstack([p.get_path().vertices for p in patches])
+    # N ~ d^4: the optimistic (2N) curve sits at 2^(-1/4) of the edge, the pessimistic at 2^(1/4);
+    # the shading never leaves that strip (on this coarse grid it is narrower than a grid cell,
+    # so where both neighbouring grid points lie outside the band it is not drawn at all)
+    edge = _edge(xy[:, 0])
+    assert np.all(xy[:, 1] >= 2 ** -0.25 * edge * (1 - 1e-9))
+    assert np.all(xy[:, 1] <= 2 ** 0.25 * edge * (1 + 1e-9))

@@ -4,6 +4,7 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
@@ -14,16 +15,38 @@ from dipscan.scenario import load_experiment_preset
 
 REPO_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
-# Upper ends of the intervals of Feldman and Cousins, Phys. Rev. D 57 (1998) 3873, Tables IV
-# (90% CL) and V (95% CL), background b = 0.
-FC_TABLE = [(0, 0.90, 2.44), (1, 0.90, 4.36), (2, 0.90, 5.91), (3, 0.90, 7.42), (5, 0.90, 9.99),
-            (0, 0.95, 3.09), (1, 0.95, 5.14), (2, 0.95, 6.72)]
+# Upper ends of the intervals of Feldman and Cousins, Phys. Rev. D 57 (1998) 3873
+# (arXiv:physics/9711021), Table IV (90% CL) and Table V (95% CL): (n0, b, CL, mu2).
+FC_TABLE = [(0, 0.0, 0.90, 2.44), (1, 0.0, 0.90, 4.36), (2, 0.0, 0.90, 5.91), (3, 0.0, 0.90, 7.42),
+            (5, 0.0, 0.90, 9.99), (0, 0.0, 0.95, 3.09), (1, 0.0, 0.95, 5.14), (2, 0.0, 0.95, 6.72),
+            # b > 0, Table IV
+            (0, 1.0, 0.90, 1.61), (2, 1.0, 0.90, 4.91), (0, 3.0, 0.90, 1.08), (2, 3.0, 0.90, 3.04),
+            (5, 3.0, 0.90, 6.99), (6, 3.0, 0.90, 8.47), (0, 3.5, 0.90, 1.06),
+            # b > 0, Table V
+            (0, 1.0, 0.95, 2.33), (2, 1.0, 0.95, 5.72), (5, 1.0, 0.95, 10.26), (0, 2.0, 0.95, 1.78),
+            (0, 3.0, 0.95, 1.63), (2, 3.0, 0.95, 3.84), (5, 3.0, 0.95, 8.26), (0, 5.0, 0.95, 1.54)]
 
 
-@pytest.mark.parametrize("n, cl, table", FC_TABLE)
-def test_feldman_cousins_table(n, cl, table):
-    assert signal_upper_limit(n, 0.0, confidence_level=cl, method="feldman_cousins") == \
+@pytest.mark.parametrize("n, b, cl, table", FC_TABLE)
+def test_feldman_cousins_table(n, b, cl, table):
+    # The tables are rounded to 0.01 and read off a grid of 0.005 in mu.
+    assert signal_upper_limit(n, b, confidence_level=cl, method="feldman_cousins") == \
         pytest.approx(table, abs=0.006)
+
+
+def test_feldman_cousins_tables_make_the_limit_non_increasing_in_background():
+    # Why 0 observed on b = 3.0 reads 1.08 in Table IV: the plain construction gives 0.95, and
+    # the tables take the largest plain limit over b' >= b (here just after the jump near 3.45).
+    plain = [feldman_cousins_upper_limit(0, b, 0.9, monotone_in_background=False)
+             for b in (2.0, 2.2, 2.4, 2.6, 3.0)]
+    assert plain[0] == pytest.approx(1.08, abs=0.005) and plain[-1] == pytest.approx(0.95, abs=0.005)
+    assert plain[2] > plain[1]  # the sawtooth: the plain limit jumps up as b grows
+    tabulated = [feldman_cousins_upper_limit(0, b, 0.9) for b in (2.0, 2.2, 2.4, 2.6, 3.0)]
+    assert all(a >= b for a, b in zip(tabulated, tabulated[1:], strict=False))
+    after_jump = max(feldman_cousins_upper_limit(0, b, 0.9, monotone_in_background=False)
+                     for b in np.arange(3.40, 3.50, 0.005))
+    assert tabulated[-1] == pytest.approx(after_jump, abs=0.005)
+    assert tabulated[-1] >= after_jump - 1e-9
 
 
 def test_poisson_zero_background_95():

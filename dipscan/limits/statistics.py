@@ -27,7 +27,8 @@ Methods (all one-sided, at confidence level CL):
 ``"feldman_cousins"``
     The upper end of the unified Feldman-Cousins interval (`dipscan.limits.feldman_cousins`,
     Phys. Rev. D 57 (1998) 3873), with systematic uncertainties averaged into the likelihood as
-    in Conrad et al., Phys. Rev. D 67 (2003) 012002. For counts up to a few hundred.
+    in Conrad et al., Phys. Rev. D 67 (2003) 012002. For counts up to a few hundred. With a known
+    background it follows the published tables, whose upper limit never grows as b drops.
 
 Systematic uncertainties (every method):
 - ``signal_uncertainty``: relative uncertainty on the signal normalisation (efficiency, flux of
