@@ -4,8 +4,8 @@ One table per curve. An experiment's table holds the lower and upper edges of it
 mass, read off the exported event grid at every scan mass (log-log interpolation of N between
 coupling grid points, the same interpolation the contours use); overlays (BaBar, the thermal
 relic, literature limits, the user's curves) hold their contour points. Where the run carries an
-uncertainty band (`n_events_pessimistic` / `n_events_optimistic` columns), the edges carry it as
-an asymmetric error labelled "band". The submission is validated offline with hepdata-validator
+uncertainty band (`n_events_pessimistic` / `n_events_optimistic` columns), the pessimistic and
+optimistic edges are further columns of the experiment's table. The submission is validated offline with hepdata-validator
 (its schemas ship with the package; no remote schema is used).
 """
 
@@ -28,13 +28,13 @@ DEFAULT_FOLDER = "hepdata"  # inside the run folder: a recomputed run drops its 
 MODEL_NAMES = {"dark_dipole": "inelastic dark-matter dipole d chi2bar sigma F chi1",
                "neutrino_dipole": "active-sterile neutrino dipole d nubar sigma F N"}
 DIGITS = 8  # significant digits written (hepdata_lib's default is 5)
-NO_EDGE = "-"  # the region reaches past the end of the coupling grid at this mass
+NO_REGION = "-"  # HEPData's mark for a missing value: this curve has no region at this mass
 
 
 def edges(couplings: np.ndarray, n_events: np.ndarray, level: float) -> tuple[object, object] | None:
     """(lower, upper) d where N crosses `level` at one mass, log-log interpolated; None if N < level.
 
-    An edge beyond the coupling grid is NO_EDGE.
+    An edge beyond the coupling grid is the text "<d_min" or ">d_max" of the grid's ends.
     """
     above = n_events >= level
     if not above.any():
@@ -48,8 +48,8 @@ def edges(couplings: np.ndarray, n_events: np.ndarray, level: float) -> tuple[ob
         return float(10 ** (logd[k] + t * (logd[k + 1] - logd[k])))
 
     first, last = int(np.argmax(above)), int(above.size - 1 - np.argmax(above[::-1]))
-    lower = NO_EDGE if first == 0 else crossing(first - 1)
-    upper = NO_EDGE if last == above.size - 1 else crossing(last)
+    lower = f"<{couplings[0]:.8g}" if first == 0 else crossing(first - 1)
+    upper = f">{couplings[-1]:.8g}" if last == above.size - 1 else crossing(last)
     return lower, upper
 
 
@@ -90,47 +90,41 @@ def _qualifiers(variable, record: dict, qualifiers: dict) -> None:
     variable.add_qualifier("dipscan version", record.get("versions", {}).get("dipscan", "unknown"))
 
 
-def _band_error(central_value, pessimistic, optimistic):
-    if not all(isinstance(v, float) for v in (central_value, pessimistic, optimistic)):
-        return None
-    low, high = sorted((pessimistic - central_value, optimistic - central_value))
-    return (low, high)
-
-
 def experiment_table(record: dict, spec: dict, events: pl.DataFrame):
-    from hepdata_lib import Table, Uncertainty
+    from hepdata_lib import Table
 
     label, level = spec["label"], spec["contour_level_events"]
-    rows = edge_rows(events, label, level)
-    bands = ([edge_rows(events, label, level, c) for c in BAND_COLUMNS]
-             if all(c in events.columns for c in BAND_COLUMNS) else None)
+    curves = {"": edge_rows(events, label, level)}
+    if all(c in events.columns for c in BAND_COLUMNS):  # a run with uncertainty bands
+        for column, name in zip(BAND_COLUMNS, (", pessimistic", ", optimistic"), strict=True):
+            rows = edge_rows(events, label, level, column)
+            if rows:
+                curves[name] = rows
     kind = "sensitivity" if spec.get("statistics") is None else "recast limit"
     table = Table(_safe_name(label))
-    table.description = (f"{label}: {kind}, region with N >= {level:.4g} expected events; lower "
-                         "and upper edges in d at each scan mass ('-': beyond the coupling grid).")
-    if not rows:
+    table.description = (
+        f"{label}: {kind}, region with N >= {level:.4g} expected events; lower and upper edges in "
+        "d at each scan mass, log-log interpolated on the grid ('<x' or '>x': beyond the end x of "
+        f"the coupling grid; '{NO_REGION}': no region at this mass)"
+        + ("; the pessimistic and optimistic columns are the edges of the uncertainty band."
+           if len(curves) > 1 else "."))
+    masses = sorted(set().union(*curves.values()))
+    if not masses:
         table.description += " No scan point reaches the level: the table is empty."
     table.location = f"dipscan run of scenario {record['scenario']['name']}"
     mass = _variable("mass", True, "GeV")
-    masses = sorted(rows)
     mass.values = masses
     table.add_variable(mass)
-    threshold, photon_max = spec["photon_window_GeV"]
-    for side, name in enumerate(("d lower edge", "d upper edge")):
-        variable = _variable(name, False, "GeV^-1")
-        variable.values = [rows[m][side] for m in masses]
-        _qualifiers(variable, record, {
-            "experiment": label, "exposure": spec["exposure"],
-            "photon threshold": (threshold, "GeV"), "event level N": level,
-            "result": kind, "geometry mode": spec.get("geometry_mode", "")})
-        if bands is not None:
-            band = Uncertainty("band (pessimistic, optimistic)", is_symmetric=False)
-            band.values = [_band_error(rows[m][side], bands[0].get(m, (None, None))[side],
-                                       bands[1].get(m, (None, None))[side]) for m in masses]
-            if any(v is not None for v in band.values):
-                band.values = [(0.0, 0.0) if v is None else v for v in band.values]
-                variable.add_uncertainty(band)
-        table.add_variable(variable)
+    threshold, _ = spec["photon_window_GeV"]
+    for side, edge in enumerate(("lower", "upper")):
+        for suffix, rows in curves.items():
+            variable = _variable(f"d {edge} edge{suffix}", False, "GeV^-1")
+            variable.values = [rows[m][side] if m in rows else NO_REGION for m in masses]
+            _qualifiers(variable, record, {
+                "experiment": label, "exposure": spec["exposure"],
+                "photon threshold": (threshold, "GeV"), "event level N": level,
+                "result": kind, "geometry mode": spec.get("geometry_mode", "")})
+            table.add_variable(variable)
     return table
 
 

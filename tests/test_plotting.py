@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 
 from dipscan.contours import contour_frame, iso_contours
-from dipscan.hepdata import NO_EDGE, edges
+from dipscan.hepdata import edges
 from dipscan.plotspec import CurveStyle, PlotSpec
 from dipscan.plotting import FigureData, draw_panel
 
@@ -59,7 +59,7 @@ def test_exported_edges_are_the_analytic_crossing():
     for i, mass in enumerate(MASSES):
         lower, upper = edges(COUPLINGS, grid[i], LEVEL)
         assert lower == pytest.approx(_edge(mass), rel=1e-12)
-        assert upper == NO_EDGE  # N keeps growing up to the top of the grid
+        assert upper == ">0.01"  # N keeps growing up to the top of the grid
     assert edges(COUPLINGS, np.zeros(COUPLINGS.size), LEVEL) is None
 
 
