@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from dipscan.contours import contour_frame, iso_contours, log_field
+from dipscan.contours import band_field, contour_frame, iso_contours  # noqa: F401 (band_field: re-exported)
 from dipscan.experiments import HEAVY_FLAVOUR_PDGIDS
 from dipscan.uncertainties import UncertaintySpec
 
@@ -108,13 +108,6 @@ def experiment_bands(spec, events: pl.DataFrame, parents: dict[str, int],
     shifts = log_shifts(total, groups, variance)
     pessimistic, optimistic = combine(total, shifts)
     return ExperimentBand(pessimistic, optimistic, shifts)
-
-
-def band_field(pessimistic: np.ndarray, optimistic: np.ndarray, level: float) -> np.ndarray:
-    """Positive where the optimistic count reaches ``level`` and the pessimistic one does not:
-    min(log N_opt - log level, log level - log N_pess), continuous for smooth shading."""
-    lv = math.log10(level)
-    return np.minimum(log_field(optimistic) - lv, lv - log_field(pessimistic))
 
 
 # ----------------------------------------------------------------------------- outputs

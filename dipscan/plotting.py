@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 from matplotlib.figure import Figure  # no pyplot: files only, no display, no global state
 
-from dipscan.contours import log_field
+from dipscan.contours import band_field, log_field
 from dipscan.errors import DipscanError
 from dipscan.plotspec import PlotSpec
 
@@ -99,6 +99,13 @@ def restyle_meta(meta: dict, scenario) -> dict:
     return dict(meta, curves=curves, plot=scenario.plot.to_dict())
 
 
+def totals(events: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The `total` rows of an events table: all the figure shades from (fewer rows to filter)."""
+    if events is None or "channel" not in events.columns:
+        return events
+    return events.filter(pl.col("channel") == "total")
+
+
 def shading_grid(frame: pl.DataFrame, label: str,
                  column: str = "n_events") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(masses, couplings, N[mass, coupling]) of one curve from an exported long table."""
@@ -140,11 +147,9 @@ def _shade(ax, frame: pl.DataFrame | None, label: str, level: float, color: str,
 
 def _shade_band(ax, events: pl.DataFrame | None, label: str, level: float, color: str) -> None:
     """The uncertainty band: where the optimistic count reaches the level and the pessimistic one
-    does not (dipscan.bands.band_field), lightly shaded."""
+    does not (dipscan.contours.band_field), lightly shaded."""
     if events is None or not all(c in events.columns for c in BAND_COLUMNS):
         return
-    from dipscan.bands import band_field
-
     masses, couplings, pessimistic = shading_grid(events, label, BAND_COLUMNS[0])
     _, _, optimistic = shading_grid(events, label, BAND_COLUMNS[1])
     _fill(ax, masses, couplings, band_field(pessimistic, optimistic, level), 0.0, color, 0.15)
@@ -237,7 +242,7 @@ def figure_data(result) -> FigureData:
 
     return FigureData(figure_meta(result.scenario, result.mass_GeV, result.coupling_GeVinv,
                                   result.levels, result.overlays, getattr(result, "bands", {})),
-                      result.contours, result.events.drop("mass_index", "coupling_index"),
+                      result.contours, totals(result.events.drop("mass_index", "coupling_index")),
                       overlay_grid_frame(result.overlays))
 
 
@@ -308,5 +313,5 @@ def figure_data_from_folder(folder: Path, meta: dict | None = None) -> FigureDat
     kinds = {c["kind"] for c in meta["curves"]}
     events = "limit" in kinds or any(c.get("band") for c in meta["curves"])
     return FigureData(meta, read_table(folder, "contours"),
-                      read_table(folder, "events") if events else None,
+                      totals(read_table(folder, "events")) if events else None,
                       read_table(folder, "overlay_events") if "babar" in kinds else None)
