@@ -1,4 +1,4 @@
-"""Physical constants (physics-notes.md, PDG 2024). GeV and metres throughout."""
+"""Physical constants (docs/physics.md, "Units and constants"; PDG 2024). GeV and metres throughout."""
 
 import math
 

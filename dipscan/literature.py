@@ -64,7 +64,7 @@ import numpy as np
 from dipscan.constants import E_CHARGE, ELECTRON_MASS_GeV
 from dipscan.errors import DipscanError
 
-# mu = 2 d (physics-notes.md) and mu_B = e / (2 m_e)  =>  d = (mu/mu_B) * e / (4 m_e) ~ 148.15 GeV^-1.
+# mu = 2 d (docs/physics.md, "The dipole coefficient") and mu_B = e / (2 m_e)  =>  d = (mu/mu_B) * e / (4 m_e) ~ 148.15 GeV^-1.
 MUB_TO_GeVinv = E_CHARGE / (4.0 * ELECTRON_MASS_GeV)
 MEV_TO_GeV = 1e-3
 

@@ -2,7 +2,7 @@
 
 Masses and total widths come from the `particle` package (PDG tables, MeV) and are converted to
 GeV here, at the edge. The decay constants use three different conventions and live in three
-differently named fields so that they cannot be mixed up (physics-notes.md):
+differently named fields so that they cannot be mixed up (docs/physics.md, "Production channels"):
 
 - `f_V_GeV` (vector mesons): defined through Gamma(V -> e+e-) = 4 pi alpha^2 Q^2 f_V^2 / (3 M_V)
   with the effective quark charge `q_eff`, and derived from the measured leptonic width, so that
@@ -74,7 +74,7 @@ def _pdg(pdgid: int) -> tuple[float, float]:
     return p.mass / _MeV_PER_GeV, p.width / _MeV_PER_GeV
 
 
-# Effective charges of the quark content (only Q^2 enters; physics-notes.md, "Vector mesons").
+# Effective charges of the quark content (only Q^2 enters; docs/physics.md, "Production channels").
 _Q_EFF = {
     113: 1.0 / math.sqrt(2.0),  # rho0: (u ubar - d dbar)/sqrt2
     223: 1.0 / (3.0 * math.sqrt(2.0)),  # omega: (u ubar + d dbar)/sqrt2
@@ -102,7 +102,7 @@ _BR_GAMMA_GAMMA = {
 }
 
 # FLAG 2021 (N_f = 2+1+1) decay constants [GeV], "130 MeV" normalisation, and PDG |V_CKM|
-# (physics-notes.md, "Charged pseudoscalars").
+# (docs/physics.md, "Production channels").
 _FLAG_AND_CKM = {
     321: (0.1557, 0.2243),  # K+: f_K, |V_us|
     411: (0.2120, 0.221),  # D+: f_D, |V_cd|

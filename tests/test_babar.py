@@ -202,7 +202,7 @@ def test_seeded_determinism_and_independence_of_other_masses():
 
 
 def test_chi2_width_convention():
-    # physics-notes.md: d^2 (M2^2 - M1^2)^3 / (2 pi M2^3); delta << 1 gives mu^2 Delta^3 / pi, mu = 2 d.
+    # docs/physics.md, "The dipole coefficient": d^2 (M2^2 - M1^2)^3 / (2 pi M2^3); delta << 1 gives mu^2 Delta^3 / pi, mu = 2 d.
     m1, delta, d = 0.7, 1e-4, 1e-3
     width = float(chi2_width_GeV(m1, delta, d))
     assert width == pytest.approx((2 * d) ** 2 * (delta * m1) ** 3 / math.pi, rel=3e-4)

@@ -1,4 +1,4 @@
-"""Dark-dark dipole: appendix-A widths against the identities of physics-notes.md, BRs, kinematics."""
+"""Dark-dark dipole: appendix-A widths against the identities of docs/physics.md ("The dipole coefficient"), BRs, kinematics."""
 
 import math
 
@@ -24,7 +24,7 @@ PSEUDOSCALARS = (111, 221, 331)
 
 
 def _factorised_a4_width_per_d2(pdgid, m1, m2):
-    """physics-notes: dGamma/dq^2 = Gamma_gg d^2/(3 pi^2) (1 - q^2/M^2)^3 K(q^2), by adaptive quadrature."""
+    """Factorised form of A.4: dGamma/dq^2 = Gamma_gg d^2/(3 pi^2) (1 - q^2/M^2)^3 K(q^2), by adaptive quadrature."""
     mes = MESONS[pdgid]
     big_d, sig = m2 - m1, m1 + m2
 

@@ -3,7 +3,7 @@
 f_dec = exp(-L_i/lambda) - exp(-L_f/lambda) subtracts two numbers close to 1 when lambda is huge
 (1e10 m and more at small couplings) and loses every digit. The product form
 exp(-L_i/lambda) * (-expm1(-(L_f - L_i)/lambda)) is algebraically identical and keeps full
-precision at both ends (physics-notes.md, "Decay probability").
+precision at both ends (docs/physics.md, "Detector response").
 """
 
 from __future__ import annotations

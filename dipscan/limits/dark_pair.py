@@ -1,12 +1,12 @@
 """The chi1 chi2 pair coupled to a single s-channel photon through the dipole d chi2bar sigma chi1 F.
 
 Production (e+e- -> chi1 chi2), annihilation (chi1 chi2 -> f fbar) and the chi2 lifetime, in the
-convention of physics-notes.md: vertex 2 d sigma^{mu nu} k_mu eps_nu,
+convention of docs/physics.md, "The dipole coefficient": vertex 2 d sigma^{mu nu} k_mu eps_nu,
 Gamma(chi2 -> chi1 gamma) = d^2 (M2^2 - M1^2)^3 / (2 pi M2^3).
 
 All three processes share the off-shell-photon "width function" of appendix A.2,
     K(q^2) = (1 - Delta^2/q^2)^{3/2} (1 + 2 Sigma^2/q^2) (1 - Sigma^2/q^2)^{1/2},
-Delta = M2 - M1, Sigma = M1 + M2, through the identity (physics-notes.md)
+Delta = M2 - M1, Sigma = M1 + M2, through the identity
     Gamma(gamma*(q^2) -> chi1 chi2) / Gamma(gamma*(q^2) -> mu+ mu-) = d^2 q^2 K(q^2) / (2 pi alpha)
 (massless muons), so that with sigma(e+e- -> mu+mu-) = 4 pi alpha^2 / (3 s):
     sigma(e+e- -> chi1 chi2)(s) = (2 alpha d^2 / 3) K(s).

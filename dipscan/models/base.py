@@ -32,7 +32,7 @@ def branching_ratio_from_widths(new_width_GeV, parent_total_width_GeV):
     """BR = Gamma_new / (Gamma_total + Gamma_new): stays below 1 when Gamma_new is not small.
 
     Couplings where Gamma_new is comparable to the parent's width are also where the effective
-    operator stops being credible; callers flag them (physics-notes.md, "Vector mesons").
+    operator stops being credible; callers flag them (docs/physics.md, "Production channels").
     """
     new = np.asarray(new_width_GeV, float)
     return new / (parent_total_width_GeV + new)

@@ -1,6 +1,6 @@
 """Dark-dark dipole d chi2bar sigma^{mu nu} chi1 F_{mu nu} (eq. 2.1): widths of appendix A, LLP kinematics.
 
-Conventions (physics-notes.md): the vertex is 2 d sigma^{mu nu} k_mu eps_nu (transition moment
+Conventions (docs/physics.md, "The dipole coefficient"): the vertex is 2 d sigma^{mu nu} k_mu eps_nu (transition moment
 mu = 2d); the LLP is chi2 with M2 = M1 (1 + delta); its lifetime counts chi2 -> chi1 gamma only
 (chi2 -> chi1 e+ e- is a ~0.1% correction, neglected). Production:
 - V -> chi1 chi2 (A.2) for rho0, omega, phi, J/psi, Upsilon(1S), with the effective quark charge
