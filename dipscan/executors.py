@@ -46,10 +46,7 @@ def open_executor(kind: str = "local", scheduler: str | None = None, workers: in
                         process.terminate()
                 raise
         return
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError as err:  # pragma: no cover - dask is a dependency
-        raise DipscanError("--executor dask needs the `distributed` package") from err
+    from dask.distributed import Client, LocalCluster
     if scheduler:
         try:
             client = Client(scheduler, timeout=f"{connect_timeout_s}s")

@@ -36,8 +36,6 @@ SHAPE_KEYS: dict[str, tuple[str, ...]] = {
     "frustum": ("upstream_width_m", "upstream_height_m", "downstream_width_m", "downstream_height_m"),
 }
 LINESTYLES = ("solid", "dashed", "dotted", "dashdot")
-# Upper-limit methods: those implemented by dipscan.limits.statistics (read lazily, below).
-FALLBACK_STAT_METHODS = ("poisson", "poisson_no_subtraction", "gaussian", "feldman_cousins")
 # Keys a [[experiment]] entry of a scenario may set on top of its preset.
 OVERRIDE_KEYS = (
     "label",
@@ -243,10 +241,8 @@ def check_float(value, allowed: str, make_error, *, gt=None, ge=None, lt=None, l
 
 def check_color(value: str, make_error) -> str:
     """A matplotlib colour specification (name, 'tab:blue', '#1f77b4', 'C0')."""
-    try:
-        from matplotlib.colors import is_color_like
-    except ImportError:  # plotting is optional for loading; the plot step will complain
-        return value
+    from matplotlib.colors import is_color_like  # lazy: only files that name a colour pay for it
+
     if not is_color_like(value):
         raise make_error(value)
     return value
@@ -317,10 +313,6 @@ class Geometry:
     downstream_height_m: float | None = None
     calorimeter_z_m: float | None = None
     calorimeter_radius_m: float | None = None
-
-    @property
-    def length_m(self) -> float:
-        return self.l_end_m - self.l_start_m
 
 
 @dataclass(frozen=True)
@@ -441,10 +433,8 @@ def _read_geometry(t: Table) -> Geometry:
 
 def stat_methods() -> tuple[str, ...]:
     """The upper-limit methods of dipscan.limits.statistics, so that a preset names only real ones."""
-    try:
-        from dipscan.limits.statistics import METHODS
-    except ImportError:
-        return FALLBACK_STAT_METHODS
+    from dipscan.limits.statistics import METHODS  # lazy: loading a preset needs no scipy
+
     return tuple(METHODS)
 
 

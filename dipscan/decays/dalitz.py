@@ -110,24 +110,6 @@ def three_body_width_GeV(
     return dalitz_integral(msq, mass_GeV, m1, m2, m3) / ((2.0 * np.pi) ** 3 * 32.0 * mass_GeV**3)
 
 
-def m23sq_marginal(
-    msq: MatrixElementSq,
-    m23sq,
-    mass_GeV: float,
-    m1: float,
-    m2: float,
-    m3: float,
-    levels: int = 12,
-    order: int = 8,
-) -> np.ndarray:
-    """integral dm12sq |M|^2 on each m23sq line: proportional to dGamma/dm23sq."""
-    m23sq = np.atleast_1d(np.asarray(m23sq, float))
-    lo12, hi12 = m12sq_range(m23sq, mass_GeV, m1, m2, m3)
-    v, wv = graded_rule(levels, order=order)
-    m12sq = lo12[:, None] + (hi12 - lo12)[:, None] * v[None, :]
-    values = msq(m12sq, np.broadcast_to(m23sq[:, None], m12sq.shape))
-    return np.sum(values * wv[None, :], axis=1) * np.maximum(hi12 - lo12, 0.0)
-
 
 def refinement_levels(
     mass_GeV: float,

@@ -303,9 +303,3 @@ def table_digests(beam: str, tables_dir: Path | None = None) -> dict[str, str]:
     return out
 
 
-def table_metadata(path: Path) -> dict[str, Any]:
-    """The ``dipscan.table`` metadata of one Parquet table (no validation of the data)."""
-    try:
-        return json.loads(pl.read_parquet_metadata(path)[TABLE_META_KEY])
-    except Exception as exc:  # any failure here means the file is not a dipscan table
-        raise TableError(path, f"no readable dipscan metadata ({exc})") from exc
