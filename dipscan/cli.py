@@ -70,11 +70,47 @@ def _cmd_figure(args, console: Console) -> int:
     return 0
 
 
+def _validate_preset(path: Path, console: Console) -> bool:
+    """Check a file that is not a scenario (beam or experiment preset, figure, recast); False if it is one."""
+    from dipscan.errors import ScenarioError
+    from dipscan.presets import Shown, read_toml
+
+    folder = path.resolve().parent.name
+    if folder not in ("beams", "experiments", "figures", "limits"):
+        return False
+    if folder == "beams":
+        from dipscan.production.beams import parse_beam
+
+        beam = parse_beam(read_toml(path)[1], path)
+        what = f"beam preset {beam.name}"
+    elif folder == "experiments":
+        from dipscan.presets import _parse_preset
+
+        spec, _ = _parse_preset(path.stem, path, read_toml(path)[1], {}, "", None)
+        what = f"experiment preset {spec.label}"
+    elif folder == "figures":
+        from dipscan.figures import load_figure
+
+        figure = load_figure(path)
+        what = f"figure with {len(figure.panels)} panels"
+    else:
+        from dipscan.limits.babar_recast import limits_dir, load_babar_recast
+
+        if path.resolve().parent != limits_dir().resolve():
+            raise ScenarioError(path, "", Shown("a recast outside the limits folder"),
+                                f"a recast file in {limits_dir()} (recasts are named, not given by path)")
+        what = f"recast {load_babar_recast(path.stem).label}"
+    console.print(f"[green]ok[/green] {escape(str(path))}: {escape(what)}", soft_wrap=True, highlight=False)
+    return True
+
+
 def _cmd_validate(args, console: Console) -> int:
     from dipscan.preflight import check_tables, estimate, scenario_notes
     from dipscan.scenario import load_scenario
 
     for file in args.files:
+        if _validate_preset(Path(file), console):
+            continue
         scenario = load_scenario(file)
         check_tables(scenario)  # the beam presets and table manifests it reads
         labels = ", ".join(spec.label for spec in scenario.experiments)
@@ -247,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "an existing file is never overwritten unless dipscan wrote it there")
     cmp_.set_defaults(func=_cmd_compare)
 
-    val = sub.add_parser("validate", help="check scenario files without running them")
+    val = sub.add_parser("validate", help="check scenario files (and presets, figure and recast files "
+                         "in their folders beams/, experiments/, figures/, limits/) without running them")
     val.add_argument("files", nargs="+")
     val.set_defaults(func=_cmd_validate)
 

@@ -10,6 +10,20 @@ def _rebuild(cls: type, message: str, state: dict) -> DipscanError:
     return err
 
 
+class Shown:
+    """A `found` value shown as plain text (ScenarioError prints found with repr)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+# The one wording of a missing key, in every file kind.
+MISSING_VALUE = Shown("nothing (the key is missing)")
+
+
 class DipscanError(Exception):
     """Base class: the CLI prints the message and exits non-zero, without a traceback."""
 

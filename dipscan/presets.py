@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import NormalDist
 
-from dipscan.errors import ScenarioError
+from dipscan.errors import MISSING_VALUE, ScenarioError, Shown  # noqa: F401 (re-exported)
 
 try:
     import tomllib
@@ -77,17 +77,7 @@ def list_beams() -> list[str]:
 
 
 # --------------------------------------------------------------------------- reading TOML
-class Shown:
-    """A `found` value shown as plain text (ScenarioError prints found with repr)."""
 
-    def __init__(self, text: str):
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-MISSING_VALUE = Shown("nothing (the key is missing)")
 _REQUIRED = object()
 _LINE_COL = re.compile(r"\(at line (\d+), column (\d+)\)")
 

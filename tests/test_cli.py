@@ -151,3 +151,39 @@ def test_missing_literature_curve_warns_and_the_plot_is_still_drawn(tmp_path, mo
     assert any("MiniBooNE_dmu.dat" in w for w in provenance["warnings"])
     contours = pl.read_parquet(out / "contours.parquet")
     assert "MiniBooNE" not in set(contours["experiment"]) and "LEP" in set(contours["experiment"])
+
+
+def test_validate_reads_every_committed_file_kind(capsys):
+    """Beam and experiment presets, figure and recast files are checked by their folder."""
+    files = sorted(p for folder in ("beams", "experiments", "figures", "limits")
+                   for p in (ROOT / "scenarios" / folder).glob("*.toml"))
+    kinds = {p.parent.name for p in files}
+    assert kinds == {"beams", "experiments", "figures", "limits"}
+    capsys.readouterr()
+    assert cli.main(["validate", *map(str, files)]) == 0
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert out.count("ok ") == len(files)
+    assert "beam preset sps400" in out and "experiment preset NA62" in out and "figure with 3 panels" in out
+
+
+@pytest.mark.parametrize(
+    ("folder", "old", "new", "key"),
+    [
+        ("beams", "shard_events = 100_000", "shard_events = 0", "generation.shard_events"),
+        ("experiments", 'target = "copper"', 'targets = "copper"', "targets"),
+        ("figures", "columns = 3", "columns = 0", "figure.columns"),
+    ],
+)
+def test_validate_names_the_key_of_a_broken_preset(tmp_path, monkeypatch, capsys, folder, old, new, key):
+    home = tmp_path / "home"
+    shutil.copytree(ROOT / "scenarios", home / "scenarios")
+    monkeypatch.setenv("DIPSCAN_HOME", str(home))
+    path = home / "scenarios" / folder / {"beams": "sps400", "experiments": "na62", "figures": "fig4"}[folder]
+    path = path.with_suffix(".toml")
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    capsys.readouterr()
+    assert cli.main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: {key}: found" in err and "Traceback" not in err

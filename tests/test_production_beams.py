@@ -210,3 +210,21 @@ def test_every_committed_preset_loads(monkeypatch):
     for name in names:
         b = load_beam(name)
         assert b.species and len(set(b.species)) == len(b.species)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('source = "Table 1"', "", "production[0].meson[0].source: found nothing (the key is missing); "
+                                   "allowed: a string"),
+        ("seed = 1", "seed = 1\nshard_event = 3", "generation.shard_event: found unknown key 'shard_event'; "
+                                                  "allowed: keys seed, shard_events, symmetrise "
+                                                  "(did you mean 'shard_events'?)"),
+    ],
+)
+def test_beam_errors_use_the_scenario_wording(home, old, new, message):
+    """Missing and unknown keys read as in scenarios and experiment presets."""
+    _write(home, BASE.replace(old, new, 1))
+    with pytest.raises(ScenarioError) as info:
+        load_beam("b")
+    assert str(info.value).endswith(message)

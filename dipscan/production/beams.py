@@ -35,6 +35,7 @@ angle pi - theta, the two rows sharing its weight, which doubles the statistics 
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import tomllib
@@ -44,7 +45,7 @@ from typing import Any
 
 from particle import Particle
 
-from dipscan.errors import ScenarioError
+from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
 
 from .digest import config_digest
 from .paths import beams_dir
@@ -316,14 +317,17 @@ class _Reader:
     def check_keys(self, allowed: set[str]) -> None:
         for k in self.table:
             if k not in allowed:
-                self.fail(k, self.table[k], f"one of the keys {', '.join(sorted(allowed))}")
+                names = sorted(allowed)
+                hint = difflib.get_close_matches(k, names, n=1)
+                self.fail(k, Shown(f"unknown key {k!r}"), "keys " + ", ".join(names)
+                          + (f" (did you mean {hint[0]!r}?)" if hint else ""))
 
     def get(
         self, k: str, kind: type | tuple[type, ...], default: object = ..., what: str = ""
     ) -> Any:
         if k not in self.table:
             if default is ...:
-                self.fail(k, "<missing>", f"a required {what or _kind_name(kind)}")
+                self.fail(k, MISSING_VALUE, what or _kind_name(kind))
             return default
         v = self.table[k]
         if (
