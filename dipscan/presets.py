@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -18,6 +17,8 @@ from pathlib import Path
 from statistics import NormalDist
 
 from dipscan.errors import MISSING_VALUE, ScenarioError, Shown  # noqa: F401 (re-exported)
+from dipscan.production.beams import list_beams
+from dipscan.production.paths import beams_dir, project_root
 
 try:
     import tomllib
@@ -50,30 +51,19 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 # --------------------------------------------------------------------------- locations
+# One lookup of the dipscan home (DIPSCAN_HOME, `~` expanded) for every file kind: production.paths.
 def scenarios_dir() -> Path:
     """The scenarios folder: $DIPSCAN_HOME/scenarios if set, else the one of this checkout."""
-    home = os.environ.get("DIPSCAN_HOME")
-    if home:
-        return Path(home) / "scenarios"
-    return Path(__file__).resolve().parents[1] / "scenarios"
+    return project_root() / "scenarios"
 
 
 def experiments_dir() -> Path:
     return scenarios_dir() / "experiments"
 
 
-def beams_dir() -> Path:
-    return scenarios_dir() / "beams"
-
-
 def list_presets() -> list[str]:
     """Names of the experiment presets (scenarios/experiments/*.toml), sorted."""
     return sorted(p.stem for p in experiments_dir().glob("*.toml"))
-
-
-def list_beams() -> list[str]:
-    """Names of the beam presets (scenarios/beams/*.toml), sorted."""
-    return sorted(p.stem for p in beams_dir().glob("*.toml"))
 
 
 # --------------------------------------------------------------------------- reading TOML

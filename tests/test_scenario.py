@@ -560,3 +560,17 @@ def test_every_model_kind_has_its_parameters_in_the_reader():
     from dipscan.scenario import _MODEL_PARAMS
 
     assert set(_MODEL_PARAMS) == set(dipscan.models.MODEL_KINDS)
+
+
+def test_one_home_for_every_file_kind(tmp_path, monkeypatch):
+    """DIPSCAN_HOME is read in one place, `~` expanded, for scenarios, presets, beams and tables."""
+    from dipscan.presets import experiments_dir, scenarios_dir
+    from dipscan.production.paths import beams_dir, default_tables_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("DIPSCAN_HOME", "~/dipscan-home")
+    home = tmp_path / "dipscan-home"
+    assert scenarios_dir() == home / "scenarios"
+    assert experiments_dir() == home / "scenarios" / "experiments"
+    assert beams_dir() == home / "scenarios" / "beams"
+    assert default_tables_dir() == home / "tables"
