@@ -1,7 +1,6 @@
 """The BaBar recast read from TOML: every choice with value, origin, source and reason."""
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +23,8 @@ def repo(monkeypatch):
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    root = tmp_path / "home" / "scenarios"
-    for folder in ("experiments", "beams", "limits"):
-        shutil.copytree(REPO_SCENARIOS / folder, root / folder)
-    monkeypatch.setenv("DIPSCAN_HOME", str(root.parent))
-    return root
+def home(make_home):
+    return make_home("experiments", "beams", "limits") / "scenarios"
 
 
 def test_paper_recast_is_the_library_default(repo):

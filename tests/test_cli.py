@@ -175,10 +175,8 @@ def test_validate_reads_every_committed_file_kind(capsys):
         ("figures", "columns = 3", "columns = 0", "figure.columns"),
     ],
 )
-def test_validate_names_the_key_of_a_broken_preset(tmp_path, monkeypatch, capsys, folder, old, new, key):
-    home = tmp_path / "home"
-    shutil.copytree(ROOT / "scenarios", home / "scenarios")
-    monkeypatch.setenv("DIPSCAN_HOME", str(home))
+def test_validate_names_the_key_of_a_broken_preset(make_home, capsys, folder, old, new, key):
+    home = make_home(".")
     path = home / "scenarios" / folder / {"beams": "sps400", "experiments": "na62", "figures": "fig4"}[folder]
     path = path.with_suffix(".toml")
     assert old in path.read_text()

@@ -1,6 +1,5 @@
 """Exposure as design reports quote it: protons on target per year times years."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,8 @@ REPO_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    root = tmp_path / "home" / "scenarios"
-    shutil.copytree(REPO_SCENARIOS / "experiments", root / "experiments")
-    shutil.copytree(REPO_SCENARIOS / "beams", root / "beams")
-    monkeypatch.setenv("DIPSCAN_HOME", str(root.parent))
-    return root
+def home(make_home):
+    return make_home("experiments", "beams") / "scenarios"
 
 
 def set_exposure(home: Path, text: str) -> Path:

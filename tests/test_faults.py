@@ -86,13 +86,9 @@ def work(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(make_home):
     """A copy of the scenarios and tables, to damage (DIPSCAN_HOME points at it)."""
-    home = tmp_path / "home"
-    shutil.copytree(ROOT / "scenarios", home / "scenarios")
-    shutil.copytree(ROOT / "tables", home / "tables")
-    monkeypatch.setenv("DIPSCAN_HOME", str(home))
-    return home
+    return make_home(".", tables="copy")
 
 
 def dead_pid() -> int:

@@ -1,7 +1,6 @@
 """Figure files: panels of scenarios in one picture, exports with a panel column."""
 
 import json
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -31,17 +30,13 @@ scenario = "nu_e"
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(make_home):
     """A DIPSCAN_HOME with the committed presets, beams and tables and two tiny panel scenarios."""
-    root = tmp_path / "home"
-    (root / "scenarios" / "figures").mkdir(parents=True)
-    for folder in ("experiments", "beams"):
-        shutil.copytree(ROOT / "scenarios" / folder, root / "scenarios" / folder)
-    (root / "tables").symlink_to(ROOT / "tables")
+    root = make_home("experiments", "beams", tables="link")
+    (root / "scenarios" / "figures").mkdir()
     text = TINY_NU.read_text()
     (root / "scenarios" / "nu_mu.toml").write_text(text)
     (root / "scenarios" / "nu_e.toml").write_text(text.replace('flavour = "mu"', 'flavour = "e"'))
-    monkeypatch.setenv("DIPSCAN_HOME", str(root))
     return root / "scenarios"
 
 

@@ -1,7 +1,6 @@
 """Systematic uncertainties and the Feldman-Cousins limit, against tabulated and independent values."""
 
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -121,12 +120,8 @@ def test_charm2_preset_uses_measured_errors_and_flux():
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    root = tmp_path / "home" / "scenarios"
-    for folder in ("experiments", "beams"):
-        shutil.copytree(REPO_SCENARIOS / folder, root / folder)
-    monkeypatch.setenv("DIPSCAN_HOME", str(root.parent))
-    return root
+def home(make_home):
+    return make_home("experiments", "beams") / "scenarios"
 
 
 @pytest.mark.parametrize("preset, old, new, key, allowed", [
