@@ -143,12 +143,12 @@ def _cmd_list(args, console: Console) -> int:
 def _cmd_physics(args, console: Console) -> int:
     from dipscan.physics_table import physics_frame, print_physics
 
-    params = {"delta": args.delta} if args.model == "dark_dipole" else {"flavour": args.flavour}
+    params = _model_params(args)
     frame = physics_frame(args.model, params, args.mass, args.coupling)
     if args.format == "csv":
         sys.stdout.write(frame.select("quantity", "parent_pdgid", "value").write_csv())
     else:
-        print_physics(console, frame, args)
+        print_physics(console, frame, args, params)
     if frame.filter(frame["quantity"] == "branching_ratio").height == 0:
         print_note(Console(stderr=True), f"no production channel is open at mass {args.mass:g} GeV: "
                    "no meson dipscan knows is heavy enough to produce it; the width is shown alone")
@@ -214,14 +214,37 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"found {text!r}; allowed: a finite number > 0")
-    return value
+def _number_above(gt: float | None):
+    """An argparse type: a finite number, greater than `gt` if given."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or (gt is not None and value <= gt):
+            raise argparse.ArgumentTypeError(
+                f"found {text!r}; allowed: a finite number" + (f" > {gt:g}" if gt is not None else ""))
+        return value
+
+    return convert
+
+
+_positive_float = _number_above(0.0)
+
+
+def _model_options(phy: argparse.ArgumentParser) -> None:
+    """--model and one option per model parameter, from the model registry."""
+    from dipscan.models import MODEL_KINDS, model_class
+
+    phy.add_argument("--model", required=True, choices=list(MODEL_KINDS))
+    seen: set[str] = set()
+    for kind in MODEL_KINDS:
+        for p in model_class(kind).PARAMS:
+            if p.name not in seen:
+                seen.add(p.name)
+                phy.add_argument(f"--{p.name}", type=None if p.choices else _number_above(p.gt),
+                                 choices=list(p.choices) or None, help=f"{p.doc} ({kind})")
 
 
 class _Version(argparse.Action):
@@ -237,7 +260,8 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(model_options: bool = True) -> argparse.ArgumentParser:
+    """The argument parser; model_options=False leaves out the registry (for commands that do not need it)."""
     parser = argparse.ArgumentParser(prog="dipscan", description=__doc__)
     parser.add_argument("--version", action=_Version, help="version and git commit, then exit")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -292,9 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     lst.set_defaults(func=_cmd_list)
 
     phy = sub.add_parser("physics", help="branching ratios, width and c*tau at one point")
-    phy.add_argument("--model", required=True, choices=["dark_dipole", "neutrino_dipole"])
-    phy.add_argument("--delta", type=_positive_float, help="(M2-M1)/M1, dark_dipole")
-    phy.add_argument("--flavour", choices=["e", "mu", "tau"], help="neutrino_dipole")
+    if model_options:
+        _model_options(phy)
     phy.add_argument("--mass", type=_positive_float, required=True, help="M1 or M_N in GeV")
     phy.add_argument("--coupling", type=_positive_float, required=True, help="d in GeV^-1")
     phy.add_argument("--format", choices=["table", "csv"], default="table")
@@ -315,18 +338,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _physics_arguments(args) -> str | None:
-    """The model's own options must be given, and the other model's refused."""
-    if args.model == "dark_dipole":
-        if args.delta is None:
-            return "--delta is required for --model dark_dipole"
-        if args.flavour is not None:
-            return "--flavour is for --model neutrino_dipole; dark_dipole takes --delta"
-    else:
-        if args.flavour is None:
-            return "--flavour is required for --model neutrino_dipole"
-        if args.delta is not None:
-            return "--delta is for --model dark_dipole; neutrino_dipole takes --flavour"
+    """The model's own options must be given, and the other models' refused."""
+    from dipscan.models import MODEL_KINDS, model_class
+
+    own = [p.name for p in model_class(args.model).PARAMS]
+    for name in own:
+        if getattr(args, name) is None:
+            return f"--{name} is required for --model {args.model}"
+    for kind in MODEL_KINDS:
+        for p in model_class(kind).PARAMS:
+            if p.name not in own and getattr(args, p.name) is not None:
+                return (f"--{p.name} is for --model {kind}; {args.model} takes "
+                        + ", ".join(f"--{name}" for name in own))
     return None
+
+
+def _model_params(args) -> dict:
+    from dipscan.models import model_class
+
+    return {p.name: getattr(args, p.name) for p in model_class(args.model).PARAMS}
 
 
 def _interrupted(interrupt: KeyboardInterrupt) -> str:
@@ -346,7 +376,9 @@ def main(argv: list[str] | None = None) -> int:
     from dipscan.outputs import SWAPS
     from dipscan.signals import exit_code, sigterm_as_interrupt
 
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # The model registry (and with it numpy and the meson table) only for `dipscan physics`.
+    args = build_parser(model_options="physics" in argv).parse_args(argv)
     console = Console(stderr=True)
     if args.command == "physics":
         problem = _physics_arguments(args)

@@ -25,10 +25,15 @@ from dipscan.plotting import BAND_COLUMNS, central, read_provenance, read_table,
 SUBMISSION_FOLDER = "submission"  # the YAML files; submission.tar.gz (for upload) sits beside it
 DEFAULT_FOLDER = "hepdata"  # inside the run folder: a recomputed run drops its stale export
 
-MODEL_NAMES = {"dark_dipole": "inelastic dark-matter dipole d chi2bar sigma F chi1",
-               "neutrino_dipole": "active-sterile neutrino dipole d nubar sigma F N"}
 DIGITS = 8  # significant digits written (hepdata_lib's default is 5)
 NO_REGION = "-"  # HEPData's mark for a missing value: this curve has no region at this mass
+
+
+def _model_description(kind: str) -> str:
+    """The operator in words, from the model registry; the kind itself for a kind it does not hold."""
+    from dipscan.models import MODEL_KINDS, model_class
+
+    return model_class(kind).DESCRIPTION if kind in MODEL_KINDS else kind
 
 
 def edges(couplings: np.ndarray, n_events: np.ndarray, level: float) -> tuple[object, object] | None:
@@ -78,7 +83,7 @@ def _variable(name: str, independent: bool, units: str = ""):
 
 def _qualifiers(variable, record: dict, qualifiers: dict) -> None:
     model = record["model"]
-    variable.add_qualifier("model", MODEL_NAMES.get(model["kind"], model["kind"]))
+    variable.add_qualifier("model", _model_description(model["kind"]))
     for key in ("delta", "flavour"):
         if key in model:
             variable.add_qualifier(key, model[key])

@@ -25,8 +25,8 @@ def physics_frame(kind: str, params: dict, mass_GeV: float, coupling_GeVinv: flo
                                       "value": pl.Float64, "description": pl.String}, orient="row")
 
 
-def print_physics(console: Console, frame: pl.DataFrame, args) -> None:
-    title = (f"{args.model}, mass {args.mass:g} GeV, d = {args.coupling:g} GeV^-1"
-             + (f", delta = {args.delta:g}" if args.delta is not None else "")
-             + (f", flavour {args.flavour}" if args.flavour else ""))
+def print_physics(console: Console, frame: pl.DataFrame, args, params: dict) -> None:
+    title = f"{args.model}, mass {args.mass:g} GeV, d = {args.coupling:g} GeV^-1" + "".join(
+        f", {name} = {value:g}" if isinstance(value, float) else f", {name} {value}"
+        for name, value in params.items())
     print_frame(console, frame.select("description", "quantity", "parent_pdgid", "value"), title)

@@ -20,9 +20,9 @@ from matplotlib.figure import Figure  # no pyplot: files only, no display, no gl
 
 from dipscan.contours import band_field, log_field
 from dipscan.errors import DipscanError
+from dipscan.models import model_class
 from dipscan.plotspec import PlotSpec
 
-MASS_LABELS = {"dark_dipole": r"$M_1$ [GeV]", "neutrino_dipole": r"$M_N$ [GeV]"}
 COUPLING_LABEL = r"$d$ [GeV$^{-1}$]"
 # The `[plot] overlays` name that switches each overlay kind of curve on or off.
 OVERLAY_OF_KIND = {"babar": "babar", "relic": "relic", "literature": "literature", "user": "curves"}
@@ -31,10 +31,7 @@ BAND_COLUMNS = ("n_events_pessimistic", "n_events_optimistic")  # in the events 
 
 
 def scenario_title(scenario) -> str:
-    params = dict(scenario.model.params)
-    if scenario.model.kind == "dark_dipole":
-        return rf"dark-dark dipole $d\,\bar\chi_2\sigma^{{\mu\nu}}\chi_1F_{{\mu\nu}}$, $\delta = {params['delta']:g}$"
-    return rf"$\nu_{{{params.get('flavour', '')}}}$-$N$ dipole"
+    return model_class(scenario.model.kind).plot_title(dict(scenario.model.params))
 
 
 @dataclass
@@ -81,7 +78,7 @@ def figure_meta(scenario, mass_GeV: np.ndarray, coupling_GeVinv: np.ndarray,
                        "band": spec.statistics is None and spec.label in bands})
     return {
         "title": f"{scenario_title(scenario)}; $N_{{evts}} = {scenario.output.n_events:g}$",
-        "mass_label": MASS_LABELS.get(scenario.model.kind, "mass [GeV]"),
+        "mass_label": model_class(scenario.model.kind).MASS_LABEL,
         "coupling_label": COUPLING_LABEL,
         "mass_range_GeV": [float(mass_GeV.min()), float(mass_GeV.max())],
         "coupling_range_GeVinv": [float(coupling_GeVinv.min()), float(coupling_GeVinv.max())],

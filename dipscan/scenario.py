@@ -43,7 +43,6 @@ __all__ = [
     "scenarios_dir",
 ]
 
-FLAVOURS = ("e", "mu", "tau")
 SPACINGS = ("log", "linear")
 OUTPUT_FORMATS = ("parquet", "csv", "png", "pdf")
 DEFAULT_SEED = 1
@@ -58,8 +57,6 @@ _UNCERTAINTY_KEYS = ("enabled", "mc_statistics", "a_exponent_sigma", "normalisat
 # Curves drawn beside the experiments, and the model each belongs to.
 OVERLAY_MODELS = {"babar": "dark_dipole", "relic": "dark_dipole", "literature": "neutrino_dipole"}
 _GRID_KEYS = ("min", "max", "points", "spacing")
-# Parameters of each model kind this module knows how to check.
-_MODEL_PARAMS = {"dark_dipole": ("delta",), "neutrino_dipole": ("flavour",)}
 
 
 @dataclass(frozen=True)
@@ -150,7 +147,7 @@ def list_scenarios() -> list[Path]:
 
 
 def model_kinds() -> tuple[str, ...]:
-    """The kinds of dipscan.models (each has its parameters in _MODEL_PARAMS; a test checks that)."""
+    """The registered kinds of dipscan.models."""
     from dipscan.models import MODEL_KINDS  # lazy: reading a scenario imports no physics
 
     return tuple(MODEL_KINDS)
@@ -166,18 +163,17 @@ def _read_grid(t: Table) -> Grid:
 
 
 def _read_model(t: Table) -> ModelSpec:
-    kinds = model_kinds()
-    kind = t.str("kind", choices=kinds)
-    params: dict[str, object] = {}
-    allowed = ("kind", *_MODEL_PARAMS[kind])
+    from dipscan.models import model_class  # lazy: the model declares its parameters
+
+    kind = t.str("kind", choices=model_kinds())
+    declared = model_class(kind).PARAMS
+    allowed = ("kind", *(p.name for p in declared))
     for key in t.data:
         if key not in allowed:
             t.unknown(key, allowed, context=f"for kind {kind!r}: ")
-    if kind == "dark_dipole":
-        # delta = (M2 - M1) / M1; M2 = M1 (1 + delta).
-        params["delta"] = t.float("delta", gt=0)
-    elif kind == "neutrino_dipole":
-        params["flavour"] = t.str("flavour", choices=FLAVOURS)
+    params: dict[str, object] = {}
+    for p in declared:
+        params[p.name] = t.str(p.name, choices=p.choices) if p.choices else t.float(p.name, gt=p.gt)
     return ModelSpec(kind, MappingProxyType(params))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -60,15 +59,12 @@ formats = ["parquet", "csv"]
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(make_home):
     """A private DIPSCAN_HOME: copies of the committed presets, stand-in beam files."""
-    root = tmp_path / "home"
-    shutil.copytree(REPO_SCENARIOS / "experiments", root / "scenarios" / "experiments")
-    shutil.copytree(REPO_SCENARIOS / "limits", root / "scenarios" / "limits")
+    root = make_home("experiments", "limits")
     (root / "scenarios" / "beams").mkdir()
     for beam in BEAMS:
         (root / "scenarios" / "beams" / f"{beam}.toml").write_text(f'# stand-in for {beam}\n')
-    monkeypatch.setenv("DIPSCAN_HOME", str(root))
     return root / "scenarios"
 
 
@@ -405,7 +401,8 @@ def test_model_kind_not_registered_in_models(home, tmp_path, monkeypatch):
 
 def test_unknown_model_kind_is_rejected(home, tmp_path):
     text = edit(BASE, 'kind = "dark_dipole"\ndelta = 0.01', 'kind = "toy"\nstrength = 2')
-    scenario_error(write(tmp_path, text), "model.kind", "'toy'", "one of: 'dark_dipole', 'neutrino_dipole'")
+    scenario_error(write(tmp_path, text), "model.kind", "'toy'",
+                   "one of: " + ", ".join(repr(k) for k in dipscan.models.MODEL_KINDS))
 
 
 def test_malformed_toml(home, tmp_path):
@@ -555,11 +552,28 @@ def test_overlays_are_read_and_checked_against_the_model(home, tmp_path):
     scenario_error(unknown, "overlays.lep", "unknown key 'lep'", "babar, relic, literature")
 
 
-def test_every_model_kind_has_its_parameters_in_the_reader():
-    """A kind registered in dipscan.models without a parameter schema would load unchecked."""
-    from dipscan.scenario import _MODEL_PARAMS
+@pytest.fixture
+def toy_kind(monkeypatch):
+    """A model registered for the test only: a number and a choice among its parameters."""
+    from dipscan.models import Param
+    from dipscan.models.registry import REGISTRY
 
-    assert set(_MODEL_PARAMS) == set(dipscan.models.MODEL_KINDS)
+    class Toy:
+        KIND = "toy"
+        PARAMS = (Param("strength", "a number > 1", gt=1.0), Param("shape", "a choice", choices=("a", "b")))
+
+    monkeypatch.setitem(REGISTRY, "toy", Toy)
+    monkeypatch.setattr(dipscan.models, "MODEL_KINDS", (*dipscan.models.MODEL_KINDS, "toy"))
+
+
+def test_a_registered_model_declares_the_keys_the_reader_checks(home, tmp_path, toy_kind):
+    toy = 'kind = "toy"\nstrength = 2\nshape = "b"'
+    s = load_scenario(write(tmp_path, edit(BASE, 'kind = "dark_dipole"\ndelta = 0.01', toy)))
+    assert s.model.kind == "toy" and dict(s.model.params) == {"strength": 2.0, "shape": "b"}
+    path = write(tmp_path, edit(BASE, 'kind = "dark_dipole"\ndelta = 0.01', toy.replace("2", "1")))
+    scenario_error(path, "model.strength", "1", "a finite number > 1")
+    path = write(tmp_path, edit(BASE, 'kind = "dark_dipole"\ndelta = 0.01', toy + "\nshap = 1"))
+    scenario_error(path, "model.shap", "unknown key 'shap'", "keys for kind 'toy': kind, strength, shape")
 
 
 def test_one_home_for_every_file_kind(tmp_path, monkeypatch):

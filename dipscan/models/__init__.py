@@ -1,27 +1,38 @@
-"""Model registry: `make_model(kind, **params)` builds a model from a scenario's model table."""
+"""Model registry: `make_model(kind, **params)` builds a model from a scenario's model table.
+
+Every module of this folder is imported here, so that a new model is one file that registers
+its class (dipscan.models.registry); see docs/extending.md.
+"""
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 
 from dipscan.errors import DipscanError
-from dipscan.models.base import Channel, Model
-from dipscan.models.dark_dipole import DarkDipole
-from dipscan.models.neutrino_dipole import NeutrinoDipole
+from dipscan.models.base import Channel, Model, Param
+from dipscan.models.registry import REGISTRY
 
-_REGISTRY: dict[str, type] = {
-    "dark_dipole": DarkDipole,  # params: delta
-    "neutrino_dipole": NeutrinoDipole,  # params: flavour ("e", "mu" or "tau")
-}
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
-MODEL_KINDS: tuple[str, ...] = tuple(_REGISTRY)
+from dipscan.models.dark_dipole import DarkDipole  # noqa: E402
+from dipscan.models.neutrino_dipole import NeutrinoDipole  # noqa: E402
+
+MODEL_KINDS: tuple[str, ...] = tuple(REGISTRY)
+
+
+def model_class(kind: str) -> type:
+    """The registered class of this kind; DipscanError names the kinds if it is unknown."""
+    if kind not in REGISTRY:
+        raise DipscanError(f"unknown model kind {kind!r}; allowed: {', '.join(MODEL_KINDS)}")
+    return REGISTRY[kind]
 
 
 def make_model(kind: str, **params) -> Model:
     """The model of this kind with these parameters; unknown kinds or parameters raise DipscanError."""
-    if kind not in _REGISTRY:
-        raise DipscanError(f"unknown model kind {kind!r}; allowed: {', '.join(MODEL_KINDS)}")
-    cls = _REGISTRY[kind]
+    cls = model_class(kind)
     allowed = [p for p in inspect.signature(cls).parameters]
     unknown = sorted(set(params) - set(allowed))
     missing = sorted(set(allowed) - set(params))
@@ -33,4 +44,5 @@ def make_model(kind: str, **params) -> Model:
     return cls(**params)
 
 
-__all__ = ["MODEL_KINDS", "Channel", "DarkDipole", "Model", "NeutrinoDipole", "make_model"]
+__all__ = ["MODEL_KINDS", "Channel", "DarkDipole", "Model", "NeutrinoDipole", "Param", "make_model",
+           "model_class"]

@@ -28,6 +28,19 @@ class Channel:
     kind: str  # TWO_BODY or THREE_BODY
 
 
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a model: a key of the scenario's [model] table and `dipscan physics --NAME`.
+
+    A number greater than `gt` when `choices` is empty, else one of the strings in `choices`.
+    """
+
+    name: str
+    doc: str
+    gt: float | None = None
+    choices: tuple[str, ...] = ()
+
+
 def branching_ratio_from_widths(new_width_GeV, parent_total_width_GeV):
     """BR = Gamma_new / (Gamma_total + Gamma_new): stays below 1 when Gamma_new is not small.
 
@@ -82,7 +95,8 @@ class MesonDecayModel:
     """What every model of meson-decay production shares: the open-channel check and the BR.
 
     Subclasses define `channels`, `channel_width_per_d2`, `_describe()` (the model and its
-    parameters, for messages) and `MASS_SYMBOL` (the scan mass in messages).
+    parameters, for messages) and `MASS_SYMBOL` (the scan mass in messages); a registered model
+    also declares (dipscan.models.registry) KIND, PARAMS, MASS_LABEL, DESCRIPTION and plot_title.
     """
 
     MASS_SYMBOL = "M"

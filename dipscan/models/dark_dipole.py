@@ -7,31 +7,29 @@ mu = 2d); the LLP is chi2 with M2 = M1 (1 + delta); its lifetime counts chi2 -> 
   and f_V taken from the measured leptonic width, isotropic in the V rest frame (unpolarised V);
 - P -> gamma chi1 chi2 (A.4, A.5) for pi0, eta, eta' through the anomaly, with the effective F_P
   that reproduces the measured Gamma(P -> gamma gamma); point-like vertex, no form factor.
-The formula functions take d = 1 and are shared with the neutrino dipole.
+The A.2/A.4 kernels (d = 1) are in dipscan.models.meson_widths, shared with the other models.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache, partial
 
-import numpy as np
-
-from dipscan.constants import ALPHA_EM
-from dipscan.decays.dalitz import DalitzSampler, decay_three_body, three_body_width_GeV
-from dipscan.decays.kinematics import decay_two_body, lab_from_polar, polar_of
 from dipscan.errors import DipscanError
-from dipscan.mesons import meson
-from dipscan.models.base import THREE_BODY, TWO_BODY, Channel, MesonDecayModel
-
-VECTOR_PDGIDS = (113, 223, 333, 443, 553)
-NEUTRAL_PSEUDOSCALAR_PDGIDS = (111, 221, 331)
-
-_E2 = 4.0 * math.pi * ALPHA_EM  # e^2 in Heaviside-Lorentz natural units
-
-
-# ---- appendix A formulas, d = 1 ------------------------------------------------------------
+from dipscan.models.base import Channel, MesonDecayModel, Param
+from dipscan.models.meson_widths import (  # noqa: F401 (the A.2/A.4 kernels, also reached from here)
+    NEUTRAL_PSEUDOSCALAR_PDGIDS,
+    VECTOR_PDGIDS,
+    a4_msq,
+    a4_sampler,
+    a4_width_per_d2,
+    pair_channels,
+    pair_width_per_d2,
+    parent_p4,
+    sample_pair_llp,
+    vector_width_per_d2,
+)
+from dipscan.models.registry import register
 
 
 def chi2_width_per_d2(m1_GeV: float, delta: float) -> float:
@@ -42,64 +40,19 @@ def chi2_width_per_d2(m1_GeV: float, delta: float) -> float:
     return m1_GeV**3 * delta**3 * (2.0 + delta) ** 3 / (2.0 * math.pi * (1.0 + delta) ** 3)
 
 
-def vector_width_per_d2(
-    m_v_GeV: float, f_v_GeV: float, q_eff: float, m1_GeV: float, m2_GeV: float
-) -> float:
-    """A.2: Gamma(V -> chi1 chi2)/d^2; zero when closed."""
-    if m1_GeV + m2_GeV >= m_v_GeV:
-        return 0.0
-    r_minus = ((m2_GeV - m1_GeV) / m_v_GeV) ** 2
-    r_plus = ((m2_GeV + m1_GeV) / m_v_GeV) ** 2
-    return (
-        _E2 * q_eff**2 * f_v_GeV**2 * m_v_GeV / (6.0 * math.pi)
-        * (1.0 - r_minus) ** 1.5 * (1.0 + 2.0 * r_plus) * math.sqrt(1.0 - r_plus)
-    )  # fmt: skip
-
-
-def a4_msq(m12sq, m23sq, m_p_GeV: float, F_P_GeV: float, m1_GeV: float, m2_GeV: float):
-    """A.4: spin-summed |M|^2 of P -> gamma(p1) chi1(p2) chi2(p3) for d = 1 (F_P in the 92 MeV
-    normalisation). m23sq is the invariant mass squared of the dark pair."""
-    s12 = np.asarray(m12sq, float)
-    s23 = np.asarray(m23sq, float)
-    mp2, a, b = m_p_GeV**2, m1_GeV, m2_GeV
-    bracket = (
-        mp2**2 * (s23 * (b * b + 2.0 * a * b - a * a) - (a * a - b * b) ** 2)
-        - s23**2 * (a**4 - 2.0 * a * a * s12 - s23 * (a + b) ** 2 + 2.0 * s12**2
-                    - 2.0 * s12 * b * b + 2.0 * s12 * s23 + b**4)
-        - 2.0 * s23 * mp2 * ((a * a - b * b) * (b * b - s12) + b * s23 * (2.0 * a + b) - s12 * s23)
-    )  # fmt: skip
-    return _E2**2 / (4.0 * math.pi**4 * F_P_GeV**2 * s23**2) * bracket
-
-
-@lru_cache(maxsize=4096)
-def a4_width_per_d2(m_p_GeV: float, F_P_GeV: float, m1_GeV: float, m2_GeV: float) -> float:
-    """A.5 applied to A.4: Gamma(P -> gamma chi1 chi2)/d^2 by the 2-D Dalitz integral; 0 if closed."""
-    if m1_GeV + m2_GeV >= m_p_GeV:
-        return 0.0
-    msq = partial(a4_msq, m_p_GeV=m_p_GeV, F_P_GeV=F_P_GeV, m1_GeV=m1_GeV, m2_GeV=m2_GeV)
-    return three_body_width_GeV(msq, m_p_GeV, 0.0, m1_GeV, m2_GeV)
-
-
-@lru_cache(maxsize=512)
-def a4_sampler(m_p_GeV: float, F_P_GeV: float, m1_GeV: float, m2_GeV: float) -> DalitzSampler:
-    """Dalitz sampler of A.4 with particles (1, 2, 3) = (gamma, chi1, chi2)."""
-    msq = partial(a4_msq, m_p_GeV=m_p_GeV, F_P_GeV=F_P_GeV, m1_GeV=m1_GeV, m2_GeV=m2_GeV)
-    return DalitzSampler(msq, m_p_GeV, 0.0, m1_GeV, m2_GeV)
-
-
-def parent_p4(pdgid: int, parent_p_GeV, parent_theta_rad, rng: np.random.Generator) -> np.ndarray:
-    """Lab 4-vectors of parents with a uniformly drawn azimuth (production is azimuthally symmetric)."""
-    p = np.asarray(parent_p_GeV, float)
-    phi = rng.uniform(0.0, 2.0 * math.pi, p.shape)
-    return lab_from_polar(p, parent_theta_rad, phi, meson(pdgid).mass_GeV)
-
-
-# ---- the model ------------------------------------------------------------------------------
-
-
+@register
 @dataclass(frozen=True)
 class DarkDipole(MesonDecayModel):
     """Dark-dark dipole with relative splitting delta = (M2 - M1)/M1; scan mass = M1."""
+
+    KIND = "dark_dipole"
+    PARAMS = (Param("delta", "relative mass splitting (M2 - M1)/M1; M2 = M1 (1 + delta)", gt=0.0),)
+    MASS_LABEL = r"$M_1$ [GeV]"
+    DESCRIPTION = "inelastic dark-matter dipole d chi2bar sigma F chi1"
+
+    @staticmethod
+    def plot_title(params) -> str:
+        return rf"dark-dark dipole $d\,\bar\chi_2\sigma^{{\mu\nu}}\chi_1F_{{\mu\nu}}$, $\delta = {params['delta']:g}$"
 
     delta: float
 
@@ -126,18 +79,7 @@ class DarkDipole(MesonDecayModel):
         return m1 * self.delta * (2.0 + self.delta) / (2.0 * (1.0 + self.delta))
 
     def channels(self, mass_GeV: float) -> list[Channel]:
-        m1, m2 = self._masses(mass_GeV)
-        out = [
-            Channel(f"{meson(pid).name} -> chi1 chi2", pid, TWO_BODY)
-            for pid in VECTOR_PDGIDS
-            if m1 + m2 < meson(pid).mass_GeV
-        ]
-        out += [
-            Channel(f"{meson(pid).name} -> gamma chi1 chi2", pid, THREE_BODY)
-            for pid in NEUTRAL_PSEUDOSCALAR_PDGIDS
-            if m1 + m2 < meson(pid).mass_GeV
-        ]
-        return out
+        return pair_channels(*self._masses(mass_GeV), "chi1 chi2")
 
     MASS_SYMBOL = "M1"
 
@@ -146,21 +88,9 @@ class DarkDipole(MesonDecayModel):
 
     def channel_width_per_d2(self, channel: Channel, mass_GeV: float) -> float:
         self._check_open(channel, mass_GeV)
-        m1, m2 = self._masses(mass_GeV)
-        par = meson(channel.parent_pdgid)
-        if channel.kind == TWO_BODY:
-            return vector_width_per_d2(par.mass_GeV, par.f_V_GeV, par.q_eff, m1, m2)
-        return a4_width_per_d2(par.mass_GeV, par.F_P_GeV, m1, m2)
+        return pair_width_per_d2(channel, *self._masses(mass_GeV))
 
     def sample_llp(self, channel, mass_GeV, parent_p_GeV, parent_theta_rad, rng):
         """chi2 kinematics: isotropic two-body for V; Dalitz-sampled A.4 for P (chi2 = particle 3)."""
         self._check_open(channel, mass_GeV)
-        m1, m2 = self._masses(mass_GeV)
-        par = meson(channel.parent_pdgid)
-        p4 = parent_p4(par.pdgid, parent_p_GeV, parent_theta_rad, rng)
-        if channel.kind == TWO_BODY:
-            (chi2,) = decay_two_body(p4, m1, m2, rng, parent_mass_GeV=par.mass_GeV, keep=(1,))
-        else:
-            (chi2,) = decay_three_body(p4, a4_sampler(par.mass_GeV, par.F_P_GeV, m1, m2), rng,
-                                       keep=(2,))
-        return polar_of(chi2)
+        return sample_pair_llp(channel, *self._masses(mass_GeV), parent_p_GeV, parent_theta_rad, rng)

@@ -23,8 +23,8 @@ from dipscan.decays.dalitz import DalitzSampler, decay_three_body, three_body_wi
 from dipscan.decays.kinematics import decay_two_body, polar_of
 from dipscan.errors import DipscanError
 from dipscan.mesons import LEPTON_MASS_GeV, charge_conjugate_name, meson
-from dipscan.models.base import THREE_BODY, TWO_BODY, Channel, MesonDecayModel
-from dipscan.models.dark_dipole import (
+from dipscan.models.base import THREE_BODY, TWO_BODY, Channel, MesonDecayModel, Param
+from dipscan.models.meson_widths import (
     NEUTRAL_PSEUDOSCALAR_PDGIDS,
     VECTOR_PDGIDS,
     a4_sampler,
@@ -32,6 +32,7 @@ from dipscan.models.dark_dipole import (
     parent_p4,
     vector_width_per_d2,
 )
+from dipscan.models.registry import register
 
 CHARGED_PSEUDOSCALAR_PDGIDS = (321, 411, 431, 521)
 FLAVOURS = ("e", "mu", "tau")
@@ -99,9 +100,20 @@ def leptonic_width_GeV(m_p_GeV: float, f_p_GeV: float, v_ckm: float, m_l_GeV: fl
     )  # fmt: skip
 
 
+@register
 @dataclass(frozen=True)
 class NeutrinoDipole(MesonDecayModel):
     """Active-sterile dipole coupling the sterile Dirac N to the active neutrino of one flavour."""
+
+    KIND = "neutrino_dipole"
+    PARAMS = (Param("flavour", "the active neutrino's flavour (and the charged lepton of P+- decays)",
+                    choices=FLAVOURS),)
+    MASS_LABEL = r"$M_N$ [GeV]"
+    DESCRIPTION = "active-sterile neutrino dipole d nubar sigma F N"
+
+    @staticmethod
+    def plot_title(params) -> str:
+        return rf"$\nu_{{{params.get('flavour', '')}}}$-$N$ dipole"
 
     flavour: str
 
