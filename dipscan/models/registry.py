@@ -22,3 +22,17 @@ def register(cls: type) -> type:
         raise TypeError(f"model kind {cls.KIND!r} is registered twice")
     REGISTRY[cls.KIND] = cls
     return cls
+
+
+def markdown_keys() -> str:
+    """The key table of the [model] section of scenarios/README.md (a test keeps them equal)."""
+    kinds = ", ".join(f'`"{kind}"`' for kind in REGISTRY)
+    rows = ["| key | meaning | type, unit | default | allowed |", "|---|---|---|---|---|",
+            f"| `kind` | the operator | string | required | a registered model: {kinds} |"]
+    for kind, cls in REGISTRY.items():
+        for p in cls.PARAMS:
+            allowed = ", ".join(f'`"{c}"`' for c in p.choices) if p.choices else (
+                f"`> {p.gt:g}`" if p.gt is not None else "a finite number")
+            rows.append(f"| `{p.name}` | `{kind}` only: {p.doc} | {'string' if p.choices else 'number'} "
+                        f"| required | {allowed} |")
+    return "\n".join(rows)
