@@ -23,12 +23,13 @@ from dipscan.decays.kinematics import (
     threshold_efficiency,
 )
 from dipscan.geometry import point_on_line, slice_edges_m, transverse_inside
+from dipscan.mesons import MESONS
 from dipscan.sampling import LLPSamples
 from dipscan.scenario import ExperimentSpec
 
 # Charm and beauty production grows ~A^1 while the inelastic cross-section grows ~A^0.71, so
 # their multiplicity per proton interaction scales as A^0.29 (paper sec. 4.1).
-HEAVY_FLAVOUR_PDGIDS = frozenset({443, 553, 411, 431, 521})
+HEAVY_FLAVOUR_PDGIDS = frozenset(p for p, m in MESONS.items() if m.heavy_flavour)
 HEAVY_FLAVOUR_EXPONENT = 0.29
 DECAY_SLICES = 16  # slices of the decay region in the "volume" and "photon" modes
 

@@ -34,7 +34,8 @@ class Meson:
     mass_GeV: float
     width_GeV: float  # total width
     kind: str  # "vector", "neutral_pseudoscalar" or "charged_pseudoscalar"
-    charge: int = 0
+    charge: int = 0  # of the species with the positive id (K+, D+); its conjugate has -charge
+    heavy_flavour: bool = False  # holds a c or b quark (nuclear A^0.29 scaling applies)
     # vector mesons (A.2)
     q_eff: float | None = None  # effective quark charge in units of e
     gamma_ee_GeV: float | None = None  # Gamma(V -> e+ e-)
@@ -65,6 +66,11 @@ def F_anomaly_from_gamma_gg(mass_GeV: float, gamma_gg_GeV: float) -> float:
 def gamma_gg_from_F_anomaly(mass_GeV: float, F_P_GeV: float) -> float:
     """Inverse of F_anomaly_from_gamma_gg."""
     return ALPHA_EM**2 * mass_GeV**3 / (64.0 * math.pi**3 * F_P_GeV**2)
+
+
+def _heavy(pdgid: int) -> bool:
+    quarks = Particle.from_pdgid(pdgid).pdgid
+    return bool(quarks.has_charm or quarks.has_bottom)
 
 
 def _pdg(pdgid: int) -> tuple[float, float]:
@@ -132,21 +138,22 @@ def _build() -> dict[int, Meson]:
         m, w = _pdg(pdgid)
         gee = _GAMMA_EE_keV[pdgid] * _keV
         mesons[pdgid] = Meson(
-            pdgid, _NAMES[pdgid], m, w, "vector",
+            pdgid, _NAMES[pdgid], m, w, "vector", heavy_flavour=_heavy(pdgid),
             q_eff=q, gamma_ee_GeV=gee, f_V_GeV=f_vector_from_gamma_ee(m, gee, q),
         )  # fmt: skip
     for pdgid, br in _BR_GAMMA_GAMMA.items():
         m, w = _pdg(pdgid)
         ggg = w * br
         mesons[pdgid] = Meson(
-            pdgid, _NAMES[pdgid], m, w, "neutral_pseudoscalar",
+            pdgid, _NAMES[pdgid], m, w, "neutral_pseudoscalar", heavy_flavour=_heavy(pdgid),
             gamma_gg_GeV=ggg, F_P_GeV=F_anomaly_from_gamma_gg(m, ggg),
         )  # fmt: skip
     for pdgid, (f, v) in _FLAG_AND_CKM.items():
         m, w = _pdg(pdgid)
         mesons[pdgid] = Meson(
-            pdgid, _NAMES[pdgid], m, w, "charged_pseudoscalar", charge=1, f_flag_GeV=f, v_ckm=v
-        )
+            pdgid, _NAMES[pdgid], m, w, "charged_pseudoscalar", charge=1,
+            heavy_flavour=_heavy(pdgid), f_flag_GeV=f, v_ckm=v,
+        )  # fmt: skip
     return mesons
 
 
@@ -158,6 +165,11 @@ LEPTON_MASS_GeV: dict[str, float] = {
     "mu": Particle.from_pdgid(13).mass / _MeV_PER_GeV,
     "tau": Particle.from_pdgid(15).mass / _MeV_PER_GeV,
 }
+
+
+def pdgids(kind: str) -> tuple[int, ...]:
+    """The (positive) PDG ids of one kind of parent, in the order of the table: the channel order."""
+    return tuple(pdgid for pdgid, m in MESONS.items() if m.kind == kind)
 
 
 def meson(pdgid: int) -> Meson:

@@ -15,11 +15,11 @@ import numpy as np
 from dipscan.constants import ALPHA_EM
 from dipscan.decays.dalitz import DalitzSampler, decay_three_body, three_body_width_GeV
 from dipscan.decays.kinematics import decay_two_body, lab_from_polar, polar_of
-from dipscan.mesons import meson
+from dipscan.mesons import meson, pdgids
 from dipscan.models.base import THREE_BODY, TWO_BODY, Channel
 
-VECTOR_PDGIDS = (113, 223, 333, 443, 553)
-NEUTRAL_PSEUDOSCALAR_PDGIDS = (111, 221, 331)
+VECTOR_PDGIDS = pdgids("vector")
+NEUTRAL_PSEUDOSCALAR_PDGIDS = pdgids("neutral_pseudoscalar")
 
 _E2 = 4.0 * math.pi * ALPHA_EM  # e^2 in Heaviside-Lorentz natural units
 

@@ -22,7 +22,7 @@ from dipscan.constants import G_FERMI_GeVm2
 from dipscan.decays.dalitz import DalitzSampler, decay_three_body, three_body_width_GeV
 from dipscan.decays.kinematics import decay_two_body, polar_of
 from dipscan.errors import DipscanError
-from dipscan.mesons import LEPTON_MASS_GeV, charge_conjugate_name, meson
+from dipscan.mesons import LEPTON_MASS_GeV, charge_conjugate_name, meson, pdgids
 from dipscan.models.base import THREE_BODY, TWO_BODY, Channel, MesonDecayModel, Param
 from dipscan.models.meson_widths import (
     NEUTRAL_PSEUDOSCALAR_PDGIDS,
@@ -34,7 +34,7 @@ from dipscan.models.meson_widths import (
 )
 from dipscan.models.registry import register
 
-CHARGED_PSEUDOSCALAR_PDGIDS = (321, 411, 431, 521)
+CHARGED_PSEUDOSCALAR_PDGIDS = pdgids("charged_pseudoscalar")
 FLAVOURS = ("e", "mu", "tau")
 
 # d -> d/sqrt2 in A.2 and A.4: the chiral (nu_L, N_R) operator gives half the rate of one

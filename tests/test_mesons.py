@@ -1,0 +1,27 @@
+"""The one meson table: each parent declares its kind and charge once; channel lists derive from it."""
+
+from dipscan.experiments import HEAVY_FLAVOUR_PDGIDS
+from dipscan.mesons import MESONS, pdgids
+from dipscan.models.meson_widths import NEUTRAL_PSEUDOSCALAR_PDGIDS, VECTOR_PDGIDS
+from dipscan.models.neutrino_dipole import CHARGED_PSEUDOSCALAR_PDGIDS
+
+
+def test_every_kind_is_a_partition_of_the_table():
+    kinds = {m.kind for m in MESONS.values()}
+    assert kinds == {"vector", "neutral_pseudoscalar", "charged_pseudoscalar"}
+    assert sorted(sum((pdgids(k) for k in kinds), ())) == sorted(MESONS)
+    assert VECTOR_PDGIDS == pdgids("vector") and NEUTRAL_PSEUDOSCALAR_PDGIDS == pdgids("neutral_pseudoscalar")
+    assert CHARGED_PSEUDOSCALAR_PDGIDS == pdgids("charged_pseudoscalar")
+
+
+def test_charge_follows_the_kind_and_ids_are_positive():
+    for pdgid, m in MESONS.items():
+        assert pdgid == m.pdgid > 0
+        assert m.charge == (1 if m.kind == "charged_pseudoscalar" else 0)
+        assert m.name.endswith("+") == (m.charge == 1)
+
+
+def test_heavy_flavour_is_the_charm_and_beauty_content():
+    """J/psi, Upsilon(1S), D+, Ds+ and B+ hold c or b quarks; the light mesons and K+ do not."""
+    names = {MESONS[p].name for p in HEAVY_FLAVOUR_PDGIDS}
+    assert names == {"J/psi", "Upsilon(1S)", "D+", "Ds+", "B+"}
