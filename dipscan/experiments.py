@@ -22,7 +22,7 @@ from dipscan.decays.kinematics import (
     lab_from_polar,
     threshold_efficiency,
 )
-from dipscan.geometry import point_on_line, slice_edges_m, transverse_inside
+from dipscan.geometry import point_on_line, slice_edges_m
 from dipscan.mesons import MESONS
 from dipscan.sampling import LLPSamples
 from dipscan.scenario import ExperimentSpec
@@ -63,19 +63,8 @@ def max_llp_angle_rad(spec: ExperimentSpec) -> float:
     geometry = spec.geometry
     if geometry.mode == "paper" and geometry.theta_max_rad is not None:
         return geometry.theta_max_rad
-    if geometry.shape == "cone":
-        return geometry.theta_max_rad
     ends = (geometry.l_start_m, geometry.l_end_m) if geometry.mode != "paper" else (geometry.l_end_m,)
-    if geometry.shape == "cylinder":
-        half_diagonal = {z: geometry.radius_m for z in ends}
-    elif geometry.shape == "box":
-        half_diagonal = {z: 0.5 * np.hypot(geometry.width_m, geometry.height_m) for z in ends}
-    else:  # frustum: the cross-section at each end
-        half_diagonal = {geometry.l_start_m: 0.5 * np.hypot(geometry.upstream_width_m,
-                                                            geometry.upstream_height_m),
-                         geometry.l_end_m: 0.5 * np.hypot(geometry.downstream_width_m,
-                                                          geometry.downstream_height_m)}
-    return float(max(np.arctan(half_diagonal[z] / z) for z in ends))
+    return float(geometry.widest_angle_rad(ends))
 
 
 def pointing_acceptance(spec: ExperimentSpec, samples: LLPSamples) -> np.ndarray:
@@ -84,7 +73,7 @@ def pointing_acceptance(spec: ExperimentSpec, samples: LLPSamples) -> np.ndarray
     if geometry.theta_max_rad is not None:
         return (samples.theta_rad < geometry.theta_max_rad).astype(float)
     x, y = point_on_line(samples.theta_rad, samples.phi_rad, geometry.l_end_m)
-    return transverse_inside(geometry, x, y, geometry.l_end_m).astype(float)
+    return geometry.contains(x, y, geometry.l_end_m).astype(float)
 
 
 def _photon_acceptance(spec: ExperimentSpec, samples: LLPSamples, z_m: float, e_star_GeV: float,
@@ -106,7 +95,7 @@ def _photon_acceptance(spec: ExperimentSpec, samples: LLPSamples, z_m: float, e_
     if geometry.calorimeter_radius_m is not None:
         on_face = np.hypot(x, y) < geometry.calorimeter_radius_m
     else:
-        on_face = transverse_inside(geometry, x, y, z_cal)
+        on_face = geometry.contains(x, y, z_cal)
     return (forward & energy_ok & on_face).astype(float)
 
 
@@ -124,13 +113,13 @@ def sample_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
         weight[inside] = base[inside] * photon_window_efficiency(
             samples.subset(inside), e_star_GeV, spec.photon_threshold_GeV, spec.photon_max_GeV)
         return [((geometry.l_start_m, geometry.l_end_m), weight)]
-    edges = slice_edges_m(geometry, DECAY_SLICES)
+    edges = slice_edges_m(geometry.l_start_m, geometry.l_end_m, DECAY_SLICES)
     slices: Slices = []
     energy = None
     for z_lo, z_hi in zip(edges[:-1], edges[1:], strict=True):
         z_mid = 0.5 * (z_lo + z_hi)
         x, y = point_on_line(samples.theta_rad, samples.phi_rad, z_mid)
-        inside = transverse_inside(geometry, x, y, z_mid).astype(float)
+        inside = geometry.contains(x, y, z_mid).astype(float)
         if geometry.mode == "photon":
             accepted = inside * _photon_acceptance(spec, samples, z_mid, e_star_GeV, rng)
         else:

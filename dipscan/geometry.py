@@ -1,33 +1,106 @@
-"""Detector shapes and where an LLP (or its photon) is inside them.
+"""Decay-volume shapes: what each contains and the widest angle it accepts from the target.
 
 Positions in metres with the target at the origin and the beam along +z. An LLP flies on a
 straight line from the target, so at depth z it sits at z * (tan(theta) cos(phi), tan(theta) sin(phi)).
+A shape is one frozen dataclass registered in SHAPES: its fields are the keys of a preset's
+[geometry] table (numbers > 0), and it answers `contains` and `widest_angle_rad`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from typing import ClassVar, Protocol
+
 import numpy as np
 
-from dipscan.scenario import Geometry
+
+class Shape(Protocol):
+    """What the detector response asks of a decay volume (l_start_m, l_end_m: its faces)."""
+
+    NAME: ClassVar[str]
+
+    def contains(self, x, y, z, l_start_m, l_end_m) -> np.ndarray:
+        """True where (x, y) at depth z lies inside the cross-section."""
+        ...
+
+    def widest_angle_rad(self, ends_m, l_start_m, l_end_m) -> float:
+        """Widest polar angle, seen from the target, of the cross-section at the depths ends_m."""
+        ...
 
 
-def transverse_inside(geometry: Geometry, x_m, y_m, z_m) -> np.ndarray:
-    """True where (x, y) at depth z lies inside the decay volume's cross-section."""
-    x, y, z = np.asarray(x_m, float), np.asarray(y_m, float), np.asarray(z_m, float)
-    shape = geometry.shape
-    if shape == "cone":
-        return np.hypot(x, y) < z * np.tan(geometry.theta_max_rad)
-    if shape == "cylinder":
-        return np.hypot(x, y) < geometry.radius_m
-    if shape == "box":
-        return (np.abs(x) < geometry.width_m / 2) & (np.abs(y) < geometry.height_m / 2)
-    if shape == "frustum":
-        # Width and height grow linearly from the upstream to the downstream face.
-        f = (z - geometry.l_start_m) / (geometry.l_end_m - geometry.l_start_m)
-        width = geometry.upstream_width_m + f * (geometry.downstream_width_m - geometry.upstream_width_m)
-        height = geometry.upstream_height_m + f * (geometry.downstream_height_m - geometry.upstream_height_m)
+@dataclass(frozen=True)
+class Cone:
+    """Apex at the target, half-angle theta_max_rad."""
+
+    NAME = "cone"
+    theta_max_rad: float
+
+    def contains(self, x, y, z, l_start_m, l_end_m):
+        return np.hypot(x, y) < z * np.tan(self.theta_max_rad)
+
+    def widest_angle_rad(self, ends_m, l_start_m, l_end_m):
+        return self.theta_max_rad
+
+
+@dataclass(frozen=True)
+class Cylinder:
+    """Along the beam axis, radius radius_m."""
+
+    NAME = "cylinder"
+    radius_m: float
+
+    def contains(self, x, y, z, l_start_m, l_end_m):
+        return np.hypot(x, y) < self.radius_m
+
+    def widest_angle_rad(self, ends_m, l_start_m, l_end_m):
+        return max(np.arctan(self.radius_m / z) for z in ends_m)
+
+
+@dataclass(frozen=True)
+class Box:
+    """Along the beam axis, width_m (x) by height_m (y)."""
+
+    NAME = "box"
+    width_m: float
+    height_m: float
+
+    def contains(self, x, y, z, l_start_m, l_end_m):
+        return (np.abs(x) < self.width_m / 2) & (np.abs(y) < self.height_m / 2)
+
+    def widest_angle_rad(self, ends_m, l_start_m, l_end_m):
+        half_diagonal = 0.5 * np.hypot(self.width_m, self.height_m)
+        return max(np.arctan(half_diagonal / z) for z in ends_m)
+
+
+@dataclass(frozen=True)
+class Frustum:
+    """A rectangular pyramid frustum whose width and height grow linearly between its faces."""
+
+    NAME = "frustum"
+    upstream_width_m: float
+    upstream_height_m: float
+    downstream_width_m: float
+    downstream_height_m: float
+
+    def contains(self, x, y, z, l_start_m, l_end_m):
+        f = (z - l_start_m) / (l_end_m - l_start_m)
+        width = self.upstream_width_m + f * (self.downstream_width_m - self.upstream_width_m)
+        height = self.upstream_height_m + f * (self.downstream_height_m - self.upstream_height_m)
         return (np.abs(x) < width / 2) & (np.abs(y) < height / 2)
-    raise ValueError(f"unknown shape {shape!r}")
+
+    def widest_angle_rad(self, ends_m, l_start_m, l_end_m):
+        # ends_m are faces: the cross-section of each face, not an interpolation (exact values)
+        half_diagonal = {l_start_m: 0.5 * np.hypot(self.upstream_width_m, self.upstream_height_m),
+                         l_end_m: 0.5 * np.hypot(self.downstream_width_m, self.downstream_height_m)}
+        return max(np.arctan(half_diagonal[z] / z) for z in ends_m)
+
+
+SHAPES: dict[str, type] = {cls.NAME: cls for cls in (Cone, Cylinder, Box, Frustum)}
+
+
+def shape_keys(name: str) -> tuple[str, ...]:
+    """The [geometry] keys of a shape: its fields."""
+    return tuple(f.name for f in fields(SHAPES[name]))
 
 
 def point_on_line(theta_rad, phi_rad, z_m) -> tuple[np.ndarray, np.ndarray]:
@@ -36,5 +109,5 @@ def point_on_line(theta_rad, phi_rad, z_m) -> tuple[np.ndarray, np.ndarray]:
     return r * np.cos(phi_rad), r * np.sin(phi_rad)
 
 
-def slice_edges_m(geometry: Geometry, n_slices: int) -> np.ndarray:
-    return np.linspace(geometry.l_start_m, geometry.l_end_m, n_slices + 1)
+def slice_edges_m(l_start_m: float, l_end_m: float, n_slices: int) -> np.ndarray:
+    return np.linspace(l_start_m, l_end_m, n_slices + 1)

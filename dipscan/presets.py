@@ -16,7 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import NormalDist
 
+import numpy as np
+
 from dipscan.errors import MISSING_VALUE, ScenarioError, Shown  # noqa: F401 (re-exported)
+from dipscan.geometry import SHAPES, Shape, shape_keys
 from dipscan.production.beams import list_beams
 from dipscan.production.paths import beams_dir, project_root
 
@@ -30,12 +33,7 @@ MB_TIMES_INVFB = 1e12
 
 EXPOSURE_KINDS = ("pot", "collider")
 GEOMETRY_MODES = ("paper", "photon", "volume")
-SHAPE_KEYS: dict[str, tuple[str, ...]] = {
-    "cone": ("theta_max_rad",),
-    "cylinder": ("radius_m",),
-    "box": ("width_m", "height_m"),
-    "frustum": ("upstream_width_m", "upstream_height_m", "downstream_width_m", "downstream_height_m"),
-}
+SHAPE_KEYS: dict[str, tuple[str, ...]] = {name: shape_keys(name) for name in SHAPES}
 LINESTYLES = ("solid", "dashed", "dotted", "dashdot")
 # Keys a [[experiment]] entry of a scenario may set on top of its preset.
 OVERRIDE_KEYS = (
@@ -280,19 +278,25 @@ class Geometry:
     """
 
     mode: str
-    shape: str
+    volume: Shape  # one of dipscan.geometry.SHAPES, with its own dimensions
     l_start_m: float
     l_end_m: float
-    theta_max_rad: float | None = None
-    radius_m: float | None = None
-    width_m: float | None = None
-    height_m: float | None = None
-    upstream_width_m: float | None = None
-    upstream_height_m: float | None = None
-    downstream_width_m: float | None = None
-    downstream_height_m: float | None = None
+    theta_max_rad: float | None = None  # the cone's half-angle, or the angular cut of mode "paper"
     calorimeter_z_m: float | None = None
     calorimeter_radius_m: float | None = None
+
+    @property
+    def shape(self) -> str:
+        return self.volume.NAME
+
+    def contains(self, x_m, y_m, z_m) -> np.ndarray:
+        """True where (x, y) at depth z lies inside the decay volume's cross-section."""
+        x, y, z = np.asarray(x_m, float), np.asarray(y_m, float), np.asarray(z_m, float)
+        return self.volume.contains(x, y, z, self.l_start_m, self.l_end_m)
+
+    def widest_angle_rad(self, ends_m) -> float:
+        """Widest polar angle, seen from the target, of the volume's cross-section at these depths."""
+        return self.volume.widest_angle_rad(ends_m, self.l_start_m, self.l_end_m)
 
 
 @dataclass(frozen=True)
@@ -408,7 +412,9 @@ def _read_geometry(t: Table) -> Geometry:
     if present:
         values["calorimeter_z_m"] = t.float("calorimeter_z_m", ge=l_end)
         values["calorimeter_radius_m"] = t.float("calorimeter_radius_m", gt=0)
-    return Geometry(mode=mode, shape=shape, l_start_m=l_start, l_end_m=l_end, **values)
+    volume = SHAPES[shape](**{key: values[key] for key in SHAPE_KEYS[shape]})
+    values = {k: v for k, v in values.items() if k not in SHAPE_KEYS[shape] or k == "theta_max_rad"}
+    return Geometry(mode=mode, volume=volume, l_start_m=l_start, l_end_m=l_end, **values)
 
 
 def stat_methods() -> tuple[str, ...]:

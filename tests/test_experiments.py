@@ -12,6 +12,7 @@ from dipscan.experiments import (
     production_scale,
     sample_weights,
 )
+from dipscan.geometry import Cone, Cylinder
 from dipscan.models.base import Channel
 from dipscan.sampling import LLPSamples
 from dipscan.scenario import load_experiment_preset
@@ -65,8 +66,8 @@ def test_volume_mode_on_a_cone_equals_the_paper_approximation():
     # A straight line from the target is inside a cone at every depth iff theta < theta_max,
     # so slicing the decay region must reproduce the single-slice count exactly.
     spec = load_experiment_preset("na62")
-    paper = _with_geometry(spec, mode="paper", shape="cone")
-    volume = _with_geometry(spec, mode="volume", shape="cone")
+    paper = _with_geometry(spec, mode="paper", volume=Cone(spec.geometry.theta_max_rad))
+    volume = _with_geometry(spec, mode="volume", volume=Cone(spec.geometry.theta_max_rad))
     rng = np.random.default_rng(1)
     s = _samples(rng)
     for ctau in (0.5, 20.0, 1e4, 1e9):
@@ -78,8 +79,9 @@ def test_photon_mode_approaches_paper_mode_for_collinear_photons():
     # landing on the calorimeter (radius R at L_f) matches the LLP pointing inside R/L_f.
     spec = load_experiment_preset("na62")
     r_cal, z_cal = 1.2, 217.0
-    cone = _with_geometry(spec, mode="paper", shape="cone", theta_max_rad=np.arctan(r_cal / z_cal))
-    photon = _with_geometry(spec, mode="photon", shape="cone", theta_max_rad=0.1,
+    cone = _with_geometry(spec, mode="paper", volume=Cone(np.arctan(r_cal / z_cal)),
+                          theta_max_rad=np.arctan(r_cal / z_cal))
+    photon = _with_geometry(spec, mode="photon", volume=Cone(0.1), theta_max_rad=0.1,
                             calorimeter_z_m=z_cal, calorimeter_radius_m=r_cal)
     photon = dataclasses.replace(photon, photon_threshold_GeV=0.0)
     cone = dataclasses.replace(cone, photon_threshold_GeV=0.0)
@@ -92,7 +94,7 @@ def test_photon_mode_approaches_paper_mode_for_collinear_photons():
 
 def test_photon_mode_loses_wide_photons_from_slow_llps():
     spec = load_experiment_preset("na62")
-    photon = _with_geometry(spec, mode="photon", shape="cylinder", radius_m=1.0,
+    photon = _with_geometry(spec, mode="photon", volume=Cylinder(1.0),
                             calorimeter_z_m=217.0, calorimeter_radius_m=1.2)
     photon = dataclasses.replace(photon, photon_threshold_GeV=0.0)
     paper = dataclasses.replace(spec, photon_threshold_GeV=0.0)

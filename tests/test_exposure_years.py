@@ -30,7 +30,7 @@ def test_committed_dune_nd_preset(monkeypatch):
     assert spec.beam == "lbnf120" and spec.target_mass_number == pytest.approx(12.011)
     assert spec.exposure.pot == pytest.approx(1.1e21 * 10)
     g = spec.geometry
-    assert (g.shape, g.l_start_m, g.l_end_m, g.width_m, g.height_m) == ("box", 574.0, 579.0, 7.0, 3.0)
+    assert (g.shape, g.l_start_m, g.l_end_m, g.volume.width_m, g.volume.height_m) == ("box", 574.0, 579.0, 7.0, 3.0)
 
 
 def test_per_year_times_years(home):

@@ -195,7 +195,7 @@ def test_paper_numbers_in_presets(repo_home):
     charm = load_experiment_preset("charm2")
     assert (charm.photon_threshold_GeV, charm.photon_max_GeV) == (3.0, 24.0)
     nucal = load_experiment_preset("nucal")
-    assert nucal.efficiency == 0.7 and nucal.geometry.radius_m == 1.3
+    assert nucal.efficiency == 0.7 and nucal.geometry.volume.radius_m == 1.3
     assert nucal.statistics.observed == 5 and nucal.statistics.background == 3.5
     assert load_experiment_preset("ship").geometry.shape == "frustum"
     assert load_experiment_preset("hike").exposure.pot == 5e19
