@@ -99,6 +99,7 @@ def _one_block_counts(weights: np.ndarray, betagamma: float) -> tuple[float, flo
     return float(total["n_events"][0]), float(total["n_events_mc_var"][0])
 
 
+@pytest.mark.slow
 def test_mc_variance_of_a_synthetic_sample_matches_its_known_variance():
     # Compound Poisson sample: n ~ Poisson(lam) LLPs with weights w ~ Exp(scale); then
     # Var(sum w) = lam E[w^2] = 2 lam scale^2, and sum w^2 estimates it without bias.

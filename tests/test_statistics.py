@@ -40,6 +40,7 @@ def test_bebc_and_nucal_by_brute_force_root(n, b, value):
     assert signal_upper_limit(n, b) == pytest.approx(value, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_background_uncertainty_against_direct_integration():
     # BEBC with its 0.5 +- 0.1 background: average the Poisson CDF over the Gaussian by quad.
     n, b, sb = 1, 0.5, 0.1
