@@ -16,17 +16,15 @@ import math
 from dataclasses import dataclass
 
 from dipscan.errors import DipscanError
-from dipscan.models.base import Channel, MesonDecayModel, Param
+from dipscan.models.base import Param
 from dipscan.models.meson_widths import (  # noqa: F401 (the A.2/A.4 kernels, also reached from here)
     NEUTRAL_PSEUDOSCALAR_PDGIDS,
     VECTOR_PDGIDS,
+    PairModel,
     a4_msq,
     a4_sampler,
     a4_width_per_d2,
-    pair_channels,
-    pair_width_per_d2,
     parent_p4,
-    sample_pair_llp,
     vector_width_per_d2,
 )
 from dipscan.models.registry import register
@@ -42,7 +40,7 @@ def chi2_width_per_d2(m1_GeV: float, delta: float) -> float:
 
 @register
 @dataclass(frozen=True)
-class DarkDipole(MesonDecayModel):
+class DarkDipole(PairModel):
     """Dark-dark dipole with relative splitting delta = (M2 - M1)/M1; scan mass = M1."""
 
     KIND = "dark_dipole"
@@ -61,14 +59,8 @@ class DarkDipole(MesonDecayModel):
         if not (ok and math.isfinite(self.delta) and self.delta > 0.0):
             raise DipscanError(f"dark_dipole: delta must be a positive number, got {self.delta!r}")
 
-    def _masses(self, mass_GeV: float) -> tuple[float, float]:
-        m1 = float(mass_GeV)
-        if not (math.isfinite(m1) and m1 > 0.0):
-            raise DipscanError(f"dark_dipole: mass must be positive, got {mass_GeV!r}")
-        return m1, m1 * (1.0 + self.delta)
-
-    def llp_mass_GeV(self, mass_GeV: float) -> float:
-        return self._masses(mass_GeV)[1]
+    def _m2(self, m1: float) -> float:
+        return m1 * (1.0 + self.delta)
 
     def llp_width_per_d2(self, mass_GeV: float) -> float:
         return chi2_width_per_d2(self._masses(mass_GeV)[0], self.delta)
@@ -78,19 +70,5 @@ class DarkDipole(MesonDecayModel):
         m1 = self._masses(mass_GeV)[0]
         return m1 * self.delta * (2.0 + self.delta) / (2.0 * (1.0 + self.delta))
 
-    def channels(self, mass_GeV: float) -> list[Channel]:
-        return pair_channels(*self._masses(mass_GeV), "chi1 chi2")
-
-    MASS_SYMBOL = "M1"
-
     def _describe(self) -> str:
         return f"dark_dipole(delta={self.delta})"
-
-    def channel_width_per_d2(self, channel: Channel, mass_GeV: float) -> float:
-        self._check_open(channel, mass_GeV)
-        return pair_width_per_d2(channel, *self._masses(mass_GeV))
-
-    def sample_llp(self, channel, mass_GeV, parent_p_GeV, parent_theta_rad, rng):
-        """chi2 kinematics: isotropic two-body for V; Dalitz-sampled A.4 for P (chi2 = particle 3)."""
-        self._check_open(channel, mass_GeV)
-        return sample_pair_llp(channel, *self._masses(mass_GeV), parent_p_GeV, parent_theta_rad, rng)

@@ -13,21 +13,20 @@ import math
 from dataclasses import dataclass
 
 from dipscan.errors import DipscanError
-from dipscan.models.base import Channel, MesonDecayModel, Param
-from dipscan.models.meson_widths import pair_channels, pair_width_per_d2, sample_pair_llp
+from dipscan.models.base import Param
+from dipscan.models.meson_widths import PairModel
 from dipscan.models.registry import register
 
 
 @register
 @dataclass(frozen=True)
-class FixedSplitting(MesonDecayModel):
+class FixedSplitting(PairModel):
     """chi1, chi2 with M2 = M1 + splitting_GeV; scan mass = M1, the LLP is chi2."""
 
     KIND = "dark_dipole_fixed_splitting"
     PARAMS = (Param("splitting_GeV", "mass splitting M2 - M1 in GeV", gt=0.0),)
     MASS_LABEL = r"$M_1$ [GeV]"
     DESCRIPTION = "inelastic dark-matter dipole d chi2bar sigma F chi1, fixed splitting M2 - M1"
-    MASS_SYMBOL = "M1"
 
     @staticmethod
     def plot_title(params) -> str:
@@ -40,17 +39,11 @@ class FixedSplitting(MesonDecayModel):
         if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isfinite(value) and value > 0):
             raise DipscanError(f"{self.KIND}: splitting_GeV must be a positive number, got {value!r}")
 
-    def _masses(self, mass_GeV: float) -> tuple[float, float]:
-        m1 = float(mass_GeV)
-        if not (math.isfinite(m1) and m1 > 0.0):
-            raise DipscanError(f"{self.KIND}: mass must be positive, got {mass_GeV!r}")
-        return m1, m1 + self.splitting_GeV
+    def _m2(self, m1: float) -> float:
+        return m1 + self.splitting_GeV
 
     def _describe(self) -> str:
         return f"{self.KIND}(splitting_GeV={self.splitting_GeV})"
-
-    def llp_mass_GeV(self, mass_GeV: float) -> float:
-        return self._masses(mass_GeV)[1]
 
     def llp_width_per_d2(self, mass_GeV: float) -> float:
         """A.1: (M2^2 - M1^2)^3 / (2 pi M2^3), with M2^2 - M1^2 = Delta (M1 + M2) to keep digits."""
@@ -61,15 +54,3 @@ class FixedSplitting(MesonDecayModel):
         """E* = (M2^2 - M1^2) / (2 M2)."""
         m1, m2 = self._masses(mass_GeV)
         return self.splitting_GeV * (m1 + m2) / (2.0 * m2)
-
-    def channels(self, mass_GeV: float) -> list[Channel]:
-        return pair_channels(*self._masses(mass_GeV), "chi1 chi2")
-
-    def channel_width_per_d2(self, channel: Channel, mass_GeV: float) -> float:
-        self._check_open(channel, mass_GeV)
-        return pair_width_per_d2(channel, *self._masses(mass_GeV))
-
-    def sample_llp(self, channel, mass_GeV, parent_p_GeV, parent_theta_rad, rng):
-        """chi2 kinematics: isotropic two-body for V; Dalitz-sampled A.4 for P."""
-        self._check_open(channel, mass_GeV)
-        return sample_pair_llp(channel, *self._masses(mass_GeV), parent_p_GeV, parent_theta_rad, rng)

@@ -15,8 +15,9 @@ import numpy as np
 from dipscan.constants import ALPHA_EM
 from dipscan.decays.dalitz import DalitzSampler, decay_three_body, three_body_width_GeV
 from dipscan.decays.kinematics import decay_two_body, lab_from_polar, polar_of
+from dipscan.errors import DipscanError
 from dipscan.mesons import meson, pdgids
-from dipscan.models.base import THREE_BODY, TWO_BODY, Channel
+from dipscan.models.base import THREE_BODY, TWO_BODY, Channel, MesonDecayModel
 
 VECTOR_PDGIDS = pdgids("vector")
 NEUTRAL_PSEUDOSCALAR_PDGIDS = pdgids("neutral_pseudoscalar")
@@ -112,3 +113,37 @@ def sample_pair_llp(channel: Channel, m1: float, m2: float, parent_p_GeV, parent
     else:
         (llp,) = decay_three_body(p4, a4_sampler(par.mass_GeV, par.F_P_GeV, m1, m2), rng, keep=(2,))
     return polar_of(llp)
+
+
+class PairModel(MesonDecayModel):
+    """A model whose LLP is the heavier state m2 of a pair (m1, m2) made in V and P0 decays.
+
+    The scan mass is m1. Subclasses define `_m2(m1)`, `llp_width_per_d2` and
+    `photon_energy_rest_GeV`; channels, their widths and the LLP kinematics follow from A.2/A.4.
+    """
+
+    MASS_SYMBOL = "M1"
+
+    def _m2(self, m1: float) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _masses(self, mass_GeV: float) -> tuple[float, float]:
+        m1 = float(mass_GeV)
+        if not (math.isfinite(m1) and m1 > 0.0):
+            raise DipscanError(f"{self.KIND}: mass must be positive, got {mass_GeV!r}")
+        return m1, self._m2(m1)
+
+    def llp_mass_GeV(self, mass_GeV: float) -> float:
+        return self._masses(mass_GeV)[1]
+
+    def channels(self, mass_GeV: float) -> list[Channel]:
+        return pair_channels(*self._masses(mass_GeV), "chi1 chi2")
+
+    def channel_width_per_d2(self, channel: Channel, mass_GeV: float) -> float:
+        self._check_open(channel, mass_GeV)
+        return pair_width_per_d2(channel, *self._masses(mass_GeV))
+
+    def sample_llp(self, channel, mass_GeV, parent_p_GeV, parent_theta_rad, rng):
+        """chi2 kinematics: isotropic two-body for V; Dalitz-sampled A.4 for P (chi2 = particle 3)."""
+        self._check_open(channel, mass_GeV)
+        return sample_pair_llp(channel, *self._masses(mass_GeV), parent_p_GeV, parent_theta_rad, rng)
