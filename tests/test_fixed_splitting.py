@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from dipscan import cli
+from dipscan.errors import DipscanError
 from dipscan.mesons import meson
 from dipscan.models import MODEL_KINDS, Model, make_model
 
@@ -60,9 +61,12 @@ def test_llp_kinematics_conserve_energy(model):
     assert np.all(energy <= parent_energy * (1 + 1e-12)) and np.all(theta >= 0)
 
 
-def test_unknown_parameter_is_refused():
-    with pytest.raises(Exception, match="splitting_GeV"):
+def test_parameters_are_checked_from_the_declaration():
+    with pytest.raises(DipscanError, match="takes parameters splitting_GeV; unknown: delta"):
         make_model("dark_dipole_fixed_splitting", delta=0.1)
+    for bad in (0.0, -1e-3, math.inf, True, "0.01"):
+        with pytest.raises(DipscanError, match="splitting_GeV must be a finite number > 0"):
+            make_model("dark_dipole_fixed_splitting", splitting_GeV=bad)
 
 
 @pytest.mark.slow

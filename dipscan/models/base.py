@@ -7,6 +7,7 @@ that the coupling grid is a cheap column operation: Gamma = coupling_GeVinv**2 *
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -39,6 +40,18 @@ class Param:
     doc: str
     gt: float | None = None
     choices: tuple[str, ...] = ()
+
+    def check(self, kind: str, value: object) -> None:
+        """DipscanError unless `value` is allowed (models built outside a scenario file, too)."""
+        if self.choices:
+            if value not in self.choices:
+                raise DipscanError(f"{kind}: {self.name} must be one of {', '.join(self.choices)}, "
+                                   f"got {value!r}")
+            return
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (number and math.isfinite(value) and (self.gt is None or value > self.gt)):
+            bound = f" > {self.gt:g}" if self.gt is not None else ""
+            raise DipscanError(f"{kind}: {self.name} must be a finite number{bound}, got {value!r}")
 
 
 def branching_ratio_from_widths(new_width_GeV, parent_total_width_GeV):
@@ -100,6 +113,12 @@ class MesonDecayModel:
     """
 
     MASS_SYMBOL = "M"
+    KIND = "model"
+    PARAMS: tuple[Param, ...] = ()
+
+    def __post_init__(self):
+        for p in self.PARAMS:
+            p.check(self.KIND, getattr(self, p.name))
 
     def _describe(self) -> str:  # pragma: no cover - overridden
         return type(self).__name__

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from dipscan.errors import DipscanError
 from dipscan.models.base import Param
 from dipscan.models.meson_widths import (  # noqa: F401 (the A.2/A.4 kernels, also reached from here)
     NEUTRAL_PSEUDOSCALAR_PDGIDS,
@@ -53,11 +52,6 @@ class DarkDipole(PairModel):
         return rf"dark-dark dipole $d\,\bar\chi_2\sigma^{{\mu\nu}}\chi_1F_{{\mu\nu}}$, $\delta = {params['delta']:g}$"
 
     delta: float
-
-    def __post_init__(self):
-        ok = isinstance(self.delta, int | float) and not isinstance(self.delta, bool)
-        if not (ok and math.isfinite(self.delta) and self.delta > 0.0):
-            raise DipscanError(f"dark_dipole: delta must be a positive number, got {self.delta!r}")
 
     def _m2(self, m1: float) -> float:
         return m1 * (1.0 + self.delta)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from dipscan.errors import DipscanError
 from dipscan.models.base import Param
 from dipscan.models.meson_widths import PairModel
 from dipscan.models.registry import register
@@ -33,11 +32,6 @@ class FixedSplitting(PairModel):
         return rf"dark-dark dipole, $M_2 - M_1 = {params['splitting_GeV']:g}$ GeV"
 
     splitting_GeV: float
-
-    def __post_init__(self):
-        value = self.splitting_GeV
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isfinite(value) and value > 0):
-            raise DipscanError(f"{self.KIND}: splitting_GeV must be a positive number, got {value!r}")
 
     def _m2(self, m1: float) -> float:
         return m1 + self.splitting_GeV

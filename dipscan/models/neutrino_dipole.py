@@ -117,12 +117,6 @@ class NeutrinoDipole(MesonDecayModel):
 
     flavour: str
 
-    def __post_init__(self):
-        if self.flavour not in FLAVOURS:
-            raise DipscanError(
-                f"neutrino_dipole: flavour must be one of {', '.join(FLAVOURS)}, got {self.flavour!r}"
-            )
-
     @property
     def lepton_mass_GeV(self) -> float:
         return LEPTON_MASS_GeV[self.flavour]
