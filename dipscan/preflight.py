@@ -12,14 +12,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from dipscan.constants import PROTON_MASS_GeV
 from dipscan.errors import OutputError, ScenarioError
 from dipscan.models import make_model
 from dipscan.outputs import check_target
 from dipscan.production.beams import load_beam
 from dipscan.production.tables import table_digests
 from dipscan.scenario import Scenario
-
-PROTON_MASS_GeV = 0.938272088  # PDG 2024
 
 # Rough cost model of a run, measured on na62_delta0p01 (94,800 event rows) and on a 300 x 400
 # grid of the tiny example (776,000 rows): good to a factor of about two, enough to warn before

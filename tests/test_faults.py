@@ -20,6 +20,7 @@ import polars as pl
 import pytest
 
 from dipscan import cli, errors
+from dipscan.constants import PROTON_MASS_GeV
 from dipscan.outputs import MARKER, clean_stale, write_marker
 from dipscan.preflight import max_photon_energy_GeV
 
@@ -523,7 +524,7 @@ def test_10_estimated_rows_are_the_rows_written(work):
 def test_10_photon_bound_is_the_kinematic_limit():
     # Fixed target, photon against two nucleons at rest in the CM, boosted: the closed form
     # (E - m)(E + m + p) / (2 (E + m)); collider: (s - 4 m^2) / (2 sqrt s), just below E_beam.
-    m, energy = 0.938272088, 400.0
+    m, energy = PROTON_MASS_GeV, 400.0
     p = (energy**2 - m**2) ** 0.5
     assert max_photon_energy_GeV("sps400") == pytest.approx(
         (energy - m) * (energy + m + p) / (2 * (energy + m)), rel=1e-12)

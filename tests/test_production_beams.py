@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from dipscan.constants import PROTON_MASS_GeV
 from dipscan.errors import ScenarioError
 from dipscan.production.beams import list_beams, load_beam
 from dipscan.production.paths import default_tables_dir, project_root
@@ -54,7 +55,7 @@ def test_valid_preset(home):
     assert list_beams() == ["b"]
     assert b.species == (111,)
     # fixed target: sqrt(s) = sqrt(2 m^2 + 2 m E)
-    m = 0.938272088
+    m = PROTON_MASS_GeV
     assert b.sqrt_s_GeV == pytest.approx(math.sqrt(2 * m * m + 2 * m * 400.0))
     assert "Beams:frameType = 2" in b.beam_settings() and "Beams:eB = 0." in b.beam_settings()
 

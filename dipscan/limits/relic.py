@@ -32,6 +32,7 @@ from scipy import special
 from dipscan.limits.boltzmann import freeze_out_yield, omega_h2
 from dipscan.limits.dark_pair import pair_momentum_squared_GeV2, sigma_chi1chi2_to_ffbar_GeVm2
 from dipscan.limits.r_ratio import narrow_resonance_weights, r_ratio_smooth
+from dipscan.mesons import LEPTON_MASS_GeV
 
 # Thermal dark matter below ~10 MeV is disfavoured by BBN and CMB (N_eff): Sabti, Alvey, Escudero,
 # Fairbairn and Blas, JCAP 01 (2020) 004, arXiv:1910.01649 (paper ref. [76]).
@@ -39,7 +40,7 @@ THERMAL_DM_MIN_MASS_GeV = 0.01
 OMEGA_DM_H2 = 0.12  # Planck 2018, Omega_c h^2 = 0.120 +- 0.001
 G_CHI1 = 2.0
 G_CHI2 = 2.0
-LEPTON_MASSES_GeV = (0.51099895e-3, 0.1056584, 1.77686)  # e, mu, tau (PDG 2024)
+LEPTON_MASSES_GeV = tuple(LEPTON_MASS_GeV[f] for f in ("e", "mu", "tau"))  # PDG, particle package
 
 _T_NODES = np.linspace(0.0, 7.0, 561)  # e^{-t^2} < 1e-21 beyond the last node
 

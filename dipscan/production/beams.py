@@ -45,6 +45,7 @@ from typing import Any
 
 from particle import Particle
 
+from dipscan.constants import PROTON_MASS_GeV
 from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
 
 from .digest import config_digest
@@ -212,7 +213,7 @@ class Beam:
     def sqrt_s_GeV(self) -> float:
         if self.frame == "collider":
             return float(self.ecm_GeV)
-        m = 0.938272088  # proton mass [GeV], PDG 2024; the presets use p beams and p targets
+        m = PROTON_MASS_GeV  # the presets use p beams and p targets
         return math.sqrt(2.0 * m * m + 2.0 * m * float(self.beam_energy_GeV))
 
     @property
