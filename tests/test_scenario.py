@@ -255,71 +255,12 @@ linestyle = "dashdot"
     assert load_experiment_preset("faser2").geometry.mode == "paper"  # the preset is untouched
 
 
-def test_override_pot_on_collider_preset(home, tmp_path):
-    path = write(tmp_path, edit(BASE, '[[experiment]]\npreset = "na62"\n\n',
-                                '[[experiment]]\npreset = "faser2"\npot = 1e18\n\n'))
-    scenario_error(path, "experiment[0].pot", "1e+18", "collider preset 'faser2': use luminosity_invfb")
-
-
-def test_override_threshold_negative(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "photon_threshold_GeV = 1.0", "photon_threshold_GeV = -1.0"))
-    scenario_error(path, "experiment[1].photon_threshold_GeV", "-1.0", ">= 0")
-
-
-def test_override_threshold_above_window(home, tmp_path):
-    path = write(tmp_path, BASE + '[[experiment]]\npreset = "charm2"\nphoton_threshold_GeV = 30\n')
-    scenario_error(path, "experiment[2].photon_threshold_GeV", "30.0", "< 24")
-
-
-def test_override_geometry_mode_unknown(home, tmp_path):
-    path = write(tmp_path, BASE + '[[experiment]]\npreset = "ship"\ngeometry_mode = "exact"\n')
-    scenario_error(path, "experiment[2].geometry_mode", "'exact'", "'paper', 'photon', 'volume'")
-
-
-def test_override_unknown_key(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "pot = 1e17", "pots = 1e17"))
-    scenario_error(path, "experiment[1].pots", "unknown key 'pots'", "did you mean 'pot'?")
-
-
-def test_bad_colour(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "pot = 1e17", 'pot = 1e17\ncolor = "not-a-colour"'))
-    scenario_error(path, "experiment[1].color", "'not-a-colour'", "matplotlib colour")
-
-
 # --------------------------------------------------------------------------- scenario errors
-def test_unknown_key(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "points = 8", "pionts = 8"))
-    scenario_error(path, "grid.mass.pionts", "unknown key 'pionts'", "min, max, points, spacing")
-
-
-def test_unknown_top_level_table(home, tmp_path):
-    path = write(tmp_path, BASE + "\n[plots]\nx = 1\n")
-    scenario_error(path, "plots", "unknown key 'plots'", "scenario, model, grid, sampling, experiment, output")
-
-
-def test_wrong_type_float_for_integer(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "points = 8", "points = 8.0"))
-    scenario_error(path, "grid.mass.points", "8.0", "an integer >= 2")
-
-
-def test_wrong_type_string_for_number(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "max = 5.0", 'max = "5"'))
-    scenario_error(path, "grid.mass.max", "'5'", "a finite number > 0.01")
 
 
 def test_integer_where_float_expected_is_fine(home, tmp_path):
     s = load_scenario(write(tmp_path, edit(BASE, "max = 5.0", "max = 5")))
     assert s.mass_grid.max == 5.0 and isinstance(s.mass_grid.max, float)
-
-
-def test_bool_is_not_a_number(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "delta = 0.01", "delta = true"))
-    scenario_error(path, "model.delta", "True", "a finite number > 0")
-
-
-def test_bool_is_not_an_integer(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "seed = 3", "seed = false"))
-    scenario_error(path, "scenario.seed", "False", "an integer >= 0")
 
 
 @pytest.mark.parametrize("value", ["0.0", "-0.5"])
@@ -328,39 +269,9 @@ def test_mass_must_be_positive(home, tmp_path, value):
     scenario_error(path, "grid.mass.min", value, "a finite number > 0")
 
 
-def test_nan_rejected(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "min = 1e-8", "min = nan"))
-    scenario_error(path, "grid.coupling.min", "nan", "a finite number > 0")
-
-
-def test_empty_grid(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "points = 6", "points = 1"))
-    scenario_error(path, "grid.coupling.points", "1", "an integer >= 2")
-
-
-def test_min_above_max(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "max = 1e-1", "max = 1e-9"))
-    scenario_error(path, "grid.coupling.max", "1e-09", "> 1e-08")
-
-
-def test_bad_spacing(home, tmp_path):
-    path = write(tmp_path, edit(BASE, 'spacing = "log"', 'spacing = "logarithmic"'))
-    scenario_error(path, "grid.mass.spacing", "'logarithmic'", "'log', 'linear'")
-
-
 def test_missing_grid(home, tmp_path):
     text = BASE.split("[grid.coupling]")[0] + "[[experiment]]" + BASE.split("[[experiment]]", 1)[1]
     scenario_error(write(tmp_path, text), "grid.coupling", "nothing (the key is missing)", "a table [grid.coupling]")
-
-
-def test_unknown_experiment_preset(home, tmp_path):
-    path = write(tmp_path, edit(BASE, 'preset = "na62"\nlabel', 'preset = "na63"\nlabel'))
-    scenario_error(path, "experiment[1].preset", "'na63'", "bebc, charm2, dune_nd, faser2, hike, na62, nucal, ship")
-
-
-def test_preset_name_cannot_leave_the_folder(home, tmp_path):
-    path = write(tmp_path, edit(BASE, 'preset = "na62"\nlabel', 'preset = "../experiments/na62"\nlabel'))
-    scenario_error(path, "experiment[1].preset", "'../experiments/na62'", "a preset of scenarios/experiments/")
 
 
 def test_experiment_as_single_table(home, tmp_path):
@@ -371,16 +282,6 @@ def test_experiment_as_single_table(home, tmp_path):
 def test_no_experiment(home, tmp_path):
     text = BASE.split("[[experiment]]")[0]
     scenario_error(write(tmp_path, text), "experiment", "nothing (the key is missing)", "one or more [[experiment]]")
-
-
-def test_unknown_model_kind(home, tmp_path):
-    path = write(tmp_path, edit(BASE, 'kind = "dark_dipole"', 'kind = "axion"'))
-    scenario_error(path, "model.kind", "'axion'", "one of: 'dark_dipole'")
-
-
-def test_missing_delta(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "delta = 0.01\n", ""))
-    scenario_error(path, "model.delta", "nothing (the key is missing)", "a finite number > 0")
 
 
 def test_delta_not_allowed_for_neutrino_dipole(home, tmp_path, neutrino_kind):
@@ -417,96 +318,7 @@ def test_missing_file(home, tmp_path):
         load_scenario(path)
 
 
-def test_duplicate_labels(home, tmp_path):
-    path = write(tmp_path, edit(BASE, 'label = "NA62 low"', 'label = "NA62 1e18 POT"'))
-    scenario_error(path, "experiment[1].label", "'NA62 1e18 POT'", "a label not used by experiment[0]")
-
-
-def test_bad_format(home, tmp_path):
-    path = write(tmp_path, edit(BASE, '"parquet", "csv"', '"parquet", "svg"'))
-    scenario_error(path, "output.formats[1]", "'svg'", "'parquet', 'csv', 'png', 'pdf'")
-
-
-def test_repeated_format(home, tmp_path):
-    path = write(tmp_path, edit(BASE, '"parquet", "csv"', '"csv", "csv"'))
-    scenario_error(path, "output.formats[1]", "'csv'", "distinct values")
-
-
-def test_samples_cap_too_small(home, tmp_path):
-    path = write(tmp_path, BASE + "[sampling]\nllp_samples_max = 10\n")
-    scenario_error(path, "sampling.llp_samples_max", "10", "an integer >= 1000")
-
-
-def test_contour_level_positive(home, tmp_path):
-    path = write(tmp_path, edit(BASE, "n_events = 3.0", "n_events = 0"))
-    scenario_error(path, "output.n_events", "0.0", "> 0")
-
-
 # --------------------------------------------------------------------------- preset errors
-def test_preset_unknown_beam(home):
-    preset_error(home, "na62", 'beam = "sps400"', 'beam = "sps401"', "beam", "'sps401'",
-                 "lbnf120, lhc14, sps400, sps450, u70")
-
-
-def test_preset_unknown_key(home):
-    preset_error(home, "bebc", "efficiency = 1.0", "eficiency = 1.0", "selection.eficiency",
-                 "unknown key 'eficiency'", "did you mean 'efficiency'?")
-
-
-def test_preset_shape_keys_missing(home):
-    preset_error(home, "bebc", "height_m = 2.52\n", "", "geometry.height_m", "nothing (the key is missing)",
-                 "a finite number > 0")
-
-
-def test_preset_key_of_other_shape(home):
-    preset_error(home, "nucal", "radius_m = 1.3", "radius_m = 1.3\nwidth_m = 2.0", "geometry.width_m",
-                 "key 'width_m' of shape 'box'", "for shape 'cylinder' the keys radius_m")
-
-
-def test_preset_decay_region_order(home):
-    preset_error(home, "na62", "l_end_m = 217.0", "l_end_m = 70.0", "geometry.l_end_m", "70.0", "> 79")
-
-
-def test_preset_theta_max_range(home):
-    preset_error(home, "ship", "theta_max_rad = 2.8e-2", "theta_max_rad = 2.0", "geometry.theta_max_rad",
-                 "2.0", "< 1.5708")
-
-
-def test_preset_unknown_shape(home):
-    preset_error(home, "nucal", 'shape = "cylinder"', 'shape = "sphere"', "geometry.shape", "'sphere'",
-                 "'cone', 'cylinder', 'box', 'frustum'")
-
-
-def test_preset_calorimeter_keys_together(home):
-    preset_error(home, "faser2", "calorimeter_radius_m = 1.0\n", "", "geometry.calorimeter_radius_m",
-                 "nothing (the key is missing)", "together, or neither")
-
-
-def test_preset_exposure_keys_of_other_kind(home):
-    preset_error(home, "na62", "pot = 1e18", "pot = 1e18\nluminosity_invfb = 3000", "exposure.luminosity_invfb",
-                 "unknown key 'luminosity_invfb'", "for kind 'pot': kind, pot, pot_per_year, years")
-
-
-def test_preset_infinite_pot(home):
-    preset_error(home, "hike", "pot = 5e19", "pot = inf", "exposure.pot", "inf", "a finite number > 0")
-
-
-def test_preset_efficiency_range(home):
-    preset_error(home, "nucal", "efficiency = 0.7", "efficiency = 1.5", "selection.efficiency", "1.5", "<= 1")
-
-
-def test_preset_window_order(home):
-    preset_error(home, "charm2", "photon_max_GeV = 24.0", "photon_max_GeV = 2.0", "selection.photon_max_GeV",
-                 "2.0", "> 3")
-
-
-def test_preset_statistics_method(home):
-    preset_error(home, "bebc", 'method = "poisson"', 'method = "cls"', "statistics.method", "'cls'",
-                 "'poisson', 'poisson_no_subtraction', 'gaussian'")
-
-
-def test_preset_observed_is_integer(home):
-    preset_error(home, "nucal", "observed = 5", "observed = 5.5", "statistics.observed", "5.5", "an integer >= 0")
 
 
 def test_preset_error_reached_from_scenario_names_the_preset(home, tmp_path):
@@ -588,3 +400,142 @@ def test_one_home_for_every_file_kind(tmp_path, monkeypatch):
     assert experiments_dir() == home / "scenarios" / "experiments"
     assert beams_dir() == home / "scenarios" / "beams"
     assert default_tables_dir() == home / "tables"
+
+
+# --------------------------------------------------------------------------- the error table
+# Every mistake in a scenario file: (text of the file, key, what was found, what is allowed).
+SCENARIO_ERRORS = [
+    pytest.param(edit(BASE, '[[experiment]]\npreset = "na62"\n\n',
+                  '[[experiment]]\npreset = "faser2"\npot = 1e18\n\n'),
+                 "experiment[0].pot", "1e+18",
+                 "collider preset 'faser2': use luminosity_invfb", id='override_pot_on_collider_preset'),
+    pytest.param(edit(BASE, "photon_threshold_GeV = 1.0", "photon_threshold_GeV = -1.0"),
+                 "experiment[1].photon_threshold_GeV", "-1.0",
+                 ">= 0", id='override_threshold_negative'),
+    pytest.param(BASE + '[[experiment]]\npreset = "charm2"\nphoton_threshold_GeV = 30\n',
+                 "experiment[2].photon_threshold_GeV", "30.0",
+                 "< 24", id='override_threshold_above_window'),
+    pytest.param(BASE + '[[experiment]]\npreset = "ship"\ngeometry_mode = "exact"\n',
+                 "experiment[2].geometry_mode", "'exact'",
+                 "'paper', 'photon', 'volume'", id='override_geometry_mode_unknown'),
+    pytest.param(edit(BASE, "pot = 1e17", "pots = 1e17"),
+                 "experiment[1].pots", "unknown key 'pots'",
+                 "did you mean 'pot'?", id='override_unknown_key'),
+    pytest.param(edit(BASE, "pot = 1e17", 'pot = 1e17\ncolor = "not-a-colour"'),
+                 "experiment[1].color", "'not-a-colour'",
+                 "matplotlib colour", id='bad_colour'),
+    pytest.param(edit(BASE, "points = 8", "pionts = 8"),
+                 "grid.mass.pionts", "unknown key 'pionts'",
+                 "min, max, points, spacing", id='unknown_key'),
+    pytest.param(BASE + "\n[plots]\nx = 1\n",
+                 "plots", "unknown key 'plots'",
+                 "scenario, model, grid, sampling, experiment, output", id='unknown_top_level_table'),
+    pytest.param(edit(BASE, "points = 8", "points = 8.0"),
+                 "grid.mass.points", "8.0",
+                 "an integer >= 2", id='wrong_type_float_for_integer'),
+    pytest.param(edit(BASE, "max = 5.0", 'max = "5"'),
+                 "grid.mass.max", "'5'",
+                 "a finite number > 0.01", id='wrong_type_string_for_number'),
+    pytest.param(edit(BASE, "delta = 0.01", "delta = true"),
+                 "model.delta", "True",
+                 "a finite number > 0", id='bool_is_not_a_number'),
+    pytest.param(edit(BASE, "seed = 3", "seed = false"),
+                 "scenario.seed", "False",
+                 "an integer >= 0", id='bool_is_not_an_integer'),
+    pytest.param(edit(BASE, "min = 1e-8", "min = nan"),
+                 "grid.coupling.min", "nan",
+                 "a finite number > 0", id='nan_rejected'),
+    pytest.param(edit(BASE, "points = 6", "points = 1"),
+                 "grid.coupling.points", "1",
+                 "an integer >= 2", id='empty_grid'),
+    pytest.param(edit(BASE, "max = 1e-1", "max = 1e-9"),
+                 "grid.coupling.max", "1e-09",
+                 "> 1e-08", id='min_above_max'),
+    pytest.param(edit(BASE, 'spacing = "log"', 'spacing = "logarithmic"'),
+                 "grid.mass.spacing", "'logarithmic'",
+                 "'log', 'linear'", id='bad_spacing'),
+    pytest.param(edit(BASE, 'preset = "na62"\nlabel', 'preset = "na63"\nlabel'),
+                 "experiment[1].preset", "'na63'",
+                 "bebc, charm2, dune_nd, faser2, hike, na62, nucal, ship", id='unknown_experiment_preset'),
+    pytest.param(edit(BASE, 'preset = "na62"\nlabel', 'preset = "../experiments/na62"\nlabel'),
+                 "experiment[1].preset", "'../experiments/na62'",
+                 "a preset of scenarios/experiments/", id='preset_name_cannot_leave_the_folder'),
+    pytest.param(edit(BASE, 'kind = "dark_dipole"', 'kind = "axion"'),
+                 "model.kind", "'axion'",
+                 "one of: 'dark_dipole'", id='unknown_model_kind'),
+    pytest.param(edit(BASE, "delta = 0.01\n", ""),
+                 "model.delta", "nothing (the key is missing)",
+                 "a finite number > 0", id='missing_delta'),
+    pytest.param(edit(BASE, 'label = "NA62 low"', 'label = "NA62 1e18 POT"'),
+                 "experiment[1].label", "'NA62 1e18 POT'",
+                 "a label not used by experiment[0]", id='duplicate_labels'),
+    pytest.param(edit(BASE, '"parquet", "csv"', '"parquet", "svg"'),
+                 "output.formats[1]", "'svg'",
+                 "'parquet', 'csv', 'png', 'pdf'", id='bad_format'),
+    pytest.param(edit(BASE, '"parquet", "csv"', '"csv", "csv"'),
+                 "output.formats[1]", "'csv'",
+                 "distinct values", id='repeated_format'),
+    pytest.param(BASE + "[sampling]\nllp_samples_max = 10\n",
+                 "sampling.llp_samples_max", "10",
+                 "an integer >= 1000", id='samples_cap_too_small'),
+    pytest.param(edit(BASE, "n_events = 3.0", "n_events = 0"),
+                 "output.n_events", "0.0",
+                 "> 0", id='contour_level_positive'),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "found", "allowed"), SCENARIO_ERRORS)
+def test_scenario_error(home, tmp_path, text, key, found, allowed):
+    scenario_error(write(tmp_path, text), key, found, allowed)
+
+
+# Every mistake in an experiment preset: (preset, text replaced, replacement, key, found, allowed).
+PRESET_ERRORS = [
+    pytest.param("na62", 'beam = "sps400"', 'beam = "sps401"',
+                 "beam", "'sps401'",
+                 "lbnf120, lhc14, sps400, sps450, u70", id='preset_unknown_beam'),
+    pytest.param("bebc", "efficiency = 1.0", "eficiency = 1.0",
+                 "selection.eficiency", "unknown key 'eficiency'",
+                 "did you mean 'efficiency'?", id='preset_unknown_key'),
+    pytest.param("bebc", "height_m = 2.52\n", "",
+                 "geometry.height_m", "nothing (the key is missing)",
+                 "a finite number > 0", id='preset_shape_keys_missing'),
+    pytest.param("nucal", "radius_m = 1.3", "radius_m = 1.3\nwidth_m = 2.0",
+                 "geometry.width_m", "key 'width_m' of shape 'box'",
+                 "for shape 'cylinder' the keys radius_m", id='preset_key_of_other_shape'),
+    pytest.param("na62", "l_end_m = 217.0", "l_end_m = 70.0",
+                 "geometry.l_end_m", "70.0",
+                 "> 79", id='preset_decay_region_order'),
+    pytest.param("ship", "theta_max_rad = 2.8e-2", "theta_max_rad = 2.0",
+                 "geometry.theta_max_rad", "2.0",
+                 "< 1.5708", id='preset_theta_max_range'),
+    pytest.param("nucal", 'shape = "cylinder"', 'shape = "sphere"',
+                 "geometry.shape", "'sphere'",
+                 "'cone', 'cylinder', 'box', 'frustum'", id='preset_unknown_shape'),
+    pytest.param("faser2", "calorimeter_radius_m = 1.0\n", "",
+                 "geometry.calorimeter_radius_m", "nothing (the key is missing)",
+                 "together, or neither", id='preset_calorimeter_keys_together'),
+    pytest.param("na62", "pot = 1e18", "pot = 1e18\nluminosity_invfb = 3000",
+                 "exposure.luminosity_invfb", "unknown key 'luminosity_invfb'",
+                 "for kind 'pot': kind, pot, pot_per_year, years", id='preset_exposure_keys_of_other_kind'),
+    pytest.param("hike", "pot = 5e19", "pot = inf",
+                 "exposure.pot", "inf",
+                 "a finite number > 0", id='preset_infinite_pot'),
+    pytest.param("nucal", "efficiency = 0.7", "efficiency = 1.5",
+                 "selection.efficiency", "1.5",
+                 "<= 1", id='preset_efficiency_range'),
+    pytest.param("charm2", "photon_max_GeV = 24.0", "photon_max_GeV = 2.0",
+                 "selection.photon_max_GeV", "2.0",
+                 "> 3", id='preset_window_order'),
+    pytest.param("bebc", 'method = "poisson"', 'method = "cls"',
+                 "statistics.method", "'cls'",
+                 "'poisson', 'poisson_no_subtraction', 'gaussian'", id='preset_statistics_method'),
+    pytest.param("nucal", "observed = 5", "observed = 5.5",
+                 "statistics.observed", "5.5",
+                 "an integer >= 0", id='preset_observed_is_integer'),
+]
+
+
+@pytest.mark.parametrize(("preset", "old", "new", "key", "found", "allowed"), PRESET_ERRORS)
+def test_preset_error(home, preset, old, new, key, found, allowed):
+    preset_error(home, preset, old, new, key, found, allowed)
