@@ -1,11 +1,19 @@
-"""`make bench`: speed and memory figures of dipscan on this machine, printed and written to
+"""`make bench`: speed and memory of dipscan on this machine, printed and written to
 outputs/bench/. Nothing here is asserted: timings are measurements, not tests.
 
-(a) one experiment on a 100 x 100 grid (~1e6 LLP samples) and the spine scenario, from the
-    committed tables: wall time, peak memory, throughput;
-(b) all figure scenarios;
+Machines differ by up to 3x, so every target is printed as a ratio to a yardstick measured in
+the same run: 20 million uniform doubles x from a seeded generator, then five times
+`(np.exp(-x) * np.expm1(-0.5 * x)).sum()` (median of three repetitions).
+
+(t) the targets, each a fresh `dipscan run` in its own empty working folder (so its sample
+    cache starts empty), timed from interpreter start to exit: the spine scenario cold, warm,
+    and warm after changing only the POT; one experiment on a 100 x 100 grid; all figure
+    scenarios on two workers; the peak memory of each;
+(a) one experiment on a 100 x 100 grid and the spine scenario: stages, peak memory, throughput;
+(b) all figure scenarios one by one;
 (c) PYTHIA8 generation through dipscan against a bare PYTHIA8 loop with the same settings;
 (d) where the time goes (cProfile summary of the spine scenario).
+`python benchmarks/bench.py --targets` runs the yardstick and (t) only.
 Each measurement runs in a fresh interpreter so that peak memory is its own.
 """
 
@@ -16,6 +24,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -101,16 +110,123 @@ if __name__ == "__main__":
 """
 
 
-def probe(code: str, *args: str) -> str:
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    done = subprocess.run([PY, "-c", code, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, check=True)
+YARDSTICK_PROBE = r"""
+import json, time
+import numpy as np
+t0 = time.perf_counter()
+x = np.random.default_rng(12345).random(20_000_000)
+for _ in range(5):
+    (np.exp(-x) * np.expm1(-0.5 * x)).sum()
+print(json.dumps({"wall_s": time.perf_counter() - t0}))
+"""
+
+# A command timed from interpreter start to exit, with the peak memory of it and its children.
+TIMED_COMMAND_PROBE = r"""
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - t0
+if done.returncode:
+    sys.exit(done.stderr[-2000:])
+print(json.dumps({"wall_s": wall,
+                  "peak_rss_MB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+IMPORT_PROBE = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import numpy, polars
+t1 = time.perf_counter()
+for name in sys.argv[1:]:
+    __import__(name)
+print(json.dumps({"numpy_polars_s": t1 - t0, "rest_s": time.perf_counter() - t1}))
+"""
+
+# Modules imported before a `dipscan run` starts computing (the plotting backend comes later).
+RUN_PATH_MODULES = ("dipscan.cli", "dipscan.runner", "dipscan.pipeline", "dipscan.scenario")
+
+TARGETS = {  # name: ratio to the yardstick not to exceed (issue: speed)
+    "spine_cold": 1.0,
+    "spine_warm": 0.3,
+    "one_experiment_100x100": 0.4,
+    "figures_cold": 10.0,
+    "run_path_imports": 0.1,
+}
+PEAK_MEMORY_TARGET_MB = 2048.0
+
+
+def median(values: list[float]) -> float:
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else 0.5 * (values[mid - 1] + values[mid])
+
+
+def yardstick_s(repeats: int = 3) -> float:
+    return median([probe_json(YARDSTICK_PROBE)["wall_s"] for _ in range(repeats)])
+
+
+def dipscan_run(cwd: Path, *args: str) -> dict:
+    """`dipscan run ARGS` in `cwd` (its own outputs/ and sample cache), this checkout's code."""
+    command = [PY, "-c", "import sys; from dipscan.cli import main; sys.exit(main())", "run", *args]
+    return probe_json(TIMED_COMMAND_PROBE, *command, cwd=cwd)
+
+
+def with_pot(source: Path, target: Path, pot: float) -> Path:
+    """A copy of a scenario with every experiment's `pot = ...` line set to `pot`."""
+    lines = [f"pot = {pot:g}" if line.split("=")[0].strip() == "pot" else line
+             for line in source.read_text().splitlines()]
+    target.write_text("\n".join(lines) + "\n")
+    return target
+
+
+def target_figures(workdir: Path) -> dict:
+    spine = ROOT / "scenarios" / "na62_delta0p01.toml"
+    runs = {}
+    (workdir / "spine").mkdir()
+    runs["spine_cold"] = dipscan_run(workdir / "spine", str(spine))
+    runs["spine_warm"] = dipscan_run(workdir / "spine", str(spine))
+    other_pot = with_pot(spine, workdir / "spine" / "na62_delta0p01.toml", 3e18)
+    runs["spine_warm_other_pot"] = dipscan_run(workdir / "spine", str(other_pot))
+    (workdir / "one").mkdir()
+    runs["one_experiment_100x100"] = dipscan_run(
+        workdir / "one", str(ROOT / "benchmarks" / "scenarios" / "one_experiment_100x100.toml"))
+    (workdir / "figures").mkdir()
+    figures = sorted(str(p) for p in (ROOT / "scenarios").glob("fig*.toml"))
+    runs["figures_cold"] = dipscan_run(workdir / "figures", *figures, "--workers", "2")
+    imports = [probe_json(IMPORT_PROBE, *RUN_PATH_MODULES) for _ in range(3)]
+    runs["run_path_imports"] = {"wall_s": median([i["rest_s"] for i in imports]),
+                                "numpy_polars_s": median([i["numpy_polars_s"] for i in imports])}
+    return runs
+
+
+def print_targets(yardstick: float, runs: dict) -> None:
+    print(f"  yardstick: {yardstick:.2f} s (median of 3)")
+    for name, run in runs.items():
+        ratio = run["wall_s"] / yardstick
+        limit = TARGETS.get(name)
+        verdict = "" if limit is None else (f"  target <= {limit:g}: "
+                                            + ("met" if ratio <= limit else "MISSED"))
+        memory = f"  peak {run['peak_rss_MB']:6.0f} MB" if "peak_rss_MB" in run else ""
+        print(f"  {name:<26} {run['wall_s']:7.2f} s = {ratio:6.2f} x yardstick{memory}{verdict}")
+    peak = max(run.get("peak_rss_MB", 0.0) for run in runs.values())
+    print(f"  peak memory of any run: {peak:.0f} MB (target <= {PEAK_MEMORY_TARGET_MB:.0f} MB: "
+          + ("met" if peak <= PEAK_MEMORY_TARGET_MB else "MISSED") + ")")
+
+
+def probe(code: str, *args: str, cwd: Path = ROOT) -> str:
+    # This checkout's package first, whatever is installed (the bench may run on another copy).
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=path)
+    done = subprocess.run([PY, "-c", code, *args], cwd=cwd, env=env, capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise SystemExit(f"bench probe failed:\n{done.stderr[-3000:]}")
     return done.stdout
 
 
-def probe_json(code: str, *args: str) -> dict:
+def probe_json(code: str, *args: str, cwd: Path = ROOT) -> dict:
     """A probe whose last printed line is a JSON object."""
-    return json.loads(probe(code, *args).strip().splitlines()[-1])
+    return json.loads(probe(code, *args, cwd=cwd).strip().splitlines()[-1])
 
 
 def scenario_figures(path: Path) -> dict:
@@ -134,11 +250,23 @@ def generation_figures(beam: str, production: str, n_events: int) -> dict:
     return out
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     report: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                                 "python": sys.version.split()[0]},
                     "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+    print("(t) targets, as ratios to the yardstick")
+    report["yardstick_s"] = yardstick_s()
+    with tempfile.TemporaryDirectory(prefix="dipscan-bench-") as tmp:
+        report["t"] = target_figures(Path(tmp))
+    report["t_ratios"] = {name: run["wall_s"] / report["yardstick_s"]
+                          for name, run in report["t"].items()}
+    print_targets(report["yardstick_s"], report["t"])
+    if "--targets" in argv:
+        (OUT / "bench_targets.json").write_text(json.dumps(report, indent=2) + "\n")
+        print(f"written to {OUT / 'bench_targets.json'}")
+        return 0
+
     print("(a) single-scenario runs from the committed tables")
     report["a"] = [scenario_figures(ROOT / "benchmarks" / "scenarios" / "one_experiment_100x100.toml"),
                    scenario_figures(ROOT / "scenarios" / "na62_delta0p01.toml")]
@@ -176,4 +304,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
