@@ -14,8 +14,10 @@ from rich.table import Table
 from dipscan.executors import open_executor
 from dipscan.outputs import staged_directory, write_json, write_table
 from dipscan.pipeline import ScenarioResult, compute
+from dipscan.plan import compute_shared_units, plan_sweep
 from dipscan.plotting import plot_contours
 from dipscan.report import dominance_frame, provenance, summary_frame
+from dipscan.sample_cache import SampleCache
 from dipscan.scenario import Scenario, load_scenario
 
 MAX_CREDIBLE_BR = 0.1  # above this the dipole decay competes with the meson's own width
@@ -67,6 +69,12 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
     with open_executor(executor, scheduler, workers) as pool, Progress(
             TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(), console=console, transient=True) as bar:
+        plan = plan_sweep(scenarios)
+        console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
+                      f"({100 * plan.shared_fraction:.0f}% shared between scenarios)")
+        if pool is not None and SampleCache.open(CACHE_DIR) is not None:
+            bar.add_task("shared sampling units", total=None)
+            compute_shared_units(plan, pool, CACHE_DIR, workers or 2)
         task = bar.add_task(f"{len(scenarios)} scenarios on {executor}", total=len(scenarios))
         futures = {pool.submit(_compute_remote, s): s for s in scenarios}
         for future in as_completed(futures):
