@@ -15,7 +15,6 @@ from dipscan.executors import open_executor
 from dipscan.outputs import staged_directory, write_json, write_table
 from dipscan.pipeline import ScenarioResult, compute
 from dipscan.plan import compute_shared_units, plan_sweep
-from dipscan.plotting import plot_contours
 from dipscan.report import dominance_frame, provenance, summary_frame
 from dipscan.sample_cache import SampleCache
 from dipscan.scenario import Scenario, load_scenario
@@ -101,6 +100,8 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
         write_table(result.exposure, folder, "exposure", ("csv",))
         plots = [folder / f"plot.{ext}" for ext in ("png", "pdf") if ext in formats]
         if plots:
+            from dipscan.plotting import plot_contours  # matplotlib only when a plot is asked for
+
             plot_contours(result, plots)
         timings = dict(result.timings_s)
         timings["write_outputs"] = time.perf_counter() - t1

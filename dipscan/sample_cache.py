@@ -10,18 +10,16 @@ those reads every unit back instead of drawing it again.
   least recently used entries are removed until the folder fits.
 - Trust: each entry stores a sha256 of its key and arrays; an entry that does not match (torn
   write, disk fault, hand edit) is removed and the unit drawn again, never used.
-- Ownership: dipscan touches only the files it names here, ``<sha256>.llp.npz`` and its
+- Ownership: dipscan touches only the files it names here, ``<sha256>.llp`` and its
   temporary ``.<sha256>.<pid>.tmp``; anything else in the folder is left alone.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +30,10 @@ from dipscan.errors import DipscanError
 CACHE_ENV = "DIPSCAN_SAMPLE_CACHE"
 MAX_MB_ENV = "DIPSCAN_SAMPLE_CACHE_MB"
 DEFAULT_MAX_MB = 4096
-SUFFIX = ".llp.npz"
+SUFFIX = ".llp"
 ARRAYS = ("weight", "p_GeV", "theta_rad", "phi_rad")
 FORMAT = 1  # bump when the entry layout changes
-_ENTRY = re.compile(r"[0-9a-f]{64}\.llp\.npz")
+_ENTRY = re.compile(r"[0-9a-f]{64}\.llp")
 _TMP = re.compile(r"\.[0-9a-f]{64}\.[0-9]+\.tmp")
 
 
@@ -63,13 +61,10 @@ def unit_key(parts: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _digest(key: str, arrays: dict[str, np.ndarray]) -> str:
+def _digest(key: str, stacked: np.ndarray) -> str:
     h = hashlib.sha256(key.encode())
-    for name in ARRAYS:
-        a = np.ascontiguousarray(arrays[name], dtype=np.float64)
-        h.update(name.encode())
-        h.update(str(a.size).encode())
-        h.update(a.tobytes())
+    h.update(repr(stacked.shape).encode())
+    h.update(stacked.tobytes())
     return h.hexdigest()
 
 
@@ -94,33 +89,35 @@ class SampleCache:
         """The arrays of an entry, or None if missing; a corrupt entry is removed."""
         path = self.path(key)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {name: np.array(data[name], dtype=np.float64) for name in ARRAYS}
-                stored = str(data["sha256"])
+            with open(path, "rb") as file:
+                stored = file.read(65)[:64].decode("ascii")
+                stacked = np.load(file, allow_pickle=False)
         except FileNotFoundError:
             self.misses += 1
             return None
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-            stored, arrays = "", None
-        sizes = {a.size for a in arrays.values()} if arrays else set()
-        if arrays is None or len(sizes) != 1 or _digest(key, arrays) != stored:
+        except (OSError, ValueError, EOFError, UnicodeDecodeError):
+            stacked = None
+        sound = (stacked is not None and stacked.dtype == np.float64 and stacked.ndim == 2
+                 and stacked.shape[0] == len(ARRAYS) and _digest(key, stacked) == stored)
+        if not sound:
             self.rejected += 1
             self.misses += 1
             path.unlink(missing_ok=True)
             return None
         os.utime(path)  # least recently used goes first
         self.hits += 1
-        return arrays
+        return dict(zip(ARRAYS, stacked, strict=True))
 
     def store(self, key: str, arrays: dict[str, np.ndarray]) -> None:
-        """Write an entry atomically (a reader sees the old state or the whole new entry)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        np.savez(buffer, sha256=np.array(_digest(key, arrays)),
-                 **{name: np.ascontiguousarray(arrays[name], dtype=np.float64) for name in ARRAYS})
+        """Write an entry atomically (a reader sees no entry or the whole entry): the sha256 of
+        key and data on the first line, then the arrays as one (4, n) float64 .npy block."""
+        stacked = np.stack([np.asarray(arrays[name], dtype=np.float64) for name in ARRAYS])
         tmp = self.folder / f".{key}.{os.getpid()}.tmp"
         try:
-            tmp.write_bytes(buffer.getbuffer())
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as file:
+                file.write(_digest(key, stacked).encode("ascii") + b"\n")
+                np.save(file, stacked, allow_pickle=False)
             os.replace(tmp, self.path(key))
         except OSError:
             tmp.unlink(missing_ok=True)  # a full or read-only disk costs speed, never results

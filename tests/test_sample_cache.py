@@ -68,11 +68,11 @@ def test_least_recently_used_entries_go_first(tmp_path):
 def test_clear_removes_only_dipscan_entries(tmp_path):
     cache = SampleCache(tmp_path, 10**9)
     cache.store(KEY, arrays())
-    mine = tmp_path / "notes.npz"
+    mine = tmp_path / "notes.llp"
     mine.write_text("a user's file")
     (tmp_path / f".{KEY}.12.tmp").write_text("torn write")
     assert clear(tmp_path)[0] == 2
-    assert [p.name for p in tmp_path.iterdir()] == ["notes.npz"]
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.llp"]
 
 
 def test_bad_size_limit_is_one_line_error(monkeypatch, tmp_path):
