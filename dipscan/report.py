@@ -10,9 +10,10 @@ from importlib import metadata
 import numpy as np
 import polars as pl
 
+from dipscan.decays.backend import kernel_choice
 from dipscan.production.tables import table_digests
 
-PACKAGES = ("dipscan", "numpy", "scipy", "polars", "contourpy", "matplotlib", "pythia8mc",
+PACKAGES = ("dipscan", "numpy", "numba", "scipy", "polars", "contourpy", "matplotlib", "pythia8mc",
             "particle", "rich")
 
 APPROXIMATIONS = (
@@ -131,5 +132,6 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
         "overlays": [o.label for o in result.overlays],
         "warnings": [w for o in result.overlays for w in o.warnings],
         "versions": package_versions(),
+        "decay_kernels": kernel_choice(),
         "timings_s": {k: round(v, 4) for k, v in timings_s.items()},
     }
