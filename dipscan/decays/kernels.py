@@ -16,9 +16,15 @@ compile time is paid once per machine.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
-from numba import njit, prange
+from numba import config, njit, prange
+
+# The OpenMP layer spin-waits between calls, which burns a shared core; the work-queue layer
+# sleeps. A user's own NUMBA_THREADING_LAYER still wins.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    config.THREADING_LAYER = "workqueue"
 
 
 @njit(cache=True, inline="always")
