@@ -16,6 +16,7 @@ those reads every unit back instead of drawing it again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -104,7 +105,8 @@ class SampleCache:
             self.misses += 1
             path.unlink(missing_ok=True)
             return None
-        os.utime(path)  # least recently used goes first
+        with contextlib.suppress(OSError):  # another run may have trimmed it meanwhile
+            os.utime(path)  # least recently used goes first
         self.hits += 1
         return dict(zip(ARRAYS, stacked, strict=True))
 
