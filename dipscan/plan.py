@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import numpy as np
 
 from dipscan import __version__
 from dipscan.models.base import Channel, Model
@@ -142,12 +144,11 @@ def _draw_units_task(units: list[SamplingUnit], cache_root: str) -> int:
     return len(units)
 
 
-def compute_shared_units(plan: SweepPlan, pool: Executor, cache_root: Path, workers: int) -> int:
-    """Draw into the sample cache, on the pool, every unit that two or more scenarios need.
-
-    The scenarios then read those units back instead of each drawing its own copy; units of one
-    scenario only are left to it. Returns the number of units drawn here.
-    """
+def submit_shared_units(plan: SweepPlan, pool: Executor, cache_root: Path,
+                        workers: int) -> list[Future]:
+    """Submit to the pool, to be drawn into the sample cache, every unit that two or more
+    scenarios need; the scenarios then read those back instead of each drawing its own copy.
+    Units of one scenario only are left to it."""
     counts: dict[SamplingUnit, int] = {}
     for units in plan.per_scenario:
         for unit in dict.fromkeys(units):
@@ -158,5 +159,49 @@ def compute_shared_units(plan: SweepPlan, pool: Executor, cache_root: Path, work
         groups.setdefault((unit.beam, unit.model_kind, unit.model_params), []).append(unit)
     size = max(1, min(UNITS_PER_TASK, math.ceil(len(shared) / max(2 * workers, 1))))
     tasks = [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
-    futures = [pool.submit(_draw_units_task, task, str(cache_root)) for task in tasks]
-    return sum(f.result() for f in futures)
+    return [pool.submit(_draw_units_task, task, str(cache_root)) for task in tasks]
+
+
+def prepare_sweep(plan: SweepPlan, scenarios: list[Scenario], pool: Executor, cache_root: Path,
+                  workers: int, samples: bool = True) -> None:
+    """Work several scenarios of a sweep share, done once on the pool before the scenarios run:
+    the thermal-relic lines and (with `samples`) the shared sampling units."""
+    relic = submit_relic_lines(scenarios, pool, cache_root)
+    for future in submit_shared_units(plan, pool, cache_root, workers) if samples else []:
+        future.result()
+    finish_relic_lines(relic)
+
+
+def _relic_chunk(masses: list[float], delta: float) -> list[float]:
+    from dipscan.limits.relic import relic_coupling
+
+    return [float(d) for d in relic_coupling(masses, delta)]
+
+
+def submit_relic_lines(scenarios: Iterable[Scenario], pool: Executor, cache_root: Path,
+                       chunk: int = 3) -> dict[Path, tuple[np.ndarray, list[Future]]]:
+    """Each distinct thermal-relic line of a sweep not yet in the overlay cache, its masses
+    spread over the pool (each mass is solved on its own, so the line is the same numbers
+    however it is split)."""
+    from dipscan.overlays import relic_cache_path, relic_masses
+
+    lines = {}
+    for scenario in scenarios:
+        if scenario.overlays.relic:
+            grid = scenario.mass_grid.values()
+            delta = dict(scenario.model.params)["delta"]
+            masses = relic_masses(float(grid.min()), float(grid.max()))
+            path = relic_cache_path(delta, masses, cache_root)
+            if not path.exists():
+                lines[path] = (delta, masses)
+    return {path: (masses, [pool.submit(_relic_chunk, masses[i:i + chunk].tolist(), delta)
+                            for i in range(0, masses.size, chunk)])
+            for path, (delta, masses) in lines.items()}
+
+
+def finish_relic_lines(lines: dict[Path, tuple[np.ndarray, list[Future]]]) -> None:
+    from dipscan.overlays import write_relic_cache
+
+    for path, (masses, parts) in lines.items():
+        couplings = np.array([d for part in parts for d in part.result()], dtype=float)
+        write_relic_cache(path, masses, couplings)

@@ -14,7 +14,7 @@ from rich.table import Table
 from dipscan.executors import open_executor
 from dipscan.outputs import staged_directory, write_json, write_table
 from dipscan.pipeline import ScenarioResult, compute
-from dipscan.plan import compute_shared_units, plan_sweep
+from dipscan.plan import plan_sweep, prepare_sweep
 from dipscan.report import dominance_frame, provenance, summary_frame
 from dipscan.sample_cache import SampleCache
 from dipscan.scenario import Scenario, load_scenario
@@ -71,9 +71,10 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
         plan = plan_sweep(scenarios)
         console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
                       f"({100 * plan.shared_fraction:.0f}% shared between scenarios)")
-        if pool is not None and SampleCache.open(CACHE_DIR) is not None:
-            bar.add_task("shared sampling units", total=None)
-            compute_shared_units(plan, pool, CACHE_DIR, workers or 2)
+        if pool is not None:
+            bar.add_task("work shared between scenarios", total=None)
+            prepare_sweep(plan, scenarios, pool, CACHE_DIR, workers or 2,
+                          samples=SampleCache.open(CACHE_DIR) is not None)
         task = bar.add_task(f"{len(scenarios)} scenarios on {executor}", total=len(scenarios))
         futures = {pool.submit(_compute_remote, s): s for s in scenarios}
         for future in as_completed(futures):

@@ -6,7 +6,7 @@ not depend on the coupling, the exposure, the labels or the styles. A rerun that
 those reads every unit back instead of drawing it again.
 
 - Where: ``outputs/.cache/samples/`` below the working folder (or ``$DIPSCAN_SAMPLE_CACHE``).
-- Size: at most ``$DIPSCAN_SAMPLE_CACHE_MB`` megabytes (default 4096); after each scenario the
+- Size: at most ``$DIPSCAN_SAMPLE_CACHE_MB`` megabytes (default 8192); after each scenario the
   least recently used entries are removed until the folder fits.
 - Trust: each entry stores a sha256 of its key and arrays; an entry that does not match (torn
   write, disk fault, hand edit) is removed and the unit drawn again, never used.
@@ -30,7 +30,7 @@ from dipscan.errors import DipscanError
 
 CACHE_ENV = "DIPSCAN_SAMPLE_CACHE"
 MAX_MB_ENV = "DIPSCAN_SAMPLE_CACHE_MB"
-DEFAULT_MAX_MB = 4096
+DEFAULT_MAX_MB = 8192
 SUFFIX = ".llp"
 ARRAYS = ("weight", "p_GeV", "theta_rad", "phi_rad")
 FORMAT = 1  # bump when the entry layout changes
@@ -144,7 +144,10 @@ def list_entries(folder: Path) -> list[tuple[Path, int, float]]:
         return out
     for entry in os.scandir(folder):
         if entry.is_file() and _ENTRY.fullmatch(entry.name):
-            stat = entry.stat()
+            try:
+                stat = entry.stat()
+            except FileNotFoundError:  # removed by a concurrent run meanwhile
+                continue
             out.append((Path(entry.path), stat.st_size, stat.st_mtime))
     return out
 
@@ -156,8 +159,11 @@ def clear(folder: Path) -> tuple[int, int]:
         return 0, 0
     for entry in os.scandir(folder):
         if entry.is_file() and (_ENTRY.fullmatch(entry.name) or _TMP.fullmatch(entry.name)):
-            size += entry.stat().st_size
-            os.unlink(entry.path)
+            try:
+                size += entry.stat().st_size
+                os.unlink(entry.path)
+            except FileNotFoundError:  # removed by a concurrent run meanwhile
+                continue
             files += 1
     return files, size
 

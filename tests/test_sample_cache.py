@@ -139,3 +139,24 @@ def test_cache_commands(tmp_path, monkeypatch, capsys):
     assert cli.main(["cache", "clear"]) == 0
     assert f"removed {n} sample-cache entries" in capsys.readouterr().out
     assert list_entries(Path("outputs") / ".cache" / "samples") == []
+
+
+def test_relic_line_split_over_a_pool_is_the_line_relic_line_reads(tmp_path, monkeypatch):
+    """The sweep solves a relic line in mass chunks on the pool; the pieces must come back in
+    order into the cache file that `relic_line` reads (here with a stand-in solver that is
+    independent per mass, as the real one is)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dipscan import overlays
+    from dipscan.limits import relic
+
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "fig2_delta0p1.toml")
+    monkeypatch.setattr(relic, "relic_coupling", lambda m, delta: np.asarray(m) * delta + 1e-9)
+    with ThreadPoolExecutor(2) as pool:
+        plan.finish_relic_lines(plan.submit_relic_lines([scenario, scenario], pool, tmp_path))
+    grid = scenario.mass_grid.values()
+    monkeypatch.setattr(relic, "relic_coupling", _no_drawing)  # must come from the cache now
+    masses, couplings = overlays.relic_line(0.1, float(grid.min()), float(grid.max()), tmp_path)
+    assert masses.size == overlays.RELIC_MASS_POINTS
+    assert couplings.tobytes() == (masses * 0.1 + 1e-9).tobytes()
+    assert len(list(tmp_path.glob("relic-*.parquet"))) == 1
