@@ -103,7 +103,8 @@ class SampleCache:
         if not sound:
             self.rejected += 1
             self.misses += 1
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
             return None
         with contextlib.suppress(OSError):  # another run may have trimmed it meanwhile
             os.utime(path)  # least recently used goes first
