@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from dipscan.errors import DipscanError
+from dipscan.messages import print_error, print_note
+
+DEBUG_ENV = "DIPSCAN_DEBUG"  # set to show the traceback of an unexpected error
 
 
 def _cmd_run(args, console: Console) -> int:
@@ -18,20 +23,31 @@ def _cmd_run(args, console: Console) -> int:
     if args.output:
         if len(args.files) > 1:
             raise DipscanError("--output takes one scenario at a time")
-        run_scenario(args.files[0], Path(args.output), console)
+        run_scenario(args.files[0], Path(args.output), console, args.confirm_large)
         return 0
-    run_scenarios(args.files, console, args.executor, args.scheduler, args.workers)
+    run_scenarios(args.files, console, args.executor, args.scheduler, args.workers,
+                  args.confirm_large)
     return 0
 
 
 def _cmd_validate(args, console: Console) -> int:
+    from dipscan.preflight import check_tables, estimate, scenario_notes
     from dipscan.scenario import load_scenario
 
     for file in args.files:
         scenario = load_scenario(file)
+        check_tables(scenario)  # the beam presets and table manifests it reads
         labels = ", ".join(spec.label for spec in scenario.experiments)
-        console.print(f"[green]ok[/green] {file}: {scenario.model.kind}, "
-                      f"{scenario.mass_grid.points} x {scenario.coupling_grid.points} grid; {labels}")
+        console.print(f"[green]ok[/green] {escape(str(file))}: {scenario.model.kind}, "
+                      f"{scenario.mass_grid.points} x {scenario.coupling_grid.points} grid; "
+                      f"{escape(labels)}", soft_wrap=True, highlight=False)
+        for note in scenario_notes(scenario):
+            print_note(console, note)
+        size = estimate(scenario)
+        if size.over_limit() and not scenario.confirm_large:
+            print_note(console, f"estimate: {size.describe()}, above the limits "
+                       f"({'; '.join(size.over_limit())}): `dipscan run` stops unless confirmed "
+                       "(`confirm_large = true` in [scenario] or `--confirm-large`)")
     return 0
 
 
@@ -39,9 +55,9 @@ def _cmd_list(args, console: Console) -> int:
     from dipscan.production.beams import list_beams
     from dipscan.scenario import list_presets, list_scenarios
 
-    console.print("[bold]scenarios[/bold]: " + ", ".join(p.stem for p in list_scenarios()))
-    console.print("[bold]experiment presets[/bold]: " + ", ".join(list_presets()))
-    console.print("[bold]beams[/bold]: " + ", ".join(list_beams()))
+    console.print("[bold]scenarios[/bold]: " + escape(", ".join(p.stem for p in list_scenarios())))
+    console.print("[bold]experiment presets[/bold]: " + escape(", ".join(list_presets())))
+    console.print("[bold]beams[/bold]: " + escape(", ".join(list_beams())))
     return 0
 
 
@@ -54,6 +70,9 @@ def _cmd_physics(args, console: Console) -> int:
         sys.stdout.write(frame.select("quantity", "parent_pdgid", "value").write_csv())
     else:
         print_physics(console, frame, args)
+    if frame.filter(frame["quantity"] == "branching_ratio").height == 0:
+        print_note(Console(stderr=True), f"no production channel is open at mass {args.mass:g} GeV: "
+                   "no meson dipscan knows is heavy enough to produce it; the width is shown alone")
     return 0
 
 
@@ -69,10 +88,10 @@ def _cmd_tables(args, console: Console) -> int:
 
         for beam in beam_presets.list_beams():
             try:
-                files = ", ".join(table_digests(beam)) or "(no tables yet)"
+                files = escape(", ".join(table_digests(beam))) or "(no tables yet)"
             except DipscanError as err:
                 files = f"[red]{escape(str(err))}[/red]"
-            console.print(f"[bold]{beam}[/bold]: {files}")
+            console.print(f"[bold]{escape(beam)}[/bold]: {files}")
         return 0
     if args.action == "generate":
         from dipscan.executors import open_executor
@@ -91,7 +110,7 @@ def _cmd_tables(args, console: Console) -> int:
                 raise DipscanError("--scheduler: only with --executor dask")
             written = generate_all(workers=args.workers, force=args.force, beams=names)
         for beam, paths in written.items():
-            console.print(f"{beam}: {len(paths)} files in {paths[-1].parent}")
+            console.print(escape(f"{beam}: {len(paths)} files in {paths[-1].parent}"))
         return 0
     from dipscan.production.report import render_report, report_table
 
@@ -101,7 +120,7 @@ def _cmd_tables(args, console: Console) -> int:
             sys.stdout.write(frame.select(REPORT_CSV_COLUMNS).write_csv())
         else:
             wide = console if console.is_terminal else Console(width=160)
-            wide.print(render_report(frame, title=f"{beam}: meson multiplicities per collision"))
+            wide.print(render_report(frame, title=escape(f"{beam}: meson multiplicities per collision")))
     return 0
 
 
@@ -118,8 +137,42 @@ def _cmd_cache(args, console: Console) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 1:
+        raise argparse.ArgumentTypeError(f"found {text!r}; allowed: a whole number >= 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"found {text!r}; allowed: a finite number > 0")
+    return value
+
+
+class _Version(argparse.Action):
+    """`--version`: the package version and, in a git checkout, the commit (asked only when used)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from dipscan.version import version_line
+
+        print(version_line())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dipscan", description=__doc__)
+    parser.add_argument("--version", action=_Version, help="version and git commit, then exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run scenario files, writing outputs/<name>/")
@@ -129,8 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where a sweep of several scenarios runs (default: local processes)")
     run.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
                      "(default with --executor dask: a local cluster)")
-    run.add_argument("--workers", type=int, default=None,
+    run.add_argument("--workers", type=_positive_int, default=None,
                      help="parallel scenarios (local) or workers of a local Dask cluster")
+    run.add_argument("--confirm-large", action="store_true",
+                     help="run a grid above the size limits (see scenarios/README.md)")
     run.set_defaults(func=_cmd_run)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
@@ -142,10 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     phy = sub.add_parser("physics", help="branching ratios, width and c*tau at one point")
     phy.add_argument("--model", required=True, choices=["dark_dipole", "neutrino_dipole"])
-    phy.add_argument("--delta", type=float, help="(M2-M1)/M1, dark_dipole")
+    phy.add_argument("--delta", type=_positive_float, help="(M2-M1)/M1, dark_dipole")
     phy.add_argument("--flavour", choices=["e", "mu", "tau"], help="neutrino_dipole")
-    phy.add_argument("--mass", type=float, required=True, help="M1 or M_N in GeV")
-    phy.add_argument("--coupling", type=float, required=True, help="d in GeV^-1")
+    phy.add_argument("--mass", type=_positive_float, required=True, help="M1 or M_N in GeV")
+    phy.add_argument("--coupling", type=_positive_float, required=True, help="d in GeV^-1")
     phy.add_argument("--format", choices=["table", "csv"], default="table")
     phy.set_defaults(func=_cmd_physics)
 
@@ -153,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     tab.add_argument("action", choices=["generate", "report", "list"])
     tab.add_argument("beams", nargs="*")
     tab.add_argument("--all", action="store_true", help="every beam preset")
-    tab.add_argument("--workers", type=int, default=None,
+    tab.add_argument("--workers", type=_positive_int, default=None,
                      help="local worker processes (default: all cores), or local Dask workers")
     tab.add_argument("--executor", choices=["local", "dask"], default="local")
     tab.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
@@ -167,24 +222,68 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _physics_arguments(args) -> str | None:
+    """The model's own options must be given, and the other model's refused."""
+    if args.model == "dark_dipole":
+        if args.delta is None:
+            return "--delta is required for --model dark_dipole"
+        if args.flavour is not None:
+            return "--flavour is for --model neutrino_dipole; dark_dipole takes --delta"
+    else:
+        if args.flavour is None:
+            return "--flavour is required for --model neutrino_dipole"
+        if args.delta is not None:
+            return "--delta is for --model dark_dipole; neutrino_dipole takes --flavour"
+    return None
+
+
+def _interrupted(interrupt: KeyboardInterrupt) -> str:
+    """Says truthfully what is on disk: which new outputs were installed before the signal."""
+    from dipscan.outputs import SWAPS
+    from dipscan.signals import signal_name
+
+    name = signal_name(interrupt)
+    if not SWAPS.installed:
+        return f"interrupted ({name}) before any new outputs were installed: earlier outputs are untouched"
+    where = ", ".join(str(t) for t in SWAPS.installed)
+    return (f"interrupted ({name}) after the new outputs were installed in {where}; "
+            "every other output folder is untouched")
+
+
 def main(argv: list[str] | None = None) -> int:
+    from dipscan.outputs import SWAPS
+    from dipscan.signals import exit_code, sigterm_as_interrupt
+
     args = build_parser().parse_args(argv)
     console = Console(stderr=True)
     if args.command == "physics":
-        if args.model == "dark_dipole" and args.delta is None:
-            console.print("[red]error:[/red] --delta is required for --model dark_dipole")
+        problem = _physics_arguments(args)
+        if problem:
+            print_error(console, problem)
             return 2
-        if args.model == "neutrino_dipole" and args.flavour is None:
-            console.print("[red]error:[/red] --flavour is required for --model neutrino_dipole")
-            return 2
+    SWAPS.reset()
     try:
-        return args.func(args, Console() if args.command in ("physics", "list", "tables", "cache") else console)
+        with sigterm_as_interrupt():
+            return args.func(args, Console() if args.command in ("physics", "list", "tables", "cache")
+                             else console)
     except DipscanError as err:
-        console.print(f"[red]error:[/red] {escape(str(err))}", highlight=False)
+        print_error(console, str(err))
         return 2
-    except KeyboardInterrupt:
-        console.print("[red]interrupted[/red]: earlier outputs are untouched")
-        return 130
+    except KeyboardInterrupt as interrupt:
+        print_error(console, _interrupted(interrupt))
+        return exit_code(interrupt)
+    except MemoryError:
+        print_error(console, "out of memory: make the grid coarser or lower "
+                    "[sampling] llp_samples_max")
+        return 1
+    except Exception as err:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        where = f" ({err.filename})" if isinstance(err, OSError) and err.filename else ""
+        print_error(console, f"unexpected {type(err).__name__}{where}: {err}; this is a dipscan "
+                    f"bug: please report it with the scenario file (set {DEBUG_ENV}=1 for the "
+                    "traceback)")
+        return 1
 
 
 if __name__ == "__main__":

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 
+def _rebuild(cls: type, message: str, state: dict) -> DipscanError:
+    err = Exception.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
 class DipscanError(Exception):
     """Base class: the CLI prints the message and exits non-zero, without a traceback."""
+
+    def __reduce__(self):
+        # Subclasses take several arguments but keep only the message in `args`: rebuild from
+        # the message and the attributes, so process pools and Dask hand back the real error.
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
 
 
 class ScenarioError(DipscanError):
@@ -22,3 +34,19 @@ class TableError(DipscanError):
     def __init__(self, file: str, problem: str, fix: str = "regenerate it with `make tables`"):
         self.file, self.problem = str(file), problem
         super().__init__(f"{self.file}: {problem}; {fix}")
+
+
+class OutputError(DipscanError):
+    """The output location cannot be written, or writing it failed; earlier outputs are kept."""
+
+    def __init__(self, path: str, problem: str, fix: str):
+        self.path, self.problem, self.fix = str(path), problem, fix
+        super().__init__(f"{self.path}: {problem}; {fix}")
+
+
+class SweepError(DipscanError):
+    """Some scenarios of a sweep failed (each was reported); the others were written."""
+
+    def __init__(self, failed: list[str], total: int):
+        self.failed, self.total = list(failed), total
+        super().__init__(f"{len(self.failed)} of {total} scenarios failed: {', '.join(self.failed)}")

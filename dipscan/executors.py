@@ -35,7 +35,16 @@ def open_executor(kind: str = "local", scheduler: str | None = None, workers: in
             return
         # spawn: a fresh interpreter per worker, nothing inherited from the caller
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            yield pool
+            try:
+                yield pool
+            except BaseException as err:
+                # Failed: start no queued piece. Interrupted: also stop the running ones now
+                # (their results would be thrown away; a batch scheduler's grace time is short).
+                pool.shutdown(wait=False, cancel_futures=True)
+                if isinstance(err, KeyboardInterrupt):
+                    for process in list((getattr(pool, "_processes", None) or {}).values()):
+                        process.terminate()
+                raise
         return
     try:
         from dask.distributed import Client, LocalCluster

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from dipscan.contours import CONTOUR_SCHEMA, contour_frame, iso_contours
+from dipscan.outputs import atomic_write
 
 BABAR_LABEL = "BaBar (recast)"
 RELIC_LABEL = "thermal relic"
@@ -57,9 +58,8 @@ def relic_cache_path(delta: float, masses: np.ndarray, cache_dir: Path | None) -
 
 def write_relic_cache(path: Path, masses: np.ndarray, couplings: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp")
-    pl.DataFrame({"mass_GeV": masses, "coupling_GeVinv": couplings}).write_parquet(tmp)
-    tmp.replace(path)
+    frame = pl.DataFrame({"mass_GeV": masses, "coupling_GeVinv": couplings})
+    atomic_write(path, frame.write_parquet)
 
 
 def relic_line(delta: float, mass_min_GeV: float, mass_max_GeV: float,

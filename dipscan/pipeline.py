@@ -49,6 +49,8 @@ class ScenarioResult:
     levels: dict[str, float] = field(default_factory=dict)  # label -> contour level (events)
     overlays: list[Overlay] = field(default_factory=list)
     exposure: pl.DataFrame | None = None  # mesons produced per experiment and species
+    summary: pl.DataFrame | None = None  # per experiment, filled when the outputs are written
+    notes: list[str] = field(default_factory=list)  # why a valid scenario may be pointless
 
     def total_grid(self, label: str) -> np.ndarray:
         return total_grid(self.events, label, self.mass_GeV.size, self.coupling_GeVinv.size)
@@ -155,8 +157,13 @@ def compute(scenario: Scenario, progress: Progress | None = None,
     channels_per_mass = _open_channels(model, masses)
     omitted: list[str] = []
     parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
-    parents = {beam: _load_parents(beam, parent_ids, omitted)
-               for beam in dict.fromkeys(spec.beam for spec in scenario.experiments)}
+    report = progress or (lambda stage, done, total: None)
+    beams = list(dict.fromkeys(spec.beam for spec in scenario.experiments))
+    parents = {}
+    for k, beam in enumerate(beams):
+        report("tables", k, len(beams))
+        parents[beam] = _load_parents(beam, parent_ids, omitted)
+    report("tables", len(beams), len(beams))
     timings["load_tables"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -168,21 +175,30 @@ def compute(scenario: Scenario, progress: Progress | None = None,
     timings["sampling"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
+    report("reduction", 0, 1)
     events = event_counts(blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass))
+    report("reduction", 1, 1)
     timings["reduction"] = time.perf_counter() - t2
 
     t3 = time.perf_counter()
     levels = {spec.label: contour_level(spec, scenario.output.n_events)
               for spec in scenario.experiments}
-    contours = pl.concat([
-        contour_frame(spec.label, iso_contours(masses, couplings,
-                                               total_grid(events, spec.label, masses.size,
-                                                          couplings.size),
-                                               levels[spec.label]))
-        for spec in scenario.experiments])
+    frames = []
+    for k, spec in enumerate(scenario.experiments):
+        report("contours", k, len(scenario.experiments))
+        grid = total_grid(events, spec.label, masses.size, couplings.size)
+        frames.append(contour_frame(spec.label, iso_contours(masses, couplings, grid,
+                                                             levels[spec.label])))
+    report("contours", len(scenario.experiments), len(scenario.experiments))
+    contours = pl.concat(frames)
     timings["contours"] = time.perf_counter() - t3
     t4 = time.perf_counter()
+    wanted = sum(dataclasses.astuple(scenario.overlays))
+    if wanted:
+        report("overlays", 0, wanted)
     overlays = build_overlays(scenario, masses, couplings, cache_dir)
+    if wanted:
+        report("overlays", wanted, wanted)
     if overlays:
         contours = pl.concat([contours, *(o.contours for o in overlays)])
         timings["overlays"] = time.perf_counter() - t4

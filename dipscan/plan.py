@@ -12,6 +12,7 @@ other cuts would consume the random numbers differently and change the bytes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future
@@ -168,7 +169,10 @@ def prepare_sweep(plan: SweepPlan, scenarios: list[Scenario], pool: Executor, ca
     the thermal-relic lines and (with `samples`) the shared sampling units."""
     relic = submit_relic_lines(scenarios, pool, cache_root)
     for future in submit_shared_units(plan, pool, cache_root, workers) if samples else []:
-        future.result()
+        # A failure here (a damaged table, say) is left to the scenarios that need the unit:
+        # each redoes it and reports it in one line, and the others go on.
+        with contextlib.suppress(Exception):
+            future.result()
     finish_relic_lines(relic)
 
 
@@ -203,5 +207,8 @@ def finish_relic_lines(lines: dict[Path, tuple[np.ndarray, list[Future]]]) -> No
     from dipscan.overlays import write_relic_cache
 
     for path, (masses, parts) in lines.items():
-        couplings = np.array([d for part in parts for d in part.result()], dtype=float)
+        try:
+            couplings = np.array([d for part in parts for d in part.result()], dtype=float)
+        except Exception:  # left to the scenarios, as in `prepare_sweep`
+            continue
         write_relic_cache(path, masses, couplings)

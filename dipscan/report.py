@@ -12,9 +12,12 @@ import polars as pl
 
 from dipscan.decays.backend import kernel_choice
 from dipscan.production.tables import table_digests
+from dipscan.version import git_state, package_version
 
+# Every package that can change a number or a picture of a run (rich only prints).
 PACKAGES = ("dipscan", "numpy", "numba", "scipy", "polars", "contourpy", "matplotlib", "pythia8mc",
-            "particle", "rich")
+            "particle", "hepunits", "hnlimits", "dask", "distributed", "pillow", "fonttools",
+            "kiwisolver", "rich")
 
 APPROXIMATIONS = (
     "chi2 (or N) lifetime from the radiative decay alone; chi2 -> chi1 e+ e- (~0.1%) is neglected",
@@ -127,10 +130,12 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
                                          result.exposure.filter(pl.col("experiment") == spec.label)
                                          .iter_rows(named=True)} for spec in scenario.experiments},
         "omitted_channels": result.omitted_channels,
+        "notes": result.notes,
         "max_branching_ratio_on_grid": result.max_branching_ratio,
         "approximations": list(APPROXIMATIONS) + [n for o in result.overlays for n in o.notes],
         "overlays": [o.label for o in result.overlays],
         "warnings": [w for o in result.overlays for w in o.warnings],
+        "dipscan": {"version": package_version(), **(git_state() or {"commit": None, "dirty": None})},
         "versions": package_versions(),
         "decay_kernels": kernel_choice(),
         "timings_s": {k: round(v, 4) for k, v in timings_s.items()},

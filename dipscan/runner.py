@@ -1,4 +1,4 @@
-"""Run a scenario and write its outputs atomically, with rich progress and a closing summary."""
+"""Run scenarios: checks first, progress by stage, outputs swapped in atomically, a closing summary."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dipscan.errors import DipscanError, SweepError
 from dipscan.executors import open_executor
-from dipscan.outputs import staged_directory, write_json, write_table
+from dipscan.messages import print_error, print_note
+from dipscan.outputs import SWAPS, staged_directory, write_failure, write_json, write_table
 from dipscan.pipeline import ScenarioResult, compute
 from dipscan.plan import plan_sweep, prepare_sweep
+from dipscan.preflight import preflight
+from dipscan.progress import StageProgress
 from dipscan.report import dominance_frame, provenance, summary_frame
 from dipscan.sample_cache import SampleCache
 from dipscan.scenario import Scenario, load_scenario
@@ -31,94 +34,168 @@ CACHE_DIR = Path("outputs") / ".cache"  # solved relic lines; safe to delete
 
 
 def run_scenario(path: str | Path, output_dir: Path | None = None,
-                 console: Console | None = None) -> tuple[ScenarioResult, Path]:
-    """One scenario in this process, with a progress bar."""
+                 console: Console | None = None,
+                 confirm_large: bool = False) -> tuple[ScenarioResult, Path]:
+    """One scenario in this process: checks, progress by stage, outputs, summary."""
     console = console or Console(stderr=True)
     t0 = time.perf_counter()
     scenario = load_scenario(path)  # raises before anything is written
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task(f"{scenario.name}: sampling", total=None)
-
-        def report(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=f"{scenario.name}: {stage}", completed=done, total=total)
-
-        result = compute(scenario, progress=report, cache_dir=CACHE_DIR)
     target = Path(output_dir) if output_dir else default_output_dir(scenario)
-    write_outputs(result, target, console, time.perf_counter() - t0)
-    return result, target
+    notes = preflight(scenario, target, confirm_large)
+    for note in notes:
+        print_note(console, note)
+    return _compute_and_write(scenario, target, console, t0, notes), target
+
+
+def _compute_and_write(scenario: Scenario, target: Path, console: Console, t0: float,
+                       notes: list[str]) -> ScenarioResult:
+    with StageProgress(console, scenario.name) as progress:
+        result = compute(scenario, progress=progress, cache_dir=CACHE_DIR)
+        result.notes = notes
+        write_outputs(result, target, console, time.perf_counter() - t0, progress)
+    print_result(console, result, target)
+    return result
 
 
 def _compute_remote(scenario: Scenario) -> ScenarioResult:
     return compute(scenario, cache_dir=CACHE_DIR)
 
 
+def check_distinct_targets(scenarios: list[Scenario]) -> None:
+    """Two scenarios of one sweep must not write the same folder (the last would win)."""
+    seen: dict[Path, Scenario] = {}
+    for scenario in scenarios:
+        target = default_output_dir(scenario)
+        if target in seen:
+            raise DipscanError(f"{seen[target].path} and {scenario.path} would both write {target} "
+                               "(outputs are named after the file): rename one of them, or run "
+                               "them one at a time with --output")
+        seen[target] = scenario
+
+
 def run_scenarios(paths: list[str | Path], console: Console | None = None, executor: str = "local",
-                  scheduler: str | None = None, workers: int | None = None) -> list[Path]:
-    """A sweep: every scenario is validated first, computed on the executor, written here.
+                  scheduler: str | None = None, workers: int | None = None,
+                  confirm_large: bool = False) -> list[Path]:
+    """A sweep: every scenario is checked first, computed on the executor, written here.
 
     The results are the same bytes as one-by-one local runs: each scenario carries its seeds.
+    A scenario that fails is reported in one line and the others are still written; then
+    SweepError names the failed ones.
     """
     console = console or Console(stderr=True)
-    scenarios = [load_scenario(path) for path in paths]  # every file checked before any work
-    if executor == "local" and (len(scenarios) == 1 or workers == 1):
-        return [run_scenario(s.path, None, console)[1] for s in scenarios]
+    if len(paths) == 1 and executor == "local" and not scheduler:
+        return [run_scenario(paths[0], None, console, confirm_large)[1]]
     t0 = time.perf_counter()
-    targets = []
-    with open_executor(executor, scheduler, workers) as pool, Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(), console=console, transient=True) as bar:
-        plan = plan_sweep(scenarios)
-        console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
-                      f"({100 * plan.shared_fraction:.0f}% shared between scenarios)")
-        if pool is not None:
-            bar.add_task("work shared between scenarios", total=None)
+    scenarios = [load_scenario(path) for path in paths]  # every file checked before any work
+    check_distinct_targets(scenarios)
+    notes = {}
+    for scenario in scenarios:
+        notes[scenario.name] = preflight(scenario, default_output_dir(scenario), confirm_large)
+        for note in notes[scenario.name]:
+            print_note(console, f"{scenario.name}: {note}")
+    failed: list[str] = []
+    targets: list[Path] = []
+    plan = plan_sweep(scenarios)
+    console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
+                  f"({100 * plan.shared_fraction:.0f}% shared between scenarios)")
+
+    def failure(scenario: Scenario, err: BaseException) -> None:
+        message = str(err) if isinstance(err, DipscanError) else (
+            f"{scenario.path}: {type(err).__name__}: {err}".rstrip(": "))
+        print_error(console, message)
+        failed.append(str(scenario.path))
+
+    if executor == "local" and workers == 1:
+        for scenario in scenarios:
+            try:
+                _compute_and_write(scenario, default_output_dir(scenario), console,
+                                   time.perf_counter(), notes[scenario.name])
+                targets.append(default_output_dir(scenario))
+            except DipscanError as err:
+                failure(scenario, err)
+    else:
+        with open_executor(executor, scheduler, workers) as pool, StageProgress(
+                console, f"{len(scenarios)} scenarios on {executor}") as progress:
+            # Work several scenarios need (shared sampling units, relic lines) is done once,
+            # spread over the pool; the scenarios then read it from the caches.
+            progress("shared work", 0, 1)
             prepare_sweep(plan, scenarios, pool, CACHE_DIR, workers or 2,
                           samples=SampleCache.open(CACHE_DIR) is not None)
-        task = bar.add_task(f"{len(scenarios)} scenarios on {executor}", total=len(scenarios))
-        futures = {pool.submit(_compute_remote, s): s for s in scenarios}
-        for future in as_completed(futures):
-            result = future.result()
-            target = default_output_dir(result.scenario)
-            write_outputs(result, target, console, time.perf_counter() - t0)
-            targets.append(target)
-            bar.advance(task)
+            futures = {pool.submit(_compute_remote, s): s for s in scenarios}
+            progress("computing", 0, len(scenarios))
+            for done, future in enumerate(as_completed(futures), start=1):
+                scenario = futures[future]
+                try:
+                    result = future.result()
+                    result.notes = notes[scenario.name]
+                    target = default_output_dir(scenario)
+                    write_outputs(result, target, console, time.perf_counter() - t0)
+                    print_result(console, result, target)
+                    targets.append(target)
+                except Exception as err:  # one line per failed scenario; the sweep goes on
+                    failure(scenario, err)
+                progress("computing", done, len(scenarios))
+    if failed:
+        raise SweepError(failed, len(scenarios))
     return targets
 
 
-def write_outputs(result: ScenarioResult, target: Path, console: Console, seconds: float) -> None:
-    """Every output file of one scenario, swapped in atomically, then the summary."""
+def write_outputs(result: ScenarioResult, target: Path, console: Console, seconds: float,
+                  progress: StageProgress | None = None) -> None:
+    """Every output file of one scenario, swapped in atomically."""
     t1 = time.perf_counter()
     scenario = result.scenario
     formats = scenario.output.formats
-    with staged_directory(target) as folder:
+    report = progress or (lambda stage, done, total: None)
+    plots = [ext for ext in ("png", "pdf") if ext in formats]
+    steps = 6 + bool(plots)
+    with staged_directory(target, scenario.name) as folder:
+        report("writing", 0, steps)
         events = result.events.drop("mass_index", "coupling_index")
         write_table(events, folder, "events", formats)
+        report("writing", 1, steps)
         write_table(result.contours, folder, "contours", formats)
-        summary = summary_frame(result)
-        write_table(summary, folder, "summary", ("csv",))
+        report("writing", 2, steps)
+        result.summary = summary_frame(result)
+        write_table(result.summary, folder, "summary", ("csv",))
+        report("writing", 3, steps)
         write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
+        report("writing", 4, steps)
         write_table(result.exposure, folder, "exposure", ("csv",))
-        plots = [folder / f"plot.{ext}" for ext in ("png", "pdf") if ext in formats]
+        report("writing", 5, steps)
         if plots:
+            paths = [folder / f"plot.{ext}" for ext in plots]
             from dipscan.plotting import plot_contours  # matplotlib only when a plot is asked for
 
-            plot_contours(result, plots)
+            try:
+                plot_contours(result, paths)
+            except OSError as err:
+                raise write_failure(err, target / paths[0].name) from err
+            report("writing", 6, steps)
         timings = dict(result.timings_s)
         timings["write_outputs"] = time.perf_counter() - t1
         timings["total"] = seconds + timings["write_outputs"]
+        result.timings_s = timings
         write_json(provenance(result, timings), folder / "provenance.json")
-    print_summary(console, scenario, summary, target, timings["total"])
+        report("writing", steps, steps)
+
+
+def print_result(console: Console, result: ScenarioResult, target: Path) -> None:
+    """The closing summary, exposure and notes of one written scenario."""
+    print_summary(console, result.scenario, result.summary, target, result.timings_s["total"])
     print_exposure(console, result.exposure)
     for note in result.omitted_channels:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        print_note(console, note)
     for overlay in result.overlays:
         for warning in overlay.warnings:
-            console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
+            print_note(console, warning, "warning")
     if result.max_branching_ratio > MAX_CREDIBLE_BR:
-        console.print(f"[yellow]note:[/yellow] branching ratios reach {result.max_branching_ratio:.2g} "
-                      "at the top of the coupling grid: there the new decay is no longer a small "
-                      "perturbation of the meson and the effective operator is not credible")
+        print_note(console, f"branching ratios reach {result.max_branching_ratio:.2g} "
+                   "at the top of the coupling grid: there the new decay is no longer a small "
+                   "perturbation of the meson and the effective operator is not credible")
+    for leftover in SWAPS.leftovers:
+        print_note(console, leftover)
+    SWAPS.leftovers.clear()
 
 
 def print_exposure(console: Console, exposure) -> None:
@@ -128,7 +205,8 @@ def print_exposure(console: Console, exposure) -> None:
     table.add_column("mesons")
     for label in dict.fromkeys(exposure["experiment"].to_list()):
         rows = exposure.filter(exposure["experiment"] == label).iter_rows(named=True)
-        table.add_row(label, ", ".join(f"{r['meson']} {r['n_produced']:.2g}" for r in rows))
+        table.add_row(escape(label), escape(", ".join(f"{r['meson']} {r['n_produced']:.2g}"
+                                                      for r in rows)))
     console.print(table)
 
 
@@ -137,12 +215,14 @@ def _fmt(value: float | None) -> str:
 
 
 def print_summary(console: Console, scenario: Scenario, summary, target: Path, seconds: float) -> None:
-    table = Table(title=f"{scenario.name}: N = {scenario.output.n_events:g} reach")
+    table = Table(title=escape(f"{scenario.name}: N = {scenario.output.n_events:g} reach"))
     for column in ("experiment", "smallest d [GeV^-1]", "at mass [GeV]", "mass reach [GeV]",
                    "dominant channel"):
         table.add_column(column)
     for row in summary.iter_rows(named=True):
-        table.add_row(row["experiment"], _fmt(row["min_coupling_GeVinv"]), _fmt(row["mass_at_min_GeV"]),
-                      _fmt(row["mass_reach_GeV"]), row["dominant_channel"] or "-")
+        table.add_row(escape(row["experiment"]), _fmt(row["min_coupling_GeVinv"]),
+                      _fmt(row["mass_at_min_GeV"]), _fmt(row["mass_reach_GeV"]),
+                      escape(row["dominant_channel"] or "-"))
     console.print(table)
-    console.print(f"outputs in {target} ({seconds:.1f} s)")
+    console.print(f"outputs in {escape(str(target))} ({seconds:.1f} s)", soft_wrap=True,
+                  highlight=False)

@@ -118,6 +118,7 @@ class Scenario:
     output: OutputSpec
     digest: str  # sha256 of the scenario file bytes and every preset file it uses
     overlays: OverlaySpec = OverlaySpec()
+    confirm_large: bool = False  # run even above the size limits of dipscan.preflight
 
     def experiment(self, label: str) -> ExperimentSpec:
         for spec in self.experiments:
@@ -235,9 +236,10 @@ def load_scenario(path: str | Path) -> Scenario:
     raw, data = read_toml(path)
     top = Table(data, path, "", _TOP_KEYS)
 
-    meta = top.table("scenario", ("title", "seed"), required=False)
+    meta = top.table("scenario", ("title", "seed", "confirm_large"), required=False)
     title = meta.str("title", path.stem) if meta else path.stem
     seed = meta.int("seed", DEFAULT_SEED, ge=0) if meta else DEFAULT_SEED
+    confirm_large = meta.bool("confirm_large", False) if meta else False
 
     model = _read_model(top.table("model", None))
     grid = top.table("grid", ("mass", "coupling"))
@@ -256,5 +258,5 @@ def load_scenario(path: str | Path) -> Scenario:
     return Scenario(
         path=path, name=path.stem, title=title, seed=seed, model=model, mass_grid=mass_grid,
         coupling_grid=coupling_grid, llp_samples_max=llp_samples_max, experiments=experiments,
-        output=output, digest=files_digest(files), overlays=overlays,
+        output=output, digest=files_digest(files), overlays=overlays, confirm_large=confirm_large,
     )

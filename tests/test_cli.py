@@ -1,5 +1,6 @@
 """End to end through the command line on the tiny scenario and the committed tables."""
 
+import errno
 import json
 import shutil
 from pathlib import Path
@@ -56,18 +57,19 @@ def test_bad_scenario_exits_nonzero_and_writes_nothing(tmp_path, capsys):
     assert cli.main(["validate", str(bad)]) == 2
 
 
-def test_failed_run_keeps_earlier_outputs(tmp_path, monkeypatch):
+def test_failed_run_keeps_earlier_outputs(tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     shutil.copytree(ROOT / "scenarios" / "examples", tmp_path / "examples")
     assert cli.main(["run", str(TINY), "--output", str(out)]) == 0
     before = (out / "events.csv").read_bytes()
 
     def broken(*args, **kwargs):
-        raise RuntimeError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("dipscan.runner.write_json", broken)
-    with pytest.raises(RuntimeError):
-        cli.main(["run", str(TINY), "--output", str(out)])
+    monkeypatch.setattr("dipscan.outputs.atomic_write_text", broken)
+    capsys.readouterr()
+    assert cli.main(["run", str(TINY), "--output", str(out)]) == 2
+    assert "the disk is full" in capsys.readouterr().err
     assert (out / "events.csv").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 

@@ -22,5 +22,5 @@ def test_successful_run_replaces_whole_folder(tmp_path):
         (folder / "a.txt").write_text("1")
     with staged_directory(target) as folder:
         (folder / "b.txt").write_text("2")
-    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+    assert sorted(p.name for p in target.iterdir()) == [".dipscan-output", "b.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from dipscan.outputs import atomic_write_bytes
+
 from .beams import PYTHIA_SEED_MAX, PYTHIA_VERSION, Beam, Production
 from .normalise import keep_mask, prescale_factors
 
@@ -276,9 +278,7 @@ def write_shard(task: ShardTask, payload: bytes) -> None:
     """Store a shard's bytes at its cache path, atomically."""
     path = Path(task.path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, payload)
 
 
 def run_shard(task: ShardTask) -> None:

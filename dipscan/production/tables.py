@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from dipscan.errors import TableError
+from dipscan.outputs import atomic_write, atomic_write_text
 
 from .beams import FORMAT_VERSION, Beam, load_beam
 from .digest import arrays_sha256, file_sha256
@@ -80,23 +80,20 @@ def write_table(path: Path, df: pl.DataFrame, meta: dict[str, Any]) -> None:
     if dict(df.schema) != SCHEMA:
         raise ValueError(f"table schema {dict(df.schema)} is not {SCHEMA}")
     meta = dict(meta, data_sha256=data_digest(df))
-    tmp = path.with_name(path.name + ".tmp")
-    df.write_parquet(
-        tmp,
-        compression="zstd",
-        compression_level=19,
-        statistics=True,
-        metadata={TABLE_META_KEY: json.dumps(meta, sort_keys=True)},
+    atomic_write(
+        path,
+        lambda tmp: df.write_parquet(
+            tmp,
+            compression="zstd",
+            compression_level=19,
+            statistics=True,
+            metadata={TABLE_META_KEY: json.dumps(meta, sort_keys=True)},
+        ),
     )
-    os.replace(tmp, path)
 
 
 def write_manifest(directory: Path, manifest: dict[str, Any]) -> Path:
-    path = directory / MANIFEST
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
-    return path
+    return atomic_write_text(directory / MANIFEST, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -266,7 +263,14 @@ def table_digests(beam: str, tables_dir: Path | None = None) -> dict[str, str]:
     """sha256 of every file of a beam's tables (Parquet files and manifest), for provenance."""
     directory = beam_dir(beam, tables_dir)
     manifest = read_manifest(beam, tables_dir)
-    names = [e["file"] for e in manifest["tables"]] + [MANIFEST]
+    names = []
+    for i, entry in enumerate(manifest["tables"]):
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name or Path(name).name != name:
+            raise TableError(directory / MANIFEST, f"tables[{i}].file: found {name!r}, "
+                             "expected the name of a Parquet file of this beam", _fix(beam))
+        names.append(name)
+    names.append(MANIFEST)
     out = {}
     for name in sorted(names):
         path = directory / name

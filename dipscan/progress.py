@@ -1,0 +1,56 @@
+"""Progress of a run by named stages (tables, sampling, reduction, contours, overlays, writing).
+
+On a terminal: one bar whose label names the stage, with the stage's real total. Elsewhere (a
+batch log, a pipe): one plain line per finished stage with its duration.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+STAGES = ("tables", "sampling", "reduction", "contours", "overlays", "writing")
+
+
+class StageProgress:
+    """Callable as `progress(stage, done, total)`; a context manager around the whole run."""
+
+    def __init__(self, console: Console, name: str):
+        self.console, self.name = console, escape(name)
+        self.stage: str | None = None
+        self.started = 0.0
+        self.bar: Progress | None = None
+        self.task = None
+
+    def __enter__(self) -> StageProgress:
+        if self.console.is_terminal:
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                                console=self.console, transient=True)
+            self.bar.__enter__()
+        return self
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self._finish_stage()
+            self.stage, self.started = stage, time.perf_counter()
+            if self.bar is not None and self.task is None:
+                self.task = self.bar.add_task("", total=total)
+        if self.bar is not None:
+            self.bar.update(self.task, description=f"{self.name}: {stage}", completed=done,
+                            total=total)
+
+    def _finish_stage(self) -> None:
+        if self.stage is not None and self.bar is None:
+            self.console.print(f"{self.name}: {self.stage} done in "
+                               f"{time.perf_counter() - self.started:.1f} s", highlight=False)
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self._finish_stage()
+        self.stage = None
+        if self.bar is not None:
+            self.bar.__exit__(kind, value, traceback)
