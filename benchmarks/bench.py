@@ -3,14 +3,16 @@ outputs/bench/. Nothing here is asserted: timings are measurements, not tests.
 
 Machines differ by up to 3x, so every target is printed as a ratio to a yardstick measured in
 the same run: 20 million uniform doubles x from a seeded generator, then five times
-`(np.exp(-x) * np.expm1(-0.5 * x)).sum()` (median of three repetitions).
+`(np.exp(-x) * np.expm1(-0.5 * x)).sum()` (the median of all its measurements).
 
 (t) the targets, each a fresh `dipscan run` in its own empty working folder (so its sample
     cache starts empty), timed from interpreter start to exit: the spine scenario cold, warm,
     and warm after changing only the POT; one experiment on a 100 x 100 grid; all figure
-    scenarios on two workers; the peak memory of each;
+    scenarios on two workers, cold and warm; the peak memory and CPU time of each. The
+    yardstick is measured again before each target (the median is used), so that a machine
+    whose load changes during the bench is compared with itself;
 (a) one experiment on a 100 x 100 grid and the spine scenario: stages, peak memory, throughput;
-(b) all figure scenarios one by one;
+(b) all figure scenarios one by one (in (a) and (b) the sample cache is off: every unit drawn);
 (c) PYTHIA8 generation through dipscan against a bare PYTHIA8 loop with the same settings;
 (d) where the time goes (cProfile summary of the spine scenario).
 `python benchmarks/bench.py --targets` runs the yardstick and (t) only.
@@ -113,11 +115,11 @@ if __name__ == "__main__":
 YARDSTICK_PROBE = r"""
 import json, time
 import numpy as np
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 x = np.random.default_rng(12345).random(20_000_000)
 for _ in range(5):
     (np.exp(-x) * np.expm1(-0.5 * x)).sum()
-print(json.dumps({"wall_s": time.perf_counter() - t0}))
+print(json.dumps({"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}))
 """
 
 # A command timed from interpreter start to exit, with the peak memory of it and its children.
@@ -128,8 +130,9 @@ done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 wall = time.perf_counter() - t0
 if done.returncode:
     sys.exit(done.stderr[-2000:])
-print(json.dumps({"wall_s": wall,
-                  "peak_rss_MB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+                  "peak_rss_MB": usage.ru_maxrss / 1024}))
 """
 
 IMPORT_PROBE = r"""
@@ -161,8 +164,23 @@ def median(values: list[float]) -> float:
     return values[mid] if len(values) % 2 else 0.5 * (values[mid - 1] + values[mid])
 
 
-def yardstick_s(repeats: int = 3) -> float:
-    return median([probe_json(YARDSTICK_PROBE)["wall_s"] for _ in range(repeats)])
+class Yardstick:
+    """The yardstick, measured again before every target so that a machine whose load changes
+    during the bench is compared with itself; the median of all measurements is used."""
+
+    def __init__(self) -> None:
+        self.runs: list[dict] = []
+
+    def measure(self, repeats: int = 1) -> None:
+        self.runs += [probe_json(YARDSTICK_PROBE) for _ in range(repeats)]
+
+    @property
+    def wall_s(self) -> float:
+        return median([r["wall_s"] for r in self.runs])
+
+    @property
+    def cpu_s(self) -> float:
+        return median([r["cpu_s"] for r in self.runs])
 
 
 def dipscan_run(cwd: Path, *args: str) -> dict:
@@ -179,44 +197,51 @@ def with_pot(source: Path, target: Path, pot: float) -> Path:
     return target
 
 
-def target_figures(workdir: Path) -> dict:
+def target_figures(workdir: Path, yardstick: Yardstick) -> dict:
     spine = ROOT / "scenarios" / "na62_delta0p01.toml"
     runs = {}
-    (workdir / "spine").mkdir()
-    runs["spine_cold"] = dipscan_run(workdir / "spine", str(spine))
-    runs["spine_warm"] = dipscan_run(workdir / "spine", str(spine))
+
+    def timed(name: str, folder: str, *args: str) -> None:
+        yardstick.measure()
+        (workdir / folder).mkdir(exist_ok=True)
+        runs[name] = dipscan_run(workdir / folder, *args)
+
+    timed("spine_cold", "spine", str(spine))
+    timed("spine_warm", "spine", str(spine))
     other_pot = with_pot(spine, workdir / "spine" / "na62_delta0p01.toml", 3e18)
-    runs["spine_warm_other_pot"] = dipscan_run(workdir / "spine", str(other_pot))
-    (workdir / "one").mkdir()
-    runs["one_experiment_100x100"] = dipscan_run(
-        workdir / "one", str(ROOT / "benchmarks" / "scenarios" / "one_experiment_100x100.toml"))
-    (workdir / "figures").mkdir()
+    timed("spine_warm_other_pot", "spine", str(other_pot))
+    timed("one_experiment_100x100", "one",
+          str(ROOT / "benchmarks" / "scenarios" / "one_experiment_100x100.toml"))
     figures = sorted(str(p) for p in (ROOT / "scenarios").glob("fig*.toml"))
-    runs["figures_cold"] = dipscan_run(workdir / "figures", *figures, "--workers", "2")
+    timed("figures_cold", "figures", *figures, "--workers", "2")
+    timed("figures_warm", "figures", *figures, "--workers", "2")
+    yardstick.measure()
     imports = [probe_json(IMPORT_PROBE, *RUN_PATH_MODULES) for _ in range(3)]
     runs["run_path_imports"] = {"wall_s": median([i["rest_s"] for i in imports]),
                                 "numpy_polars_s": median([i["numpy_polars_s"] for i in imports])}
     return runs
 
 
-def print_targets(yardstick: float, runs: dict) -> None:
-    print(f"  yardstick: {yardstick:.2f} s (median of 3)")
+def print_targets(yardstick: Yardstick, runs: dict) -> None:
+    print(f"  yardstick: {yardstick.wall_s:.2f} s wall, {yardstick.cpu_s:.2f} s CPU "
+          f"(median of {len(yardstick.runs)}, measured before every target)")
     for name, run in runs.items():
-        ratio = run["wall_s"] / yardstick
+        ratio = run["wall_s"] / yardstick.wall_s
         limit = TARGETS.get(name)
         verdict = "" if limit is None else (f"  target <= {limit:g}: "
                                             + ("met" if ratio <= limit else "MISSED"))
-        memory = f"  peak {run['peak_rss_MB']:6.0f} MB" if "peak_rss_MB" in run else ""
-        print(f"  {name:<26} {run['wall_s']:7.2f} s = {ratio:6.2f} x yardstick{memory}{verdict}")
+        cpu = f" (CPU {run['cpu_s'] / yardstick.cpu_s:6.2f} x)" if "cpu_s" in run else ""
+        memory = f"  peak {run['peak_rss_MB']:5.0f} MB" if "peak_rss_MB" in run else ""
+        print(f"  {name:<24} {run['wall_s']:7.2f} s = {ratio:6.2f} x yardstick{cpu}{memory}{verdict}")
     peak = max(run.get("peak_rss_MB", 0.0) for run in runs.values())
     print(f"  peak memory of any run: {peak:.0f} MB (target <= {PEAK_MEMORY_TARGET_MB:.0f} MB: "
           + ("met" if peak <= PEAK_MEMORY_TARGET_MB else "MISSED") + ")")
 
 
-def probe(code: str, *args: str, cwd: Path = ROOT) -> str:
+def probe(code: str, *args: str, cwd: Path = ROOT, **env_vars: str) -> str:
     # This checkout's package first, whatever is installed (the bench may run on another copy).
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=path)
+    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=path, **env_vars)
     done = subprocess.run([PY, "-c", code, *args], cwd=cwd, env=env, capture_output=True,
                           text=True)
     if done.returncode:
@@ -224,13 +249,13 @@ def probe(code: str, *args: str, cwd: Path = ROOT) -> str:
     return done.stdout
 
 
-def probe_json(code: str, *args: str, cwd: Path = ROOT) -> dict:
+def probe_json(code: str, *args: str, cwd: Path = ROOT, **env_vars: str) -> dict:
     """A probe whose last printed line is a JSON object."""
-    return json.loads(probe(code, *args, cwd=cwd).strip().splitlines()[-1])
+    return json.loads(probe(code, *args, cwd=cwd, **env_vars).strip().splitlines()[-1])
 
 
 def scenario_figures(path: Path) -> dict:
-    figures = probe_json(SCENARIO_PROBE, str(path))
+    figures = probe_json(SCENARIO_PROBE, str(path), DIPSCAN_SAMPLE_CACHE_MB="0")
     reduction = figures["timings_s"].get("reduction", 0.0)
     figures["throughput_samples_x_couplings_per_s"] = (
         figures["llp_samples"] * figures["grid_points"] / figures["wall_s"])
@@ -256,12 +281,15 @@ def main(argv: list[str]) -> int:
                                 "python": sys.version.split()[0]},
                     "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     print("(t) targets, as ratios to the yardstick")
-    report["yardstick_s"] = yardstick_s()
+    yardstick = Yardstick()
+    yardstick.measure(repeats=3)
     with tempfile.TemporaryDirectory(prefix="dipscan-bench-") as tmp:
-        report["t"] = target_figures(Path(tmp))
-    report["t_ratios"] = {name: run["wall_s"] / report["yardstick_s"]
+        report["t"] = target_figures(Path(tmp), yardstick)
+    report["yardstick"] = {"wall_s": yardstick.wall_s, "cpu_s": yardstick.cpu_s,
+                           "runs": yardstick.runs}
+    report["t_ratios"] = {name: run["wall_s"] / yardstick.wall_s
                           for name, run in report["t"].items()}
-    print_targets(report["yardstick_s"], report["t"])
+    print_targets(yardstick, report["t"])
     if "--targets" in argv:
         (OUT / "bench_targets.json").write_text(json.dumps(report, indent=2) + "\n")
         print(f"written to {OUT / 'bench_targets.json'}")
