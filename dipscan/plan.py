@@ -13,6 +13,8 @@ other cuts would consume the random numbers differently and change the bytes.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import math
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future
@@ -47,9 +49,31 @@ class SamplingUnit:
 
     def cache_key(self, parents_digest: str, kernels: str) -> str:
         parts = asdict(self)
-        parts.update(parents_sha256=parents_digest, kernels=kernels, dipscan=__version__,
+        parts.update(parents_sha256=parents_digest, kernels=kernels, code=sampling_code_digest(),
                      format=FORMAT)
         return unit_key(parts)
+
+
+#: The code that decides a unit's samples: any edit to it (not only a version bump) is a new key.
+SAMPLING_CODE = ("sampling.py", "plan.py", "mesons.py", "constants.py", "decays", "models")
+#: Packages whose numbers enter the samples (random streams, compiled maths, PDG masses).
+SAMPLING_PACKAGES = ("numpy", "numba", "particle")
+
+
+@functools.cache
+def sampling_code_digest() -> str:
+    """sha256 of the dipscan version, the sampling code and the versions of the packages it uses."""
+    from importlib import metadata
+
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode())
+    for name in SAMPLING_CODE:
+        for path in sorted([root / name] if name.endswith(".py") else (root / name).glob("*.py")):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    for package in SAMPLING_PACKAGES:
+        h.update(f"{package}=={metadata.version(package)}".encode())
+    return h.hexdigest()
 
 
 def beam_precuts(specs: list[ExperimentSpec]) -> tuple[float, float]:

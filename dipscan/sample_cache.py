@@ -1,7 +1,7 @@
 """LLP samples kept on disk, addressed by everything that decides them.
 
 One entry per sampling unit (beam, parent table, model kinematics, mass, channel, seed, pre-cuts,
-sample cap, decay path, dipscan version): the lab kinematics and weights of the LLPs, which do
+sample cap, decay path, dipscan version and sampling code): the lab kinematics and weights of the LLPs, which do
 not depend on the coupling, the exposure, the labels or the styles. A rerun that changes only
 those reads every unit back instead of drawing it again.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ def max_bytes() -> int:
         mb = float(raw)
     except ValueError:
         mb = -1.0
-    if not mb >= 0.0:
+    if not (math.isfinite(mb) and mb >= 0.0):
         raise DipscanError(f"environment variable {MAX_MB_ENV}: found {raw!r}; "
                            "expected a size in megabytes >= 0 (0 turns the sample cache off)")
     return int(mb * 1e6)

@@ -160,3 +160,26 @@ def test_relic_line_split_over_a_pool_is_the_line_relic_line_reads(tmp_path, mon
     assert masses.size == overlays.RELIC_MASS_POINTS
     assert couplings.tobytes() == (masses * 0.1 + 1e-9).tobytes()
     assert len(list(tmp_path.glob("relic-*.parquet"))) == 1
+
+
+def test_key_changes_with_every_field_and_with_the_sampling_code(monkeypatch):
+    import dataclasses
+
+    unit = plan.scenario_units(load_scenario(TINY))[0]
+    key = unit.cache_key("parents", "compiled")
+    changed = [dataclasses.replace(unit, seed=8), dataclasses.replace(unit, mass_index=1),
+               dataclasses.replace(unit, mass_GeV=unit.mass_GeV * (1 + 1e-15)),
+               dataclasses.replace(unit, photon_floor_GeV=0.5),
+               dataclasses.replace(unit, theta_accept_rad=0.01),
+               dataclasses.replace(unit, max_samples=3000), dataclasses.replace(unit, beam="lhc14")]
+    keys = {u.cache_key("parents", "compiled") for u in changed}
+    keys |= {unit.cache_key("other parents", "compiled"), unit.cache_key("parents", "numpy")}
+    assert key not in keys and len(keys) == len(changed) + 2
+    monkeypatch.setattr(plan, "sampling_code_digest", lambda: "edited code")
+    assert unit.cache_key("parents", "compiled") != key
+
+
+def test_infinite_size_limit_is_one_line_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIPSCAN_SAMPLE_CACHE_MB", "inf")
+    with pytest.raises(DipscanError, match="DIPSCAN_SAMPLE_CACHE_MB.*'inf'"):
+        SampleCache.open(tmp_path)
