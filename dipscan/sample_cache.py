@@ -1,9 +1,9 @@
 """LLP samples kept on disk, addressed by everything that decides them.
 
 One entry per sampling unit (beam, parent table, model kinematics, mass, channel, seed, pre-cuts,
-sample cap, decay path, dipscan version and sampling code): the lab kinematics and weights of the LLPs, which do
-not depend on the coupling, the exposure, the labels or the styles. A rerun that changes only
-those reads every unit back instead of drawing it again.
+sample cap, decay path, dipscan version and sampling code): the lab kinematics and weights of
+the LLPs, which do not depend on the coupling, the exposure, the labels or the styles. A rerun
+that changes only those reads every unit back instead of drawing it again.
 
 - Where: ``outputs/.cache/samples/`` below the working folder (or ``$DIPSCAN_SAMPLE_CACHE``).
 - Size: at most ``$DIPSCAN_SAMPLE_CACHE_MB`` megabytes (default 8192); after each scenario the
