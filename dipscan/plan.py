@@ -18,7 +18,7 @@ import hashlib
 import math
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -48,8 +48,9 @@ class SamplingUnit:
     max_samples: int
 
     def cache_key(self, parents_digest: str, kernels: str) -> str:
-        parts = asdict(self)
-        parts.update(parents_sha256=parents_digest, kernels=kernels, code=sampling_code_digest(),
+        parts = {name: getattr(self, name) for name in UNIT_FIELDS}
+        parts.update(channel=[self.channel.name, self.channel.parent_pdgid, self.channel.kind],
+                     parents_sha256=parents_digest, kernels=kernels, code=sampling_code_digest(),
                      format=FORMAT)
         return unit_key(parts)
 
@@ -74,6 +75,9 @@ def sampling_code_digest() -> str:
     for package in SAMPLING_PACKAGES:
         h.update(f"{package}=={metadata.version(package)}".encode())
     return h.hexdigest()
+
+
+UNIT_FIELDS = tuple(f.name for f in fields(SamplingUnit) if f.name != "channel")
 
 
 def beam_precuts(specs: list[ExperimentSpec]) -> tuple[float, float]:
