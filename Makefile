@@ -31,6 +31,7 @@ tables: $(STAMP)
 
 figures: $(STAMP)
 	$(BIN)/dipscan run scenarios/fig*.toml --workers 2
+	$(BIN)/dipscan figure scenarios/figures/*.toml
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py

@@ -14,7 +14,9 @@ the same run: 20 million uniform doubles x from a seeded generator, then five ti
 (a) one experiment on a 100 x 100 grid and the spine scenario: stages, peak memory, throughput;
 (b) all figure scenarios one by one (in (a) and (b) the sample cache is off: every unit drawn);
 (c) PYTHIA8 generation through dipscan against a bare PYTHIA8 loop with the same settings;
-(d) where the time goes (cProfile summary of the spine scenario).
+(d) where the time goes (cProfile summary of the spine scenario);
+(e) the cost of uncertainty bands: the same scenario with and without, interleaved, medians;
+(f) redrawing a figure from its tables (`dipscan plot`) against the full run of that scenario.
 `python benchmarks/bench.py --targets` runs the yardstick and (t) only.
 Each measurement runs in a fresh interpreter so that peak memory is its own.
 """
@@ -111,6 +113,26 @@ if __name__ == "__main__":
     print(json.dumps({"wall_s": wall, "events": n * workers}))
 """
 
+BANDS_PROBE = r"""
+import dataclasses, json, statistics, sys, time
+from dipscan.pipeline import compute
+from dipscan.scenario import load_scenario
+from dipscan.uncertainties import UncertaintySpec
+with_bands = load_scenario(sys.argv[1])
+without = dataclasses.replace(with_bands, uncertainties=UncertaintySpec())
+compute(without)  # warm-up: imports, caches
+times = {"with": [], "without": []}
+for _ in range(int(sys.argv[2])):  # interleaved, so that load drifts hit both alike
+    for key, scenario in (("without", without), ("with", with_bands)):
+        t0 = time.perf_counter()
+        compute(scenario)
+        times[key].append(time.perf_counter() - t0)
+medians = {k: statistics.median(v) for k, v in times.items()}
+print(json.dumps({"scenario": with_bands.name, "median_with_s": medians["with"],
+                  "median_without_s": medians["without"],
+                  "ratio": medians["with"] / medians["without"], "runs": times}))
+"""
+
 
 YARDSTICK_PROBE = r"""
 import json, time
@@ -201,20 +223,20 @@ def target_figures(workdir: Path, yardstick: Yardstick) -> dict:
     spine = ROOT / "scenarios" / "na62_delta0p01.toml"
     runs = {}
 
-    def timed(name: str, folder: str, *args: str) -> None:
+    def measure(name: str, folder: str, *args: str) -> None:
         yardstick.measure()
         (workdir / folder).mkdir(exist_ok=True)
         runs[name] = dipscan_run(workdir / folder, *args)
 
-    timed("spine_cold", "spine", str(spine))
-    timed("spine_warm", "spine", str(spine))
+    measure("spine_cold", "spine", str(spine))
+    measure("spine_warm", "spine", str(spine))
     other_pot = with_pot(spine, workdir / "spine" / "na62_delta0p01.toml", 3e18)
-    timed("spine_warm_other_pot", "spine", str(other_pot))
-    timed("one_experiment_100x100", "one",
+    measure("spine_warm_other_pot", "spine", str(other_pot))
+    measure("one_experiment_100x100", "one",
           str(ROOT / "benchmarks" / "scenarios" / "one_experiment_100x100.toml"))
     figures = sorted(str(p) for p in (ROOT / "scenarios").glob("fig*.toml"))
-    timed("figures_cold", "figures", *figures, "--workers", "2")
-    timed("figures_warm", "figures", *figures, "--workers", "2")
+    measure("figures_cold", "figures", *figures, "--workers", "2")
+    measure("figures_warm", "figures", *figures, "--workers", "2")
     yardstick.measure()
     imports = [probe_json(IMPORT_PROBE, *RUN_PATH_MODULES) for _ in range(3)]
     runs["run_path_imports"] = {"wall_s": median([i["rest_s"] for i in imports]),
@@ -275,6 +297,32 @@ def generation_figures(beam: str, production: str, n_events: int) -> dict:
     return out
 
 
+def timed(*args: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of one `dipscan` command in a fresh interpreter, as a user runs it.
+
+    CPU time (user + system) is the steadier figure on a machine shared with other jobs.
+    """
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([PY, "-m", "dipscan.cli", *args], check=True, cwd=ROOT, capture_output=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def redraw_figures(name: str, repeats: int = 3) -> dict:
+    folder = OUT / "redraw" / name
+    run_wall, run_cpu = timed("run", str(ROOT / "scenarios" / f"{name}.toml"), "--output", str(folder))
+    redraws = [timed("plot", str(folder)) for _ in range(repeats)]
+    wall = sorted(w for w, _ in redraws)[repeats // 2]
+    cpu = sorted(c for _, c in redraws)[repeats // 2]
+    return {"scenario": name, "run_wall_s": run_wall, "run_cpu_s": run_cpu,
+            "redraw_wall_s_median": wall, "redraw_cpu_s_median": cpu,
+            "redraw_over_run_wall": wall / run_wall, "redraw_over_run_cpu": cpu / run_cpu}
+
+
 def main(argv: list[str]) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     report: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
@@ -325,6 +373,20 @@ def main(argv: list[str]) -> int:
     print("(d) where the time goes (spine scenario, by own time)")
     report["d"] = probe(PROFILE_PROBE, str(ROOT / "scenarios" / "na62_delta0p01.toml"))
     print("\n".join("  " + line for line in report["d"].splitlines()[:30]))
+
+    print("(e) uncertainty bands: with / without, same scenario (medians of interleaved runs)")
+    report["e"] = [probe_json(BANDS_PROBE, str(ROOT / "scenarios" / name), "3")
+                   for name in ("na62_delta0p01.toml", "fig2_delta0p01.toml")]
+    for fig in report["e"]:
+        print(f"  {fig['scenario']:<28} {fig['median_with_s']:6.2f} s with, "
+              f"{fig['median_without_s']:6.2f} s without: ratio {fig['ratio']:.2f}")
+
+    print("(f) redraw from the tables against the full run (fresh interpreters, wall time)")
+    report["f"] = f = redraw_figures("fig2_delta0p01")
+    print(f"  {f['scenario']}: run {f['run_wall_s']:.1f} s wall, {f['run_cpu_s']:.1f} s CPU; "
+          f"redraw (median of 3) {f['redraw_wall_s_median']:.1f} s wall, "
+          f"{f['redraw_cpu_s_median']:.1f} s CPU = {f['redraw_over_run_wall']:.3f} x the run "
+          f"(wall), {f['redraw_over_run_cpu']:.3f} x (CPU)")
 
     (OUT / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"written to {OUT / 'bench.json'}")

@@ -1,4 +1,4 @@
-"""The `dipscan` command: run, validate, list, physics, tables, cache."""
+"""The `dipscan` command: run, figure, plot, export, compare, validate, list, physics, tables, cache."""
 
 from __future__ import annotations
 
@@ -26,7 +26,47 @@ def _cmd_run(args, console: Console) -> int:
         run_scenario(args.files[0], Path(args.output), console, args.confirm_large)
         return 0
     run_scenarios(args.files, console, args.executor, args.scheduler, args.workers,
-                  args.confirm_large)
+                  args.confirm_large, recompute=args.recompute)
+    return 0
+
+
+def _cmd_plot(args, console: Console) -> int:
+    from dipscan.redraw import redraw
+
+    for folder in args.folders:
+        paths, seconds = redraw(Path(folder), always=True)
+        console.print(escape(f"redrew {', '.join(str(p) for p in paths)} from the tables "
+                             f"({seconds:.1f} s)"), highlight=False)
+    return 0
+
+
+def _cmd_export(args, console: Console) -> int:
+    from dipscan.hepdata import export_hepdata
+
+    out, report = export_hepdata(Path(args.folder), Path(args.out) if args.out else None)
+    console.print(escape(f"HEPData submission in {out}: {report}"), highlight=False)
+    return 0
+
+
+def _cmd_compare(args, console: Console) -> int:
+    from dipscan.compare import compare_runs, print_comparison, write_comparison
+
+    frame = compare_runs(Path(args.a), Path(args.b), pairs=args.pair)
+    path = write_comparison(frame, Path(args.a), Path(args.b), Path(args.csv) if args.csv else None)
+    print_comparison(console, frame, Path(args.a), Path(args.b))
+    console.print(escape(f"CSV in {path}"), highlight=False)
+    return 0
+
+
+def _cmd_figure(args, console: Console) -> int:
+    from dipscan.figures import load_figure, run_figure
+
+    if args.output and len(args.files) > 1:
+        raise DipscanError("--output takes one figure file at a time")
+    for file in args.files:  # every file checked before any panel is computed
+        load_figure(file)
+    for file in args.files:
+        run_figure(file, Path(args.output) if args.output else None, console)
     return 0
 
 
@@ -58,6 +98,9 @@ def _cmd_list(args, console: Console) -> int:
     console.print("[bold]scenarios[/bold]: " + escape(", ".join(p.stem for p in list_scenarios())))
     console.print("[bold]experiment presets[/bold]: " + escape(", ".join(list_presets())))
     console.print("[bold]beams[/bold]: " + escape(", ".join(list_beams())))
+    from dipscan.figures import list_figures
+
+    console.print("[bold]figures[/bold]: " + escape(", ".join(p.stem for p in list_figures())))
     return 0
 
 
@@ -77,7 +120,8 @@ def _cmd_physics(args, console: Console) -> int:
 
 
 REPORT_CSV_COLUMNS = ["pdgid", "name", "multiplicity", "table1", "frac_theta_lt_1p6mrad",
-                      "frac_theta_lt_5p5mrad", "frac_theta_lt_28mrad", "mean_energy_GeV"]
+                      "frac_theta_lt_5p5mrad", "frac_theta_lt_28mrad", "mean_energy_GeV",
+                      "pythia_multiplicity", "normalisation", "scale", "source"]
 
 
 def _cmd_tables(args, console: Console) -> int:
@@ -186,7 +230,35 @@ def build_parser() -> argparse.ArgumentParser:
                      help="parallel scenarios (local) or workers of a local Dask cluster")
     run.add_argument("--confirm-large", action="store_true",
                      help="run a grid above the size limits (see scenarios/README.md)")
+    run.add_argument("--recompute", action="store_true",
+                     help="compute even when only the figure's style changed since the last run")
     run.set_defaults(func=_cmd_run)
+
+    fig = sub.add_parser("figure", help="figure files (scenarios/figures/*.toml): panels of "
+                         "scenarios in one picture, writing outputs/<name>/")
+    fig.add_argument("files", nargs="+")
+    fig.add_argument("--output", help="output folder (one figure file only)")
+    fig.set_defaults(func=_cmd_figure)
+
+    plot = sub.add_parser("plot", help="redraw plot.png/plot.pdf of outputs/NAME from its tables")
+    plot.add_argument("folders", nargs="+", metavar="outputs/NAME")
+    plot.set_defaults(func=_cmd_plot)
+
+    export = sub.add_parser("export", help="export a run: hepdata")
+    export.add_argument("format", choices=["hepdata"])
+    export.add_argument("folder", metavar="outputs/NAME")
+    export.add_argument("--out", help="folder for the submission (default: outputs/NAME/hepdata); "
+                        "must be new, empty or an earlier dipscan export")
+    export.set_defaults(func=_cmd_export)
+
+    cmp_ = sub.add_parser("compare", help="compare the curves two runs share")
+    cmp_.add_argument("a", metavar="outputs/A")
+    cmp_.add_argument("b", metavar="outputs/B")
+    cmp_.add_argument("--pair", action="append", default=[], metavar="LABEL_A=LABEL_B",
+                      help="also compare two curves with different labels (repeatable)")
+    cmp_.add_argument("--csv", help="where to write the CSV (default: outputs/compare/A_vs_B.csv); "
+                      "an existing file is never overwritten unless dipscan wrote it there")
+    cmp_.set_defaults(func=_cmd_compare)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("files", nargs="+")

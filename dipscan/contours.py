@@ -35,6 +35,15 @@ def bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, points: np.ndarra
             + (1 - t) * u * values[i, j + 1] + t * u * values[i + 1, j + 1])
 
 
+def band_field(pessimistic: np.ndarray, optimistic: np.ndarray, level: float) -> np.ndarray:
+    """Positive where the optimistic count reaches ``level`` and the pessimistic one does not:
+    min(log N_opt - log level, log level - log N_pess), continuous for smooth shading.
+
+    Lives here, beside log_field, so that drawing a band needs no part of the computation."""
+    lv = np.log10(level)
+    return np.minimum(log_field(optimistic) - lv, lv - log_field(pessimistic))
+
+
 def iso_contours(mass_GeV: np.ndarray, coupling_GeVinv: np.ndarray, n_events: np.ndarray,
                  level: float) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Segments of the N = level contour of an (n_mass, n_coupling) grid.

@@ -178,18 +178,18 @@ def neutrino_dipole_limits(
     return regions, warnings
 
 
-def draw_limit_regions(ax, regions, alpha: float = 0.25) -> None:
+def draw_limit_regions(ax, regions, alpha: float = 0.25, colours: dict | None = None) -> None:
     """Shade each region on a log-log mass/coupling axes and write its name inside it.
 
     Set the axis scales and limits first: a label goes inside the part of its region that is in
-    view (no label if none of it is).
+    view (no label if none of it is). `colours` overrides REGION_COLOURS by region name.
     """
     from matplotlib.colors import to_rgba
     from matplotlib.patches import Polygon
 
     view = _view_box_log10(ax)
     for region in regions:
-        colour = REGION_COLOURS.get(region.name, _FALLBACK_COLOUR)
+        colour = (colours or {}).get(region.name) or REGION_COLOURS.get(region.name, _FALLBACK_COLOUR)
         xy = np.column_stack([region.mass_GeV, region.coupling_GeVinv])
         ax.add_patch(Polygon(xy, closed=True, facecolor=to_rgba(colour, alpha),
                              edgecolor=colour, lw=0.8, label=region.name, zorder=1))

@@ -135,7 +135,8 @@ def write_json(data: dict, path: Path) -> Path:
 # What a run writes: a folder holding only these (with provenance.json) was written by a
 # dipscan from before the marker existed.
 OUTPUT_FILES = frozenset({"events.parquet", "events.csv", "contours.parquet", "contours.csv",
-                          "summary.csv", "dominant_channels.csv", "exposure.csv", "plot.png",
+                          "summary.csv", "dominant_channels.csv", "band_dominance.csv",
+                          "exposure.csv", "plot.png",
                           "plot.pdf", "provenance.json"})
 
 
@@ -267,6 +268,14 @@ def clean_stale(target: Path) -> list[Path]:
             shutil.rmtree(entry)
         done.append(entry)
     return done
+
+
+def record_files(folder: Path, names: list[str]) -> None:
+    """Add files dipscan wrote later (a redrawn plot, an export) to a finished folder's marker."""
+    data = _marker(folder)
+    recorded = data.get("files")
+    if has_marker(folder) and isinstance(recorded, list) and not set(names) <= set(recorded):
+        write_marker(folder, data.get("scenario"), sorted(set(recorded) | set(names)))
 
 
 def write_marker(folder: Path, scenario_name: str, files: list[str] | None = None) -> Path:

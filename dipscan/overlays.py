@@ -1,7 +1,7 @@
 """Existing limits and targets drawn beside the experiments: BaBar, the thermal relic, literature.
 
 Each overlay is exported like a sensitivity curve (rows of the contours table, with its own
-label) and drawn by `draw_overlay`. Overlays are plain data, so results can travel between
+label) and drawn by dipscan.plotting from those rows. Overlays are plain data, so results can travel between
 processes (local pools, Dask workers).
 """
 
@@ -18,7 +18,6 @@ import polars as pl
 from dipscan.contours import CONTOUR_SCHEMA, contour_frame, iso_contours
 from dipscan.outputs import atomic_write
 
-BABAR_LABEL = "BaBar (recast)"
 RELIC_LABEL = "thermal relic"
 RELIC_MASS_POINTS = 30  # the relic line is smooth between resonances; solved on its own grid
 RELIC_CACHE_VERSION = 1  # bump when dipscan.limits.relic changes its physics
@@ -26,24 +25,32 @@ RELIC_CACHE_VERSION = 1  # bump when dipscan.limits.relic changes its physics
 
 @dataclass
 class Overlay:
-    kind: str  # "babar" | "relic" | "literature"
+    kind: str  # "babar" | "relic" | "literature" | "user"
     label: str
     contours: pl.DataFrame
-    data: dict = field(default_factory=dict)  # what draw_overlay needs
+    data: dict = field(default_factory=dict)  # the inputs behind the curve (BaBar grid, user curve)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # shown to the user and kept in provenance
 
 
-def babar_overlay(delta: float, masses: np.ndarray, couplings: np.ndarray, seed: int) -> Overlay:
-    from dipscan.limits.babar import BABAR_REQUIRED_EVENTS, babar_event_yield
+def babar_overlay(delta: float, masses: np.ndarray, couplings: np.ndarray, seed: int,
+                  recast=None) -> Overlay:
+    """The BaBar recast defined by `recast` (a BabarRecast; default: scenarios/limits/babar.toml)."""
+    from dipscan.limits.babar import babar_event_yield
+    from dipscan.limits.babar_recast import load_babar_recast
 
-    events = babar_event_yield(masses, delta, couplings, rng=seed)
-    segments = iso_contours(masses, couplings, events, BABAR_REQUIRED_EVENTS)
-    return Overlay("babar", BABAR_LABEL, contour_frame(BABAR_LABEL, segments),
+    recast = recast if recast is not None else load_babar_recast("babar")
+    level = recast.required_events
+    events = babar_event_yield(masses, delta, couplings, rng=seed, selection=recast.selection)
+    segments = iso_contours(masses, couplings, events, level)
+    added = [c.name for c in recast.choices if c.origin == "added"]
+    return Overlay("babar", recast.label, contour_frame(recast.label, segments),
                    {"masses": masses, "couplings": couplings, "events": events,
-                    "level": BABAR_REQUIRED_EVENTS, "segments": segments},
-                   [f"BaBar: e+e- -> gamma chi1 chi2 Monte Carlo, {BABAR_REQUIRED_EVENTS:g} signal "
-                    "events (arXiv:2406.17599 sec. 4.2)"])
+                    "level": level, "segments": segments, "color": recast.color,
+                    "linestyle": recast.linestyle, "recast": recast.provenance()},
+                   [f"{recast.label}: e+e- -> gamma chi1 chi2 Monte Carlo, {level:g} signal events, "
+                    f"{recast.value('luminosity_invfb'):g} fb^-1 (scenarios/limits/{recast.name}.toml); "
+                    "choices added to arXiv:2406.17599 sec. 4.2: " + (", ".join(added) or "none")])
 
 
 def relic_masses(mass_min_GeV: float, mass_max_GeV: float) -> np.ndarray:
@@ -106,35 +113,40 @@ def literature_overlay(flavour: str) -> Overlay:
     return Overlay("literature", "literature", frame, {"regions": regions}, notes, list(warnings))
 
 
-def draw_overlay(ax, overlay: Overlay) -> None:
-    data = overlay.data
-    if overlay.kind == "babar":
-        if np.any(data["events"] >= data["level"]):
-            ax.contourf(data["masses"], data["couplings"], data["events"].T,
-                        levels=[data["level"], np.inf], colors=["tab:gray"], alpha=0.25)
-        for i, (m, d, _) in enumerate(data["segments"]):
-            ax.plot(m, d, color="tab:gray", linestyle="dotted", lw=1.4,
-                    label=overlay.label if i == 0 else None)
-    elif overlay.kind == "relic":
-        ax.plot(data["mass_GeV"], data["coupling_GeVinv"], color="black", linestyle="dashed",
-                lw=1.4, label=overlay.label)
-        if data["mass_min"] < data["disfavoured_below_GeV"]:
-            ax.axvspan(data["mass_min"], data["disfavoured_below_GeV"], color="black", alpha=0.08,
-                       label="thermal DM disfavoured (CMB, BBN)")
-    elif overlay.kind == "literature":
-        from dipscan.literature import draw_limit_regions
+def user_curve_overlay(curve) -> Overlay:
+    """A curve from the user's CSV, already in GeV and GeV^-1 (dipscan.user_curves)."""
+    n = len(curve.mass_GeV)
+    frame = pl.DataFrame({"experiment": curve.label, "segment": 0, "point": np.arange(n),
+                          "branch": "excluded" if curve.region else "user",
+                          "mass_GeV": np.array(curve.mass_GeV),
+                          "coupling_GeVinv": np.array(curve.coupling_GeVinv)}, schema=CONTOUR_SCHEMA)
+    return Overlay("user", curve.label, frame, {"curve": curve},
+                   [f"user curve {curve.label!r}: {curve.file.name} (sha256 {curve.sha256[:12]}), "
+                    f"source: {curve.source}"])
 
-        draw_limit_regions(ax, data["regions"])
+
+def overlay_grid_frame(overlays: list[Overlay]) -> pl.DataFrame | None:
+    """Expected events of the overlays computed on the scan grid (BaBar), as a long table."""
+    frames = []
+    for overlay in overlays:
+        if overlay.kind == "babar":
+            masses, couplings = overlay.data["masses"], overlay.data["couplings"]
+            frames.append(pl.DataFrame({
+                "experiment": overlay.label, "mass_GeV": np.repeat(masses, couplings.size),
+                "coupling_GeVinv": np.tile(couplings, masses.size),
+                "n_events": np.asarray(overlay.data["events"], dtype=float).ravel()}))
+    return pl.concat(frames) if frames else None
 
 
 def build_overlays(scenario, masses: np.ndarray, couplings: np.ndarray,
                    cache_dir: Path | None) -> list[Overlay]:
     params = dict(scenario.model.params)
     out = []
-    if scenario.overlays.babar:
-        out.append(babar_overlay(params["delta"], masses, couplings, scenario.seed))
+    for recast in scenario.overlays.babar:
+        out.append(babar_overlay(params["delta"], masses, couplings, scenario.seed, recast))
     if scenario.overlays.relic:
         out.append(relic_overlay(params["delta"], masses, cache_dir))
     if scenario.overlays.literature:
         out.append(literature_overlay(params["flavour"]))
+    out.extend(user_curve_overlay(curve) for curve in scenario.overlays.curves)
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from dipscan.bands import ExperimentBand, band_contours, band_event_columns, experiment_bands
 from dipscan.contours import contour_frame, iso_contours
 from dipscan.experiments import production_scale, sample_weights
 from dipscan.mesons import charge_conjugate_name, meson
@@ -49,6 +50,7 @@ class ScenarioResult:
     levels: dict[str, float] = field(default_factory=dict)  # label -> contour level (events)
     overlays: list[Overlay] = field(default_factory=list)
     exposure: pl.DataFrame | None = None  # mesons produced per experiment and species
+    bands: dict[str, ExperimentBand] = field(default_factory=dict)  # label -> uncertainty band
     summary: pl.DataFrame | None = None  # per experiment, filled when the outputs are written
     notes: list[str] = field(default_factory=list)  # why a valid scenario may be pointless
 
@@ -175,8 +177,10 @@ def compute(scenario: Scenario, progress: Progress | None = None,
     timings["sampling"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
+    uncertainties = scenario.uncertainties
     report("reduction", 0, 1)
-    events = event_counts(blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass))
+    events = event_counts(blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass),
+                          variance=uncertainties.enabled and uncertainties.mc_statistics)
     report("reduction", 1, 1)
     timings["reduction"] = time.perf_counter() - t2
 
@@ -190,17 +194,30 @@ def compute(scenario: Scenario, progress: Progress | None = None,
         frames.append(contour_frame(spec.label, iso_contours(masses, couplings, grid,
                                                              levels[spec.label])))
     report("contours", len(scenario.experiments), len(scenario.experiments))
-    contours = pl.concat(frames)
+    contours = pl.concat(frames).with_columns(band=pl.lit("central"))
     timings["contours"] = time.perf_counter() - t3
+    t5 = time.perf_counter()
+    bands: dict[str, ExperimentBand] = {}
+    if uncertainties.enabled:
+        parent_of = {ch.name: abs(ch.parent_pdgid) for chans in channels_per_mass for ch in chans}
+        shape = (masses.size, couplings.size)
+        bands = {spec.label: experiment_bands(spec, events, parent_of, uncertainties, shape)
+                 for spec in scenario.experiments}
+        contours = pl.concat([contours, *(band_contours(spec.label, masses, couplings,
+                                                        bands[spec.label], levels[spec.label])
+                                          for spec in scenario.experiments)])
+        timings["bands"] = time.perf_counter() - t5
+    events = band_event_columns(events.drop("n_events_mc_var", strict=False), bands)
     t4 = time.perf_counter()
-    wanted = sum(dataclasses.astuple(scenario.overlays))
+    wanted = scenario.overlays.count()
     if wanted:
         report("overlays", 0, wanted)
     overlays = build_overlays(scenario, masses, couplings, cache_dir)
     if wanted:
         report("overlays", wanted, wanted)
     if overlays:
-        contours = pl.concat([contours, *(o.contours for o in overlays)])
+        contours = pl.concat([contours, *(o.contours.with_columns(band=pl.lit("central"))
+                                          for o in overlays)])
         timings["overlays"] = time.perf_counter() - t4
     timings["compute_total"] = time.perf_counter() - t0
     # BR grows with d: its largest value on the grid sits at the top coupling.
@@ -208,7 +225,8 @@ def compute(scenario: Scenario, progress: Progress | None = None,
                   for m, chans in zip(masses, channels_per_mass, strict=True) for ch in chans),
                  default=0.0)
     return ScenarioResult(scenario, model, masses, couplings, events, contours, timings,
-                          omitted, counts, max_br, levels, overlays, meson_exposure(scenario, parents))
+                          omitted, counts, max_br, levels, overlays, meson_exposure(scenario, parents),
+                          bands)
 
 
 def contour_level(spec: ExperimentSpec, sensitivity_events: float) -> float:

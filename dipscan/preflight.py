@@ -24,8 +24,8 @@ PROTON_MASS_GeV = 0.938272088  # PDG 2024
 # Rough cost model of a run, measured on na62_delta0p01 (94,800 event rows) and on a 300 x 400
 # grid of the tiny example (776,000 rows): good to a factor of about two, enough to warn before
 # a run takes hours or fills a disk.
-CSV_BYTES_PER_ROW = 95  # events.csv: measured 90 and 93
-PARQUET_BYTES_PER_ROW = 10  # events.parquet: measured 5.6 and 7.1
+CSV_BYTES_PER_ROW = 100  # events.csv: measured 90 and 93; 101 with the band columns (fig2)
+PARQUET_BYTES_PER_ROW = 10  # events.parquet: measured 5.6 and 7.1; 8.9 with the band columns
 PLOT_BYTES = 400_000  # png + pdf
 MEMORY_BYTES_PER_ROW = 450  # peak resident memory per event row: measured 425
 MEMORY_BASE_BYTES = 300_000_000  # interpreter, libraries and meson tables: measured 290 MB

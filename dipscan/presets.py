@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from statistics import NormalDist
 
 from dipscan.errors import ScenarioError
 
@@ -36,7 +37,7 @@ SHAPE_KEYS: dict[str, tuple[str, ...]] = {
 }
 LINESTYLES = ("solid", "dashed", "dotted", "dashdot")
 # Upper-limit methods: those implemented by dipscan.limits.statistics (read lazily, below).
-FALLBACK_STAT_METHODS = ("poisson", "poisson_no_subtraction", "gaussian")
+FALLBACK_STAT_METHODS = ("poisson", "poisson_no_subtraction", "gaussian", "feldman_cousins")
 # Keys a [[experiment]] entry of a scenario may set on top of its preset.
 OVERRIDE_KEYS = (
     "label",
@@ -331,6 +332,9 @@ class Statistics:
     background_uncertainty: float
     confidence_level: float
     method: str  # one of dipscan.limits.statistics.METHODS: "poisson", "poisson_no_subtraction", "gaussian"
+    signal_uncertainty: float = 0.0  # relative, on the signal normalisation
+    background_relative_uncertainty: float = 0.0  # relative, e.g. a flux normalisation
+    observed_uncertainty: tuple[float, ...] | None = None  # published errors of the count (gaussian)
 
 
 @dataclass(frozen=True)
@@ -353,17 +357,21 @@ class ExperimentSpec:
     statistics: Statistics | None
     preset_path: Path
     description: str = ""
+    approximations: tuple[str, ...] = ()  # stated in each run's provenance
 
 
 # --------------------------------------------------------------------------- preset parsing
 _PRESET_KEYS = ("name", "description", "beam", "target", "target_mass_number", "color", "linestyle",
-                "exposure", "selection", "geometry", "statistics")
-_EXPOSURE_KEYS = {"pot": ("kind", "pot"), "collider": ("kind", "sigma_inel_mb", "luminosity_invfb")}
+                "exposure", "selection", "geometry", "statistics", "approximations")
+_EXPOSURE_KEYS = {"pot": ("kind", "pot", "pot_per_year", "years"),
+                  "collider": ("kind", "sigma_inel_mb", "luminosity_invfb")}
 _SELECTION_KEYS = ("photon_threshold_GeV", "photon_max_GeV", "efficiency")
 _CALO_KEYS = ("calorimeter_z_m", "calorimeter_radius_m")
 _GEOMETRY_KEYS = ("mode", "shape", "l_start_m", "l_end_m",
                   *dict.fromkeys(k for keys in SHAPE_KEYS.values() for k in keys), *_CALO_KEYS)
-_STATISTICS_KEYS = ("observed", "background", "background_uncertainty", "confidence_level", "method")
+_STATISTICS_KEYS = ("observed", "background", "background_uncertainty", "confidence_level", "method",
+                    "signal_uncertainty", "background_relative_uncertainty", "observed_uncertainty")
+FELDMAN_COUSINS_MAX_OBSERVED = 200  # as dipscan.limits.feldman_cousins.MAX_OBSERVED
 
 
 def preset_path(name: str) -> Path:
@@ -384,9 +392,22 @@ def _read_exposure(t: Table) -> Exposure:
         if key not in _EXPOSURE_KEYS[kind]:
             t.unknown(key, _EXPOSURE_KEYS[kind], context=f"for kind {kind!r}: ")
     if kind == "pot":
-        return Exposure(kind, pot=t.float("pot", gt=0))
+        return Exposure(kind, pot=_read_pot(t))
     return Exposure(kind, sigma_inel_mb=t.float("sigma_inel_mb", gt=0),
                     luminosity_invfb=t.float("luminosity_invfb", gt=0))
+
+
+def _read_pot(t: Table) -> float:
+    """Protons on target: `pot`, or `pot_per_year` x `years` (the form design reports quote)."""
+    per_year = [k for k in ("pot_per_year", "years") if k in t.data]
+    if not per_year:
+        return t.float("pot", gt=0)
+    if "pot" in t.data:
+        raise t.error(per_year[0], t.data[per_year[0]], "either pot, or pot_per_year and years, not both")
+    if len(per_year) == 1:
+        missing = "years" if per_year[0] == "pot_per_year" else "pot_per_year"
+        raise t.error(missing, MISSING_VALUE, "pot_per_year and years together (or pot alone)")
+    return t.float("pot_per_year", gt=0) * t.float("years", gt=0)
 
 
 def _read_geometry(t: Table) -> Geometry:
@@ -428,12 +449,32 @@ def stat_methods() -> tuple[str, ...]:
 
 
 def _read_statistics(t: Table) -> Statistics:
+    method = t.str("method", "poisson", choices=stat_methods())
+    cl = t.float("confidence_level", 0.95, gt=0, lt=1)
+    observed = (t.int("observed", ge=0, le=FELDMAN_COUSINS_MAX_OBSERVED) if method == "feldman_cousins"
+                else t.int("observed", ge=0))
+    # the Gaussian limit exists only while z_CL * sigma_s < 1
+    z = NormalDist().inv_cdf(cl)
+    signal = t.float("signal_uncertainty", 0.0, ge=0, lt=1.0 / z if method == "gaussian" and z > 0 else None)
+    observed_uncertainty = None
+    if t.has("observed_uncertainty"):
+        allowed = "a positive number or a list of them (errors of sub-samples, added in quadrature)"
+        if method != "gaussian":
+            raise t.error("observed_uncertainty", t.data["observed_uncertainty"],
+                          "no observed_uncertainty: it is used by method 'gaussian' only")
+        raw = t.data["observed_uncertainty"]
+        values = raw if isinstance(raw, list) and raw else [raw]
+        observed_uncertainty = tuple(check_float(v, allowed, lambda found: t.error("observed_uncertainty", raw, allowed),
+                                                 gt=0) for v in values)
     return Statistics(
-        observed=t.int("observed", ge=0),
+        observed=observed,
         background=t.float("background", ge=0),
         background_uncertainty=t.float("background_uncertainty", 0.0, ge=0),
-        confidence_level=t.float("confidence_level", 0.95, gt=0, lt=1),
-        method=t.str("method", "poisson", choices=stat_methods()),
+        confidence_level=cl,
+        method=method,
+        signal_uncertainty=signal,
+        background_relative_uncertainty=t.float("background_relative_uncertainty", 0.0, ge=0),
+        observed_uncertainty=observed_uncertainty,
     )
 
 
@@ -460,12 +501,15 @@ def _parse_preset(name: str, path: Path, data: dict, overrides: Mapping, key_pre
     if not _NAME_RE.match(beam) or not beam_file.is_file():
         raise top.error("beam", beam, "a beam preset of scenarios/beams/: " + _names_text(beams, str(beams_dir())))
     target = top.str("target")
+    approximations = top.raw("approximations", [])
+    if not isinstance(approximations, list) or not all(isinstance(a, str) and a.strip() for a in approximations):
+        raise top.error("approximations", approximations, "an array of non-empty strings")
     mass_number = top.float("target_mass_number", ge=1)
     color = top.str("color", "black")
     check_color(color, lambda found: top.error("color", found, COLOR_ALLOWED))
     linestyle = top.str("linestyle", "solid", choices=LINESTYLES)
 
-    exposure = _read_exposure(top.table("exposure", ("kind", "pot", "sigma_inel_mb", "luminosity_invfb")))
+    exposure = _read_exposure(top.table("exposure", tuple(dict.fromkeys(k for keys in _EXPOSURE_KEYS.values() for k in keys))))
     sel = top.table("selection", _SELECTION_KEYS)
     threshold = sel.float("photon_threshold_GeV", ge=0)
     photon_max = sel.float("photon_max_GeV", math.inf, gt=threshold, allow_inf=True)
@@ -503,6 +547,7 @@ def _parse_preset(name: str, path: Path, data: dict, overrides: Mapping, key_pre
         target_mass_number=mass_number, exposure=exposure, photon_threshold_GeV=threshold,
         photon_max_GeV=photon_max, efficiency=efficiency, geometry=geometry, color=color,
         linestyle=linestyle, statistics=statistics, preset_path=path, description=description,
+        approximations=tuple(approximations),
     )
     return spec, beam_file
 

@@ -40,6 +40,8 @@ class SampleBlock:
     betagamma: np.ndarray
     l_start_m: float
     l_end_m: float
+    # Sum of squared weights per row (Monte Carlo variance); None: each row is one sample (w^2).
+    weight_sq: np.ndarray | None = None
 
 
 @dataclass
@@ -57,28 +59,34 @@ class GridInputs:
 def compress_block(block: SampleBlock, bin_dex: float = DEFAULT_BIN_DEX) -> SampleBlock:
     """Merge samples whose log10(beta gamma) share a bin: summed weight, weighted-mean boost.
 
-    Runs as the samples are drawn, so the pipeline never holds more than the bins; np.bincount
-    adds in a fixed order, so the result is the same bytes on every run.
+    The summed squared weights travel alongside (the Monte Carlo variance of the bin), without
+    touching the central numbers.  Runs as the samples are drawn, so the pipeline never holds
+    more than the bins; np.bincount adds in a fixed order: the same bytes on every run.
     """
     positive = block.weight > 0
     w, bg = block.weight[positive], block.betagamma[positive]
+    w2 = w * w if block.weight_sq is None else block.weight_sq[positive]
     if w.size == 0:
-        return replace(block, weight=w, betagamma=bg)
+        return replace(block, weight=w, betagamma=bg, weight_sq=w2)
     _, index = np.unique(np.floor(np.log10(bg) / bin_dex).astype(np.int64), return_inverse=True)
     w_sum = np.bincount(index, weights=w)
-    return replace(block, weight=w_sum, betagamma=np.bincount(index, weights=w * bg) / w_sum)
+    return replace(block, weight=w_sum, betagamma=np.bincount(index, weights=w * bg) / w_sum,
+                   weight_sq=np.bincount(index, weights=w2))
 
 
 CHUNK_ROWS = 20_000  # bins crossed with the coupling grid at once (rows x couplings doubles)
 
 
-def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float) -> pl.LazyFrame:
+def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float,
+                  variance: bool = False) -> pl.LazyFrame:
     """LLPs decaying in the detector per (experiment, mass, channel, coupling), per unit BR.
 
     The bins of all blocks of one mass share that mass's c tau(d) row, so the crossing with the
     coupling grid is one dense (bins x couplings) evaluation of f_dec per chunk, summed per block
     with np.add.reduceat (fixed order: the same bytes on every run). Slices of one experiment's
-    decay region are then added together.
+    decay region are then added together.  With ``variance``, the Monte Carlo variance
+    sum_i w_i^2 f_dec,i^2 comes along as ``llps_var`` (slices of one sample add linearly in w and
+    are treated as independent in the variance, a small overestimate for sliced geometries).
     """
     couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
     by_mass: dict[int, list[SampleBlock]] = {}
@@ -86,11 +94,13 @@ def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float) -
         compressed = compress_block(block, bin_dex)
         if compressed.weight.size:
             by_mass.setdefault(block.mass_index, []).append(compressed)
-    rows: dict[str, list] = {"experiment": [], "mass_index": [], "channel": [], "llps": []}
+    rows: dict[str, list] = {"experiment": [], "mass_index": [], "channel": [], "llps": [],
+                             "llps_var": []}
     for mass_index, mass_blocks in sorted(by_mass.items()):
         ctau_m = HBARC_GeV_m / (grid.llp_width_per_d2[mass_index] * couplings**2)
         keys = list(dict.fromkeys((b.experiment, b.channel) for b in mass_blocks))
         totals = np.zeros((len(keys), couplings.size))
+        totals_var = np.zeros((len(keys), couplings.size)) if variance else None
         for chunk in _chunks(mass_blocks):
             sizes = np.array([b.weight.size for b in chunk])
             bg = np.concatenate([b.betagamma for b in chunk])
@@ -98,15 +108,21 @@ def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float) -
                                       np.repeat([b.l_end_m for b in chunk], sizes)[:, None],
                                       bg[:, None] * ctau_m[None, :])
             weighted = np.concatenate([b.weight for b in chunk])[:, None] * f_dec
-            per_block = np.add.reduceat(weighted, np.concatenate([[0], np.cumsum(sizes)[:-1]]), axis=0)
-            np.add.at(totals, [keys.index((b.experiment, b.channel)) for b in chunk], per_block)
-        for (experiment, channel), llps in zip(keys, totals, strict=True):
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            where = [keys.index((b.experiment, b.channel)) for b in chunk]
+            np.add.at(totals, where, np.add.reduceat(weighted, starts, axis=0))
+            if variance:
+                w2 = np.concatenate([b.weight_sq for b in chunk])[:, None] * (f_dec * f_dec)
+                np.add.at(totals_var, where, np.add.reduceat(w2, starts, axis=0))
+        for k, ((experiment, channel), llps) in enumerate(zip(keys, totals, strict=True)):
             rows["experiment"].append(experiment)
             rows["mass_index"].append(mass_index)
             rows["channel"].append(channel)
             rows["llps"].append(llps)
+            if variance:
+                rows["llps_var"].append(totals_var[k])
     n = len(rows["llps"])
-    return pl.LazyFrame({
+    frame = pl.LazyFrame({
         "experiment": np.repeat(np.array(rows["experiment"], dtype=object), couplings.size).tolist(),
         "mass_index": np.repeat(np.array(rows["mass_index"], dtype=np.int32), couplings.size),
         "coupling_index": np.tile(np.arange(couplings.size, dtype=np.int32), n),
@@ -114,6 +130,10 @@ def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float) -
         "llps": np.concatenate(rows["llps"]) if n else np.empty(0),
     }, schema={"experiment": pl.String, "mass_index": pl.Int32, "coupling_index": pl.Int32,
                "channel": pl.String, "llps": pl.Float64})
+    if variance:
+        frame = frame.with_columns(llps_var=pl.Series(
+            np.concatenate(rows["llps_var"]) if n else np.empty(0), dtype=pl.Float64))
+    return frame
 
 
 def _chunks(blocks: list[SampleBlock]):
@@ -129,25 +149,27 @@ def _chunks(blocks: list[SampleBlock]):
 
 
 def event_counts(blocks: list[SampleBlock], grid: GridInputs,
-                 bin_dex: float = DEFAULT_BIN_DEX) -> pl.DataFrame:
+                 bin_dex: float = DEFAULT_BIN_DEX, variance: bool = False) -> pl.DataFrame:
     """Event counts per (experiment, mass, coupling, channel) plus `total` rows, as one frame.
 
     The crossing with the coupling grid is dense numpy per mass (`_decayed_llps`); the join with
     the branching ratios, the channel totals and the grid completion are Polars lazy frames.
     Joins and group-bys keep their input order and sums run in that order (`sequential_sum`):
     floating-point sums depend on the order of their terms, and the same scenario must give
-    the same bytes.
+    the same bytes.  With ``variance``, a column ``n_events_mc_var`` holds the Monte Carlo
+    variance of each count (sum of w^2 f_dec^2 BR^2; channels add as independent samples).
     """
-    decayed = _decayed_llps(blocks, grid, bin_dex)
+    decayed = _decayed_llps(blocks, grid, bin_dex, variance)
     branching = _branching_frame(grid)
+    extra = [(pl.col("llps_var") * pl.col("br") ** 2).alias("n_events_mc_var")] if variance else []
     per_channel = (
         decayed.join(branching, on=["mass_index", "coupling_index", "channel"],
                      maintain_order="left")
         .with_columns(n_events=pl.col("llps") * pl.col("br"))
-        .select("experiment", "mass_index", "coupling_index", "channel", "n_events")
+        .select("experiment", "mass_index", "coupling_index", "channel", "n_events", *extra)
     )
     collected = per_channel.collect()
-    return _complete_grid(collected, grid)
+    return _complete_grid(collected, grid, variance)
 
 
 def sequential_sum(expr: pl.Expr) -> pl.Expr:
@@ -171,7 +193,8 @@ def _branching_frame(grid: GridInputs) -> pl.LazyFrame:
     }, schema_overrides={"channel": pl.String})
 
 
-def _complete_grid(per_channel: pl.DataFrame, grid: GridInputs) -> pl.DataFrame:
+def _complete_grid(per_channel: pl.DataFrame, grid: GridInputs,
+                   variance: bool = False) -> pl.DataFrame:
     """Attach mass and coupling values and add `total` rows for every grid point, zero-filled."""
     masses = pl.DataFrame({"mass_index": np.arange(len(grid.mass_GeV), dtype=np.int32),
                            "mass_GeV": np.asarray(grid.mass_GeV, dtype=float)})
@@ -180,14 +203,17 @@ def _complete_grid(per_channel: pl.DataFrame, grid: GridInputs) -> pl.DataFrame:
     experiments = pl.DataFrame({"experiment": list(grid.experiments)},
                                schema={"experiment": pl.String})
     full = experiments.join(masses, how="cross").join(couplings, how="cross")
+    sums = [sequential_sum(pl.col("n_events")).alias("n_events")]
+    if variance:
+        sums.append(sequential_sum(pl.col("n_events_mc_var")).alias("n_events_mc_var"))
     totals = per_channel.group_by("experiment", "mass_index", "coupling_index",
-                                  maintain_order=True).agg(
-        n_events=sequential_sum(pl.col("n_events")))
+                                  maintain_order=True).agg(*sums)
     total_rows = (full.join(totals, on=["experiment", "mass_index", "coupling_index"], how="left")
-                  .with_columns(channel=pl.lit("total"), n_events=pl.col("n_events").fill_null(0.0)))
+                  .with_columns(pl.lit("total").alias("channel"),
+                                *(pl.col(c.meta.output_name()).fill_null(0.0) for c in sums)))
     channel_rows = per_channel.join(masses, on="mass_index").join(couplings, on="coupling_index")
     columns = ["experiment", "mass_index", "coupling_index", "mass_GeV", "coupling_GeVinv",
-               "channel", "n_events"]
+               "channel", "n_events"] + (["n_events_mc_var"] if variance else [])
     out = pl.concat([channel_rows.select(columns), total_rows.select(columns)])
     order = {name: i for i, name in enumerate(grid.experiments)}
     return (out.with_columns(_order=pl.col("experiment").replace_strict(order, return_dtype=pl.Int32))

@@ -10,7 +10,9 @@ from importlib import metadata
 import numpy as np
 import polars as pl
 
+from dipscan.bands import band_summary
 from dipscan.decays.backend import kernel_choice
+from dipscan.production.report import normalisation_sources
 from dipscan.production.tables import table_digests
 from dipscan.version import git_state, package_version
 
@@ -22,16 +24,33 @@ PACKAGES = ("dipscan", "numpy", "numba", "scipy", "polars", "contourpy", "matplo
 APPROXIMATIONS = (
     "chi2 (or N) lifetime from the radiative decay alone; chi2 -> chi1 e+ e- (~0.1%) is neglected",
     "meson decays through point-like vertices: no transition form factors",
+    "pi0, eta, eta' -> gamma + dipole pair use effective decay constants F_P fitted to the measured "
+    "Gamma(P -> gamma gamma) (for eta and eta' these absorb the eta-eta' mixing)",
     "LLP samples with equal log10(beta*gamma) within the reduction bin width are merged "
     "(weighted-mean beta*gamma) before crossing with the coupling grid",
 )
 
 
+def preset_approximations(scenario) -> list[str]:
+    """What the beams and experiment presets of a scenario approximate, as their files state it."""
+    from dipscan.production.beams import load_beam
+
+    out = []
+    for beam in sorted({spec.beam for spec in scenario.experiments}):
+        out += [f"beam {beam}: {text}" for text in load_beam(beam).approximations]
+    for preset in dict.fromkeys(spec.preset for spec in scenario.experiments):
+        spec = next(s for s in scenario.experiments if s.preset == preset)
+        out += [f"{spec.name}: {text}" for text in spec.approximations]
+    return out
+
+
 def summary_frame(result) -> pl.DataFrame:
-    """Per experiment: smallest d on the contour and its mass, the mass reach, dominant channel."""
+    """Per experiment: smallest d on the contour and its mass, the mass reach, dominant channel;
+    then the same for the pessimistic and optimistic curves and what dominates their band."""
     rows = []
     for spec in result.scenario.experiments:
-        contour = result.contours.filter(pl.col("experiment") == spec.label)
+        contour = result.contours.filter((pl.col("experiment") == spec.label)
+                                         & (pl.col("band") == "central"))
         if contour.height == 0:
             rows.append({"experiment": spec.label, "role": _role(spec),
                          "level_events": result.levels[spec.label], "min_coupling_GeVinv": None,
@@ -47,10 +66,11 @@ def summary_frame(result) -> pl.DataFrame:
             "dominant_channel": dominant_channel_at(result, spec.label, best["mass_GeV"],
                                                     best["coupling_GeVinv"]),
         })
-    return pl.DataFrame(rows, schema={"experiment": pl.String, "role": pl.String,
-                                      "level_events": pl.Float64, "min_coupling_GeVinv": pl.Float64,
-                                      "mass_at_min_GeV": pl.Float64, "mass_reach_GeV": pl.Float64,
-                                      "dominant_channel": pl.String})
+    central = pl.DataFrame(rows, schema={"experiment": pl.String, "role": pl.String,
+                                         "level_events": pl.Float64, "min_coupling_GeVinv": pl.Float64,
+                                         "mass_at_min_GeV": pl.Float64, "mass_reach_GeV": pl.Float64,
+                                         "dominant_channel": pl.String})
+    return central.join(band_summary(result), on="experiment", how="left", maintain_order="left")
 
 
 def _role(spec) -> str:
@@ -125,6 +145,7 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
                 "signal_upper_limit": result.levels[spec.label]},
         } for spec in scenario.experiments],
         "tables": {beam: table_digests(beam) for beam in beams},
+        "normalisation": {beam: normalisation_sources(beam) for beam in beams},
         "llp_samples_per_channel": result.sample_counts,
         "mesons_produced": {spec.label: {row["meson"]: row["n_produced"] for row in
                                          result.exposure.filter(pl.col("experiment") == spec.label)
@@ -132,8 +153,11 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
         "omitted_channels": result.omitted_channels,
         "notes": result.notes,
         "max_branching_ratio_on_grid": result.max_branching_ratio,
-        "approximations": list(APPROXIMATIONS) + [n for o in result.overlays for n in o.notes],
+        "approximations": list(APPROXIMATIONS) + preset_approximations(scenario)
+        + [n for o in result.overlays for n in o.notes],
         "overlays": [o.label for o in result.overlays],
+        "uncertainties": scenario.uncertainties.describe(),
+        "recasts": [o.data["recast"] for o in result.overlays if "recast" in o.data],
         "warnings": [w for o in result.overlays for w in o.warnings],
         "dipscan": {"version": package_version(), **(git_state() or {"commit": None, "dirty": None})},
         "versions": package_versions(),

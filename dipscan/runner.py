@@ -5,24 +5,35 @@ from __future__ import annotations
 import time
 from concurrent.futures import as_completed
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from dipscan.bands import band_dominance_frame, format_with_band
 from dipscan.errors import DipscanError, SweepError
 from dipscan.executors import open_executor
 from dipscan.messages import print_error, print_note
 from dipscan.outputs import SWAPS, staged_directory, write_failure, write_json, write_table
-from dipscan.pipeline import ScenarioResult, compute
-from dipscan.plan import plan_sweep, prepare_sweep
+from dipscan.plotting import figure_data, write_figure
 from dipscan.preflight import preflight
 from dipscan.progress import StageProgress
+from dipscan.redraw import compute_digest, only_style_changed, redraw
 from dipscan.report import dominance_frame, provenance, summary_frame
-from dipscan.sample_cache import SampleCache
 from dipscan.scenario import Scenario, load_scenario
 
+if TYPE_CHECKING:
+    from dipscan.pipeline import ScenarioResult
+
 MAX_CREDIBLE_BR = 0.1  # above this the dipole decay competes with the meson's own width
+
+
+def compute(scenario: Scenario, **kwargs) -> ScenarioResult:
+    """dipscan.pipeline.compute, imported on first use: a run that only redraws never needs it."""
+    from dipscan.pipeline import compute as compute_scenario
+
+    return compute_scenario(scenario, **kwargs)
 
 
 def default_output_dir(scenario: Scenario) -> Path:
@@ -61,6 +72,24 @@ def _compute_remote(scenario: Scenario) -> ScenarioResult:
     return compute(scenario, cache_dir=CACHE_DIR)
 
 
+def redraw_unchanged(scenarios: list[Scenario], console: Console) -> list[Scenario]:
+    """Redraw the runs whose numbers would not change (only [plot] or styles were edited).
+
+    Returns the scenarios that still need computing.
+    """
+    todo = []
+    for scenario in scenarios:
+        target = default_output_dir(scenario)
+        if not only_style_changed(scenario, target):
+            todo.append(scenario)
+            continue
+        paths, seconds = redraw(target, scenario)
+        drawn = f"redrew {', '.join(p.name for p in paths)}" if paths else "no figure to draw"
+        console.print(escape(f"{scenario.name}: the numbers in {target} are up to date; {drawn} "
+                             f"({seconds:.1f} s; --recompute to run it again)"), highlight=False)
+    return todo
+
+
 def check_distinct_targets(scenarios: list[Scenario]) -> None:
     """Two scenarios of one sweep must not write the same folder (the last would win)."""
     seen: dict[Path, Scenario] = {}
@@ -75,14 +104,24 @@ def check_distinct_targets(scenarios: list[Scenario]) -> None:
 
 def run_scenarios(paths: list[str | Path], console: Console | None = None, executor: str = "local",
                   scheduler: str | None = None, workers: int | None = None,
-                  confirm_large: bool = False) -> list[Path]:
+                  confirm_large: bool = False, recompute: bool = True) -> list[Path]:
     """A sweep: every scenario is checked first, computed on the executor, written here.
 
     The results are the same bytes as one-by-one local runs: each scenario carries its seeds.
     A scenario that fails is reported in one line and the others are still written; then
-    SweepError names the failed ones.
+    SweepError names the failed ones. With `recompute=False`, a scenario whose numbers are
+    already in outputs/NAME is only redrawn (dipscan.redraw).
     """
     console = console or Console(stderr=True)
+    if not recompute:
+        scenarios = [load_scenario(path) for path in paths]  # every file checked before any work
+        check_distinct_targets(scenarios)
+        todo = redraw_unchanged(scenarios, console)
+        done = [default_output_dir(s) for s in scenarios if s not in todo]
+        if not todo:
+            return done
+        return done + run_scenarios([s.path for s in todo], console, executor, scheduler, workers,
+                                    confirm_large)
     if len(paths) == 1 and executor == "local" and not scheduler:
         return [run_scenario(paths[0], None, console, confirm_large)[1]]
     t0 = time.perf_counter()
@@ -95,6 +134,9 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
             print_note(console, f"{scenario.name}: {note}")
     failed: list[str] = []
     targets: list[Path] = []
+    from dipscan.plan import plan_sweep, prepare_sweep  # sampling code: only when computing
+    from dipscan.sample_cache import SampleCache
+
     plan = plan_sweep(scenarios)
     console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
                   f"({100 * plan.shared_fraction:.0f}% shared between scenarios)")
@@ -162,13 +204,17 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
         write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
         report("writing", 4, steps)
         write_table(result.exposure, folder, "exposure", ("csv",))
+        if result.bands:
+            write_table(band_dominance_frame(result), folder, "band_dominance", ("csv",))
+        # The figure is drawn from the exported frames, exactly as `dipscan plot` redraws it.
+        figure = figure_data(result)
+        if figure.overlay_grid is not None:
+            write_table(figure.overlay_grid, folder, "overlay_events", formats)
         report("writing", 5, steps)
         if plots:
             paths = [folder / f"plot.{ext}" for ext in plots]
-            from dipscan.plotting import plot_contours  # matplotlib only when a plot is asked for
-
             try:
-                plot_contours(result, paths)
+                write_figure(figure, paths)
             except OSError as err:
                 raise write_failure(err, target / paths[0].name) from err
             report("writing", 6, steps)
@@ -176,7 +222,10 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
         timings["write_outputs"] = time.perf_counter() - t1
         timings["total"] = seconds + timings["write_outputs"]
         result.timings_s = timings
-        write_json(provenance(result, timings), folder / "provenance.json")
+        record = provenance(result, timings)
+        record.update(figure=figure.meta, compute_sha256=compute_digest(scenario),
+                      output_formats=list(formats))
+        write_json(record, folder / "provenance.json")
         report("writing", steps, steps)
 
 
@@ -216,13 +265,17 @@ def _fmt(value: float | None) -> str:
 
 def print_summary(console: Console, scenario: Scenario, summary, target: Path, seconds: float) -> None:
     table = Table(title=escape(f"{scenario.name}: N = {scenario.output.n_events:g} reach"))
-    for column in ("experiment", "smallest d [GeV^-1]", "at mass [GeV]", "mass reach [GeV]",
-                   "dominant channel"):
+    for column in ("experiment", "smallest d [GeV^-1] (band)", "at mass [GeV]",
+                   "mass reach [GeV] (band)", "dominant channel", "band dominated by"):
         table.add_column(column)
     for row in summary.iter_rows(named=True):
-        table.add_row(escape(row["experiment"]), _fmt(row["min_coupling_GeVinv"]),
-                      _fmt(row["mass_at_min_GeV"]), _fmt(row["mass_reach_GeV"]),
-                      escape(row["dominant_channel"] or "-"))
+        table.add_row(escape(row["experiment"]),
+                      format_with_band(row["min_coupling_GeVinv"], row["min_coupling_pessimistic_GeVinv"],
+                                       row["min_coupling_optimistic_GeVinv"]),
+                      _fmt(row["mass_at_min_GeV"]),
+                      format_with_band(row["mass_reach_GeV"], row["mass_reach_optimistic_GeV"],
+                                       row["mass_reach_pessimistic_GeV"]),
+                      escape(row["dominant_channel"] or "-"), escape((row["band_dominant_input"] or "-").replace("normalisation:", "norm. ")))
     console.print(table)
     console.print(f"outputs in {escape(str(target))} ({seconds:.1f} s)", soft_wrap=True,
                   highlight=False)

@@ -16,6 +16,7 @@ from types import MappingProxyType
 import numpy as np
 
 from dipscan.errors import ScenarioError
+from dipscan.plotspec import PLOT_KEYS, PlotSpec, read_plot
 from dipscan.presets import (
     MISSING_VALUE,
     OVERRIDE_KEYS,
@@ -32,6 +33,8 @@ from dipscan.presets import (
     read_toml,
     scenarios_dir,
 )
+from dipscan.uncertainties import UncertaintySpec, read_uncertainties
+from dipscan.user_curves import UserCurve, read_user_curves
 
 __all__ = [
     "Exposure", "ExperimentSpec", "Geometry", "Grid", "ModelSpec", "OutputSpec", "OverlaySpec",
@@ -50,7 +53,9 @@ DEFAULT_N_EVENTS = 3.0  # the paper's N_evts = 3 contour (sec. 4.3)
 MAX_GRID_POINTS = 10_000
 MAX_LLP_SAMPLES = 100_000_000
 
-_TOP_KEYS = ("scenario", "model", "grid", "sampling", "experiment", "output", "overlays")
+_TOP_KEYS = ("scenario", "model", "grid", "sampling", "experiment", "output", "overlays",
+             "uncertainties", "plot")
+_UNCERTAINTY_KEYS = ("enabled", "mc_statistics", "a_exponent_sigma", "normalisation")
 # Curves drawn beside the experiments, and the model each belongs to.
 OVERLAY_MODELS = {"babar": "dark_dipole", "relic": "dark_dipole", "literature": "neutrino_dipole"}
 _GRID_KEYS = ("min", "max", "points", "spacing")
@@ -99,9 +104,20 @@ class OutputSpec:
 class OverlaySpec:
     """Existing limits and targets drawn (and exported) beside the experiments' curves."""
 
-    babar: bool = False  # BaBar mono-photon recast (dark_dipole)
+    babar: tuple = ()  # BaBar mono-photon recasts (dark_dipole): BabarRecast per curve
     relic: bool = False  # thermal-relic line (dark_dipole)
     literature: bool = False  # published limits shipped by hnlimits (neutrino_dipole)
+    curves: tuple[UserCurve, ...] = ()  # the user's own curves, [[overlays.curve]]
+
+    def kinds(self) -> list[str]:
+        """The overlay kinds this scenario draws (the names `[plot] overlays` may list)."""
+        flags = {"babar": bool(self.babar), "relic": self.relic, "literature": self.literature,
+                 "curves": bool(self.curves)}
+        return [kind for kind, on in flags.items() if on]
+
+    def count(self) -> int:
+        """How many overlays are drawn (one per BaBar recast)."""
+        return len(self.babar) + int(self.relic) + int(self.literature) + len(self.curves)
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,8 @@ class Scenario:
     output: OutputSpec
     digest: str  # sha256 of the scenario file bytes and every preset file it uses
     overlays: OverlaySpec = OverlaySpec()
+    plot: PlotSpec = PlotSpec()
+    uncertainties: UncertaintySpec = UncertaintySpec()  # bands: beam defaults + [uncertainties]
     confirm_large: bool = False  # run even above the size limits of dipscan.preflight
 
     def experiment(self, label: str) -> ExperimentSpec:
@@ -189,15 +207,41 @@ def _read_output(t: Table | None) -> OutputSpec:
     return OutputSpec(n_events, tuple(formats))
 
 
-def _read_overlays(t: Table | None, model: ModelSpec) -> OverlaySpec:
+def _read_overlays(t: Table | None, model: ModelSpec, files: dict[str, bytes]) -> OverlaySpec:
     if t is None:
         return OverlaySpec()
     flags = {}
     for name, kind in OVERLAY_MODELS.items():
-        flags[name] = t.bool(name, False)
+        value = t.data.get(name, False)
+        # babar also takes recast names of scenarios/limits/ (true = "babar", the paper's)
+        flags[name] = bool(value) if name == "babar" and not isinstance(value, bool) else t.bool(name, False)
         if flags[name] and model.kind != kind:
-            raise t.error(name, True, f"false: the {name} overlay belongs to model kind {kind!r}")
-    return OverlaySpec(**flags)
+            raise t.error(name, value, f"false: the {name} overlay belongs to model kind {kind!r}")
+    flags["babar"] = _read_babar_recasts(t, files) if flags["babar"] else ()
+    curves = read_user_curves(t.raw("curve"), t, model.kind) if t.has("curve") else ()
+    return OverlaySpec(**flags, curves=curves)
+
+
+def _curve_labels(experiments, overlays: OverlaySpec, model: ModelSpec) -> list[str]:
+    """Every label the figure can show: experiments, built-in overlays, the user's curves."""
+    from dipscan.literature import region_names
+    from dipscan.overlays import RELIC_LABEL
+
+    labels = [spec.label for spec in experiments]
+    labels += [recast.label for recast in overlays.babar] + [RELIC_LABEL] * overlays.relic
+    labels += region_names(str(model.params["flavour"])) if overlays.literature else []
+    return labels + [curve.label for curve in overlays.curves]
+
+
+def _read_babar_recasts(t: Table, files: dict[str, bytes]) -> tuple:
+    from dipscan.limits.babar_recast import load_babar_recast
+
+    value = t.data["babar"]
+    names = ["babar"] if value is True else [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or len(set(map(str, names))) != len(names):
+        raise t.error("babar", value, "true, false, a recast name or a list of distinct recast names")
+    return tuple(load_babar_recast(name, t.file, t.key("babar") + (f"[{i}]" if isinstance(value, list) else ""),
+                                   files) for i, name in enumerate(names))
 
 
 def _read_experiments(top: Table, path: Path) -> tuple[tuple[ExperimentSpec, ...], dict[str, bytes]]:
@@ -252,11 +296,25 @@ def load_scenario(path: str | Path) -> Scenario:
 
     experiments, preset_files = _read_experiments(top, path)
     output = _read_output(top.table("output", ("n_events", "formats"), required=False))
-    overlays = _read_overlays(top.table("overlays", tuple(OVERLAY_MODELS), required=False), model)
+    limit_files: dict[str, bytes] = {}
+    overlays = _read_overlays(top.table("overlays", (*OVERLAY_MODELS, "curve"), required=False),
+                              model, limit_files)
+    for i, curve in enumerate(overlays.curves):
+        if curve.label in [spec.label for spec in experiments]:
+            raise ScenarioError(path, f"overlays.curve[{i}].label", curve.label,
+                                "a label no experiment uses: labels key the outputs")
+    plot = read_plot(top.table("plot", PLOT_KEYS, required=False),
+                     _curve_labels(experiments, overlays, model), overlays.kinds())
+    uncertainties = read_uncertainties(
+        top.table("uncertainties", _UNCERTAINTY_KEYS, required=False),
+        list(dict.fromkeys(spec.beam for spec in experiments)), path)
 
-    files = {"scenario": raw, **dict(sorted(preset_files.items()))}
+    files = {"scenario": raw, **dict(sorted({**preset_files, **limit_files}.items())),
+             **{f"curve:{c.file}": c.file.read_bytes() for c in overlays.curves}}
     return Scenario(
         path=path, name=path.stem, title=title, seed=seed, model=model, mass_grid=mass_grid,
         coupling_grid=coupling_grid, llp_samples_max=llp_samples_max, experiments=experiments,
-        output=output, digest=files_digest(files), overlays=overlays, confirm_large=confirm_large,
+        output=output, digest=files_digest(files), overlays=overlays, plot=plot,
+        uncertainties=uncertainties,
+        confirm_large=confirm_large,
     )

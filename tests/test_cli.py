@@ -90,7 +90,8 @@ def test_tables_report_csv_has_the_documented_columns(capsys):
     assert cli.main(["tables", "report", "sps400", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == ("pdgid,name,multiplicity,table1,frac_theta_lt_1p6mrad,"
-                        "frac_theta_lt_5p5mrad,frac_theta_lt_28mrad,mean_energy_GeV")
+                        "frac_theta_lt_5p5mrad,frac_theta_lt_28mrad,mean_energy_GeV,"
+                        "pythia_multiplicity,normalisation,scale,source")
     rho = next(line.split(",") for line in lines[1:] if line.startswith("113,"))
     assert float(rho[2]) == pytest.approx(0.58, rel=1e-9)  # normalised to Table 1
     assert 0 < float(rho[5]) < float(rho[6]) < 1  # more mesons inside 28 mrad than 5.5 mrad

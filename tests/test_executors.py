@@ -38,7 +38,7 @@ def test_dask_and_local_sweeps_agree(tmp_path, monkeypatch):
         assert sorted(t.name for t in targets) == ["tiny", "tiny_delta0p2"]
         results[(executor, workers)] = _outputs(run_dir)
     reference = results[("local", 1)]
-    assert len(reference) == 2 * 6  # events, contours (parquet, csv), channels, exposure; x2
+    assert len(reference) == 2 * 7  # events, contours (parquet, csv), channels, exposure, bands; x2
     assert results[("local", 2)] == reference
     assert results[("dask", 2)] == reference
 

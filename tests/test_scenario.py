@@ -21,8 +21,8 @@ from dipscan.scenario import (
 )
 
 REPO_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-BEAMS = ("sps400", "sps450", "u70", "lhc14")
-PRESETS = ("bebc", "charm2", "faser2", "hike", "na62", "nucal", "ship")
+BEAMS = ("sps400", "sps450", "u70", "lhc14", "lbnf120")
+PRESETS = ("bebc", "charm2", "dune_nd", "faser2", "hike", "na62", "nucal", "ship")
 
 BASE = """\
 [scenario]
@@ -64,6 +64,7 @@ def home(tmp_path, monkeypatch):
     """A private DIPSCAN_HOME: copies of the committed presets, stand-in beam files."""
     root = tmp_path / "home"
     shutil.copytree(REPO_SCENARIOS / "experiments", root / "scenarios" / "experiments")
+    shutil.copytree(REPO_SCENARIOS / "limits", root / "scenarios" / "limits")
     (root / "scenarios" / "beams").mkdir()
     for beam in BEAMS:
         (root / "scenarios" / "beams" / f"{beam}.toml").write_text(f'# stand-in for {beam}\n')
@@ -177,7 +178,7 @@ def test_spine_matches_figure_2(repo_home):
 def test_figure_studies(repo_home):
     for delta in ("0p1", "0p01", "0p005"):
         fig2 = load_scenario(REPO_SCENARIOS / f"fig2_delta{delta}.toml")
-        assert {e.preset for e in fig2.experiments} == set(PRESETS)
+        assert {e.preset for e in fig2.experiments} == set(PRESETS) - {"dune_nd"}
         assert {e.preset for e in fig2.experiments if e.statistics} == {"bebc", "charm2", "nucal"}
         fig3 = load_scenario(REPO_SCENARIOS / f"fig3_delta{delta}.toml")
         assert "hike" not in {e.preset for e in fig3.experiments}  # figure 3 caption
@@ -358,7 +359,7 @@ def test_missing_grid(home, tmp_path):
 
 def test_unknown_experiment_preset(home, tmp_path):
     path = write(tmp_path, edit(BASE, 'preset = "na62"\nlabel', 'preset = "na63"\nlabel'))
-    scenario_error(path, "experiment[1].preset", "'na63'", "bebc, charm2, faser2, hike, na62, nucal, ship")
+    scenario_error(path, "experiment[1].preset", "'na63'", "bebc, charm2, dune_nd, faser2, hike, na62, nucal, ship")
 
 
 def test_preset_name_cannot_leave_the_folder(home, tmp_path):
@@ -449,7 +450,7 @@ def test_contour_level_positive(home, tmp_path):
 # --------------------------------------------------------------------------- preset errors
 def test_preset_unknown_beam(home):
     preset_error(home, "na62", 'beam = "sps400"', 'beam = "sps401"', "beam", "'sps401'",
-                 "lhc14, sps400, sps450, u70")
+                 "lbnf120, lhc14, sps400, sps450, u70")
 
 
 def test_preset_unknown_key(home):
@@ -488,7 +489,7 @@ def test_preset_calorimeter_keys_together(home):
 
 def test_preset_exposure_keys_of_other_kind(home):
     preset_error(home, "na62", "pot = 1e18", "pot = 1e18\nluminosity_invfb = 3000", "exposure.luminosity_invfb",
-                 "unknown key 'luminosity_invfb'", "for kind 'pot': kind, pot")
+                 "unknown key 'luminosity_invfb'", "for kind 'pot': kind, pot, pot_per_year, years")
 
 
 def test_preset_infinite_pot(home):
@@ -551,6 +552,6 @@ def test_overlays_are_read_and_checked_against_the_model(home, tmp_path):
     wrong_model = write(tmp_path, BASE + "\n[overlays]\nliterature = true\n", "wrong.toml")
     scenario_error(wrong_model, "overlays.literature", "True", "model kind 'neutrino_dipole'")
     not_bool = write(tmp_path, BASE + '\n[overlays]\nbabar = "yes"\n', "notbool.toml")
-    scenario_error(not_bool, "overlays.babar", "'yes'", "true or false")
+    scenario_error(not_bool, "overlays.babar", "'yes'", "true, false, or recast names of scenarios/limits/: babar")
     unknown = write(tmp_path, BASE + "\n[overlays]\nlep = true\n", "unknown.toml")
     scenario_error(unknown, "overlays.lep", "unknown key 'lep'", "babar, relic, literature")

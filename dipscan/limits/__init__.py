@@ -7,9 +7,20 @@
   `dof` (g_eff, h_eff), `boltzmann` (freeze-out solver).
 """
 
-from dipscan.limits.babar import BabarLimit, babar_event_yield, babar_limit_curve
-from dipscan.limits.relic import THERMAL_DM_MIN_MASS_GeV, relic_coupling, relic_omega_h2
-from dipscan.limits.statistics import METHODS, signal_upper_limit
+import importlib
+
+# Submodules load on first use (PEP 562): reading a scenario needs `statistics` alone, and
+# importing it must not pull in the BaBar and relic solvers.
+_HOME = {"BabarLimit": "babar", "babar_event_yield": "babar", "babar_limit_curve": "babar",
+         "THERMAL_DM_MIN_MASS_GeV": "relic", "relic_coupling": "relic", "relic_omega_h2": "relic",
+         "METHODS": "statistics", "signal_upper_limit": "statistics"}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+
 
 __all__ = [
     "METHODS",

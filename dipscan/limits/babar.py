@@ -35,14 +35,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from dipscan.constants import HBARC_GeV_m, MB_TO_GeVm2
 from dipscan.decays.kinematics import boost_to_frame, isotropic_unit_vectors, two_body_momentum_GeV
 from dipscan.limits.dark_pair import chi2_width_GeV, chi_angular_density, sigma_ee_to_chi1chi2_GeVm2
 from dipscan.limits.isr import sample_isr_photons
 
-UPSILON_3S_MASS_GeV = 10.3552  # PDG 2024; the BaBar Upsilon(3S) run of arXiv:0808.0017
+UPSILON_3S_MASS_GeV = 10.3551  # PDG (10355.1 MeV); the BaBar Upsilon(3S) run of arXiv:0808.0017
 BABAR_LUMINOSITY_invfb = 60.0  # paper section 4.2
 BABAR_REQUIRED_EVENTS = 10.0  # paper section 4.2 (following its ref. [31])
 FB_PER_GeVm2 = 1.0e12 / MB_TO_GeVm2  # 1 GeV^-2 = 0.3894 mb = 3.894e11 fb
@@ -228,6 +227,8 @@ def lower_edge_coupling(
 
     if excess(hi) < 0.0:
         return float("nan")
+    from scipy import optimize  # here: reading a scenario's BaBar recast must not load scipy
+
     return float(np.exp(optimize.brentq(excess, lo, hi, xtol=1e-10)))
 
 

@@ -21,6 +21,14 @@ whose eq. 4.2 multiplies by sigma_inel).
 The A^0.29 scaling of charm and beauty for a nuclear target is NOT applied here: tables are per
 p-p collision, and the experiment applies its target's factor.
 
+Normalisation to measurements (``[[normalisation.measured]]``) is applied when the tables are
+*read*, not when they are generated, so it never changes a table's configuration hash: a species
+measured in a rapidity window (e.g. LHCb's 2 < y < 4.5) is scaled so that the weight of its rows
+inside that window, per inelastic collision, equals the measured cross section (times an energy
+factor when the measurement was made at another sqrt(s)) over the measured inelastic cross
+section; outside the window PYTHIA8's shape carries it.  ``reason`` says why species without a
+measurement keep PYTHIA8's own multiplicity.
+
 A symmetric collider may set ``symmetrise = true``: each meson is also recorded at its mirror
 angle pi - theta, the two rows sharing its weight, which doubles the statistics on one side.
 """
@@ -117,6 +125,26 @@ class MesonSpec:
 
 
 @dataclass(frozen=True)
+class MeasuredNormalisation:
+    """A species tied to a measured cross section in a rapidity / pT window (one hemisphere).
+
+    Multiplicity per inelastic collision in the window = sigma_ub x energy_factor / sigma_inel.
+    """
+
+    name: str
+    sigma_ub: float
+    energy_factor: float
+    y_min: float
+    y_max: float
+    pt_max_GeV: float
+    relative_uncertainty: float
+    source: str
+
+    def window_multiplicity(self, sigma_inel_mb: float) -> float:
+        return self.sigma_ub * 1e-3 * self.energy_factor / sigma_inel_mb
+
+
+@dataclass(frozen=True)
 class Production:
     """A PYTHIA8 process selection, its number of events and the mesons taken from it.
 
@@ -168,6 +196,16 @@ class Beam:
     feed_down: str
     note: str
     productions: tuple[Production, ...]
+    approximations: tuple[str, ...] = ()  # stated in each run's provenance; not in the config hash
+    # Load-time normalisation to data (not part of the generation hash).
+    measured: tuple[MeasuredNormalisation, ...] = ()
+    sigma_inel_mb: float | None = None
+    sigma_inel_source: str = ""
+    reason: str = ""
+
+    def measured_for(self, pdgid: int) -> MeasuredNormalisation | None:
+        _, spec = self.meson(pdgid)
+        return next((m for m in self.measured if m.name == spec.name), None)
 
     @property
     def sqrt_s_GeV(self) -> float:
@@ -319,7 +357,8 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 def parse_beam(data: dict[str, Any], path: Path) -> Beam:
     top = _Reader(path, data, "")
     top.check_keys(
-        {"name", "description", "kinematics", "generation", "normalisation", "production"}
+        {"name", "description", "kinematics", "generation", "normalisation", "production",
+         "uncertainties"}
     )
     name = top.get("name", str)
     if name != path.stem:
@@ -372,7 +411,8 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
         )
 
     norm = top.sub("normalisation")
-    norm.check_keys({"per", "feed_down", "note"})
+    norm.check_keys({"per", "feed_down", "note", "approximations", "reason", "inelastic",
+                     "measured"})
     per = norm.get("per", str, COLLISION_DEFINITIONS[0])
     if per not in COLLISION_DEFINITIONS:
         norm.fail("per", per, " or ".join(f'"{c}"' for c in COLLISION_DEFINITIONS))
@@ -380,6 +420,11 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
     if feed_down not in FEED_DOWN_CONVENTIONS:
         norm.fail("feed_down", feed_down, " or ".join(f'"{c}"' for c in FEED_DOWN_CONVENTIONS))
     note = norm.get("note", str, "")
+    reason = norm.get("reason", str, "")
+    approximations = norm.get("approximations", list, [], what="an array of strings")
+    for k, text in enumerate(approximations):
+        if not isinstance(text, str) or not text.strip():
+            norm.fail(f"approximations[{k}]", text, "a non-empty string")
 
     prods_raw = top.get("production", list, what="an array of [[production]] tables")
     if not prods_raw:
@@ -420,8 +465,50 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
         per=per,
         feed_down=feed_down,
         note=note,
+        approximations=tuple(approximations),
         productions=tuple(productions),
+        **_parse_measured(norm, productions),
+        reason=reason,
     )
+
+
+def _parse_measured(norm: _Reader, productions: list[Production]) -> dict[str, Any]:
+    """[normalisation.inelastic] and [[normalisation.measured]]: species tied to data at load."""
+    if "measured" not in norm.table:
+        if "inelastic" in norm.table:
+            norm.fail("inelastic", norm.table["inelastic"], "no [normalisation.inelastic] "
+                      "without a [[normalisation.measured]] species that uses it")
+        return {}
+    inel = norm.sub("inelastic")
+    inel.check_keys({"sigma_mb", "source"})
+    sigma_inel = float(inel.get("sigma_mb", (int, float)))
+    if not (sigma_inel > 0 and math.isfinite(sigma_inel)):
+        inel.fail("sigma_mb", sigma_inel, "a positive inelastic cross section in mb")
+    names = {m.name for p in productions for m in p.mesons}
+    measured = []
+    for j, raw in enumerate(norm.get("measured", list, what="an array of [[normalisation.measured]]")):
+        if not isinstance(raw, dict):
+            norm.fail(f"measured[{j}]", raw, "a table")
+        r = _Reader(norm.path, raw, norm.key(f"measured[{j}]"))
+        r.check_keys({"species", "sigma_ub", "energy_factor", "y_min", "y_max", "pt_max_GeV",
+                      "relative_uncertainty", "source"})
+        name = r.get("species", str)
+        if name not in names:
+            r.fail("species", name, f"a meson name of this beam: {', '.join(sorted(names))}")
+        if name in {m.name for m in measured}:
+            r.fail("species", name, "a species not already measured above")
+        values = {k: float(r.get(k, (int, float), default))
+                  for k, default in (("sigma_ub", ...), ("energy_factor", 1.0), ("y_min", ...),
+                                     ("y_max", ...), ("pt_max_GeV", math.inf),
+                                     ("relative_uncertainty", ...))}
+        for k, v in values.items():
+            if not v >= 0 or (k in ("sigma_ub", "energy_factor", "pt_max_GeV") and not v > 0):
+                r.fail(k, v, "a positive number")
+        if not values["y_max"] > values["y_min"]:
+            r.fail("y_max", values["y_max"], f"a rapidity above y_min = {values['y_min']}")
+        measured.append(MeasuredNormalisation(name=name, source=r.get("source", str), **values))
+    return {"measured": tuple(measured), "sigma_inel_mb": sigma_inel,
+            "sigma_inel_source": inel.get("source", str)}
 
 
 def _parse_production(r: _Reader) -> Production:

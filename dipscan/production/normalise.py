@@ -65,3 +65,27 @@ def raw_multiplicity(
     if mode == "cross-section":
         return sigma_gen_mb / sigma_tot_mb * per_event
     raise ValueError(f"unknown raw-multiplicity mode {mode!r}")
+
+
+def rapidity(p_GeV: np.ndarray, theta_rad: np.ndarray, mass_GeV: float) -> np.ndarray:
+    """Rapidity along +z of particles of mass ``mass_GeV``: y = artanh(p_z / E)."""
+    p = np.asarray(p_GeV, dtype=np.float64)
+    pz = p * np.cos(np.asarray(theta_rad, dtype=np.float64))
+    energy = np.sqrt(p * p + mass_GeV * mass_GeV)
+    return 0.5 * np.log((energy + pz) / (energy - pz))
+
+
+def window_weight(p_GeV: np.ndarray, theta_rad: np.ndarray, weight: np.ndarray, mass_GeV: float,
+                  y_min: float, y_max: float, pt_max_GeV: float) -> float:
+    """Summed weight of the rows with y_min < y < y_max (along +z) and pT < pt_max_GeV."""
+    y = rapidity(p_GeV, theta_rad, mass_GeV)
+    pt = np.asarray(p_GeV, dtype=np.float64) * np.sin(np.asarray(theta_rad, dtype=np.float64))
+    inside = (y > y_min) & (y < y_max) & (pt < pt_max_GeV)
+    return float(np.asarray(weight, dtype=np.float64)[inside].sum())
+
+
+def measured_scale(window_weight_per_collision: float, measured_per_collision: float) -> float:
+    """Factor that brings the weight inside a measured window to the measured multiplicity."""
+    if not window_weight_per_collision > 0:
+        raise ValueError("no rows inside the measured window")
+    return measured_per_collision / window_weight_per_collision

@@ -40,6 +40,7 @@ from dipscan.outputs import atomic_write, atomic_write_text
 
 from .beams import FORMAT_VERSION, Beam, load_beam
 from .digest import arrays_sha256, file_sha256
+from .normalise import measured_scale, window_weight
 from .paths import resolve_tables_dir
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -253,10 +254,32 @@ def load_meson_samples(
                 f"manifest lists no table for species {a} of beam {beam!r}",
                 _fix(beam),
             )
-        frames.append(
-            _read_species(directory / spec.file_name, b, a, entry, manifest["config_hash"])
-        )
+        df = _read_species(directory / spec.file_name, b, a, entry, manifest["config_hash"])
+        frames.append(df.with_columns(pl.col("weight") * data_normalisation(b, a, df)))
     return pl.concat(frames, how="vertical")
+
+
+def data_normalisation(beam: Beam, pdgid: int, df: pl.DataFrame) -> float:
+    """Load-time factor tying a species to its measurement (1 where the preset has none).
+
+    The factor brings the weight inside the measured window (one hemisphere, +z) to the measured
+    cross section over the measured inelastic cross section; the rest follows PYTHIA8's shape.
+    """
+    measured = beam.measured_for(pdgid)
+    if measured is None:
+        return 1.0
+    from particle import Particle
+
+    mass_GeV = Particle.from_pdgid(pdgid).mass / 1000.0
+    inside = window_weight(df["p_GeV"].to_numpy(), df["theta_rad"].to_numpy(),
+                           df["weight"].to_numpy(), mass_GeV, measured.y_min, measured.y_max,
+                           measured.pt_max_GeV)
+    try:
+        return measured_scale(inside, measured.window_multiplicity(beam.sigma_inel_mb))
+    except ValueError:
+        raise TableError(beam.path, f"the table of {measured.name} has no rows inside the "
+                         f"measured window {measured.y_min} < y < {measured.y_max}",
+                         "check [[normalisation.measured]] or regenerate the tables") from None
 
 
 def table_digests(beam: str, tables_dir: Path | None = None) -> dict[str, str]:

@@ -1,0 +1,114 @@
+"""Figure files: panels of scenarios in one picture, exports with a panel column."""
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dipscan import cli
+from dipscan.errors import ScenarioError
+from dipscan.figures import list_figures, load_figure, run_figure
+from dipscan.pipeline import compute
+from dipscan.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_NU = ROOT / "scenarios" / "examples" / "tiny_nu.toml"
+
+FIGURE = """
+[figure]
+title = "two flavours"
+columns = 2
+
+[[panel]]
+scenario = "nu_mu"
+title = "mu"
+
+[[panel]]
+scenario = "nu_e"
+"""
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A DIPSCAN_HOME with the committed presets, beams and tables and two tiny panel scenarios."""
+    root = tmp_path / "home"
+    (root / "scenarios" / "figures").mkdir(parents=True)
+    for folder in ("experiments", "beams"):
+        shutil.copytree(ROOT / "scenarios" / folder, root / "scenarios" / folder)
+    (root / "tables").symlink_to(ROOT / "tables")
+    text = TINY_NU.read_text()
+    (root / "scenarios" / "nu_mu.toml").write_text(text)
+    (root / "scenarios" / "nu_e.toml").write_text(text.replace('flavour = "mu"', 'flavour = "e"'))
+    monkeypatch.setenv("DIPSCAN_HOME", str(root))
+    return root / "scenarios"
+
+
+def write_figure(home: Path, text: str, name: str = "two.toml") -> Path:
+    path = home / "figures" / name
+    path.write_text(text)
+    return path
+
+
+def test_committed_figure_files_load(monkeypatch):
+    monkeypatch.delenv("DIPSCAN_HOME", raising=False)
+    figures = list_figures()
+    assert [p.stem for p in figures] == ["fig4"]
+    spec = load_figure(figures[0])
+    assert [p.scenario.name for p in spec.panels] == ["fig4_e", "fig4_mu", "fig4_tau"]
+    assert [dict(p.scenario.model.params)["flavour"] for p in spec.panels] == ["e", "mu", "tau"]
+    for panel in spec.panels:  # the experiments without upscattering say so in their legend
+        labels = [e.label for e in panel.scenario.experiments]
+        for name in ("SHiP", "FASER 2", "DUNE ND"):
+            assert f"{name} (meson decays)" in labels
+
+
+def test_defaults_and_titles(home):
+    spec = load_figure(write_figure(home, FIGURE))
+    assert spec.name == "two" and spec.title == "two flavours" and spec.columns == 2
+    assert spec.share_mass and spec.share_coupling
+    assert [p.title for p in spec.panels] == ["mu", "tiny: NA62, neutrino dipole, flavour mu"]
+
+
+@pytest.mark.slow
+def test_figure_exports_each_panel_as_its_own_scenario(home, tmp_path):
+    out = run_figure(write_figure(home, FIGURE), tmp_path / "out")
+    assert (out / "figure.png").stat().st_size > 10_000 and (out / "figure.pdf").is_file()
+    contours = pl.read_parquet(out / "contours.parquet")
+    assert contours.columns[:2] == ["panel", "flavour"]
+    assert set(contours["panel"]) == {"nu_mu", "nu_e"}
+    # each panel's rows are exactly what the scenario gives on its own
+    for name, flavour in (("nu_mu", "mu"), ("nu_e", "e")):
+        alone = compute(load_scenario(home / f"{name}.toml")).contours
+        rows = contours.filter(pl.col("panel") == name)
+        assert set(rows["flavour"]) == {flavour}
+        assert rows.drop("panel", "flavour").equals(alone)
+    summary = pl.read_csv(out / "summary.csv")
+    assert summary.height == 2 and set(summary["flavour"]) == {"mu", "e"}
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert [p["panel"] for p in provenance["panels"]] == ["nu_mu", "nu_e"]
+    assert provenance["panels"][0]["provenance"]["scenario"]["seed"] == 3
+
+
+@pytest.mark.parametrize("text, key, allowed", [
+    ("[figure]\ntitle = 'x'\n", "panel", "at least one [[panel]]"),
+    ("panel = []\n", "panel", "at least one [[panel]]"),
+    ("[[panel]]\nscenario = 'nu_tau'\n", "panel[0].scenario", "the name of a scenario"),
+    ("[[panel]]\nscenario = '../nu_mu'\n", "panel[0].scenario", "the name of a scenario"),
+    ("[[panel]]\nscenaro = 'nu_mu'\n", "panel[0].scenaro", "did you mean 'scenario'?"),
+    ("[figure]\ncolumns = 0\n[[panel]]\nscenario = 'nu_mu'\n", "figure.columns", "an integer >= 1"),
+    ("[figure]\nshare_mass = 1\n[[panel]]\nscenario = 'nu_mu'\n", "figure.share_mass", "true or false"),
+])
+def test_mistakes_name_file_and_key(home, text, key, allowed):
+    path = write_figure(home, text, "bad.toml")
+    with pytest.raises(ScenarioError) as err:
+        load_figure(path)
+    assert err.value.key == key and allowed in err.value.allowed and err.value.file == str(path)
+
+
+def test_cli_reports_one_line(home, capsys):
+    path = write_figure(home, "[[panel]]\nscenario = 'nu_tau'\n", "bad.toml")
+    assert cli.main(["figure", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "panel[0].scenario" in err and "Traceback" not in err
