@@ -81,4 +81,4 @@ def test_sweep_shares_units_and_matches_separate_runs(tmp_path, monkeypatch):
     assert _outputs(run_dir) == separate
     drawn = list_entries(run_dir / "outputs" / ".cache" / "samples")
     assert len(drawn) == len(sweep_plan.unique)  # each shared unit drawn and kept once
-    assert len(separate) == 2 * 6
+    assert len(separate) == 2 * 7  # as in test_dask_and_local_sweeps_agree
