@@ -1,13 +1,23 @@
-"""`make bench`: speed and memory figures of dipscan on this machine, printed and written to
+"""`make bench`: speed and memory of dipscan on this machine, printed and written to
 outputs/bench/. Nothing here is asserted: timings are measurements, not tests.
 
-(a) one experiment on a 100 x 100 grid (~1e6 LLP samples) and the spine scenario, from the
-    committed tables: wall time, peak memory, throughput;
-(b) all figure scenarios;
+Machines differ by up to 3x, so every target is printed as a ratio to a yardstick measured in
+the same run: 20 million uniform doubles x from a seeded generator, then five times
+`(np.exp(-x) * np.expm1(-0.5 * x)).sum()` (the median of all its measurements).
+
+(t) the targets, each a fresh `dipscan run` in its own empty working folder (so its sample
+    cache starts empty), timed from interpreter start to exit: the spine scenario cold, warm,
+    and warm after changing only the POT; one experiment on a 100 x 100 grid; all figure
+    scenarios on two workers, cold and warm; the peak memory and CPU time of each. The
+    yardstick is measured again before each target (the median is used), so that a machine
+    whose load changes during the bench is compared with itself;
+(a) one experiment on a 100 x 100 grid and the spine scenario: stages, peak memory, throughput;
+(b) all figure scenarios one by one (in (a) and (b) the sample cache is off: every unit drawn);
 (c) PYTHIA8 generation through dipscan against a bare PYTHIA8 loop with the same settings;
 (d) where the time goes (cProfile summary of the spine scenario);
 (e) the cost of uncertainty bands: the same scenario with and without, interleaved, medians;
 (f) redrawing a figure from its tables (`dipscan plot`) against the full run of that scenario.
+`python benchmarks/bench.py --targets` runs the yardstick and (t) only.
 Each measurement runs in a fresh interpreter so that peak memory is its own.
 """
 
@@ -18,6 +28,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -123,20 +134,150 @@ print(json.dumps({"scenario": with_bands.name, "median_with_s": medians["with"],
 """
 
 
-def probe(code: str, *args: str) -> str:
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    done = subprocess.run([PY, "-c", code, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, check=True)
+YARDSTICK_PROBE = r"""
+import json, time
+import numpy as np
+t0, c0 = time.perf_counter(), time.process_time()
+x = np.random.default_rng(12345).random(20_000_000)
+for _ in range(5):
+    (np.exp(-x) * np.expm1(-0.5 * x)).sum()
+print(json.dumps({"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}))
+"""
+
+# A command timed from interpreter start to exit, with the peak memory of it and its children.
+TIMED_COMMAND_PROBE = r"""
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - t0
+if done.returncode:
+    sys.exit(done.stderr[-2000:])
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+                  "peak_rss_MB": usage.ru_maxrss / 1024}))
+"""
+
+IMPORT_PROBE = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import numpy, polars
+t1 = time.perf_counter()
+for name in sys.argv[1:]:
+    __import__(name)
+print(json.dumps({"numpy_polars_s": t1 - t0, "rest_s": time.perf_counter() - t1}))
+"""
+
+# Modules imported before a `dipscan run` starts computing (the plotting backend comes later).
+RUN_PATH_MODULES = ("dipscan.cli", "dipscan.runner", "dipscan.pipeline", "dipscan.scenario")
+
+TARGETS = {  # name: ratio to the yardstick not to exceed (issue: speed)
+    "spine_cold": 1.0,
+    "spine_warm": 0.3,
+    "one_experiment_100x100": 0.4,
+    "figures_cold": 10.0,
+    "run_path_imports": 0.1,
+}
+PEAK_MEMORY_TARGET_MB = 2048.0
+
+
+def median(values: list[float]) -> float:
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else 0.5 * (values[mid - 1] + values[mid])
+
+
+class Yardstick:
+    """The yardstick, measured again before every target so that a machine whose load changes
+    during the bench is compared with itself; the median of all measurements is used."""
+
+    def __init__(self) -> None:
+        self.runs: list[dict] = []
+
+    def measure(self, repeats: int = 1) -> None:
+        self.runs += [probe_json(YARDSTICK_PROBE) for _ in range(repeats)]
+
+    @property
+    def wall_s(self) -> float:
+        return median([r["wall_s"] for r in self.runs])
+
+    @property
+    def cpu_s(self) -> float:
+        return median([r["cpu_s"] for r in self.runs])
+
+
+def dipscan_run(cwd: Path, *args: str) -> dict:
+    """`dipscan run ARGS` in `cwd` (its own outputs/ and sample cache), this checkout's code."""
+    command = [PY, "-c", "import sys; from dipscan.cli import main; sys.exit(main())", "run", *args]
+    return probe_json(TIMED_COMMAND_PROBE, *command, cwd=cwd)
+
+
+def with_pot(source: Path, target: Path, pot: float) -> Path:
+    """A copy of a scenario with every experiment's `pot = ...` line set to `pot`."""
+    lines = [f"pot = {pot:g}" if line.split("=")[0].strip() == "pot" else line
+             for line in source.read_text().splitlines()]
+    target.write_text("\n".join(lines) + "\n")
+    return target
+
+
+def target_figures(workdir: Path, yardstick: Yardstick) -> dict:
+    spine = ROOT / "scenarios" / "na62_delta0p01.toml"
+    runs = {}
+
+    def measure(name: str, folder: str, *args: str) -> None:
+        yardstick.measure()
+        (workdir / folder).mkdir(exist_ok=True)
+        runs[name] = dipscan_run(workdir / folder, *args)
+
+    measure("spine_cold", "spine", str(spine))
+    measure("spine_warm", "spine", str(spine))
+    other_pot = with_pot(spine, workdir / "spine" / "na62_delta0p01.toml", 3e18)
+    measure("spine_warm_other_pot", "spine", str(other_pot))
+    measure("one_experiment_100x100", "one",
+          str(ROOT / "benchmarks" / "scenarios" / "one_experiment_100x100.toml"))
+    figures = sorted(str(p) for p in (ROOT / "scenarios").glob("fig*.toml"))
+    measure("figures_cold", "figures", *figures, "--workers", "2")
+    measure("figures_warm", "figures", *figures, "--workers", "2")
+    yardstick.measure()
+    imports = [probe_json(IMPORT_PROBE, *RUN_PATH_MODULES) for _ in range(3)]
+    runs["run_path_imports"] = {"wall_s": median([i["rest_s"] for i in imports]),
+                                "numpy_polars_s": median([i["numpy_polars_s"] for i in imports])}
+    return runs
+
+
+def print_targets(yardstick: Yardstick, runs: dict) -> None:
+    print(f"  yardstick: {yardstick.wall_s:.2f} s wall, {yardstick.cpu_s:.2f} s CPU "
+          f"(median of {len(yardstick.runs)}, measured before every target)")
+    for name, run in runs.items():
+        ratio = run["wall_s"] / yardstick.wall_s
+        limit = TARGETS.get(name)
+        verdict = "" if limit is None else (f"  target <= {limit:g}: "
+                                            + ("met" if ratio <= limit else "MISSED"))
+        cpu = f" (CPU {run['cpu_s'] / yardstick.cpu_s:6.2f} x)" if "cpu_s" in run else ""
+        memory = f"  peak {run['peak_rss_MB']:5.0f} MB" if "peak_rss_MB" in run else ""
+        print(f"  {name:<24} {run['wall_s']:7.2f} s = {ratio:6.2f} x yardstick{cpu}{memory}{verdict}")
+    peak = max(run.get("peak_rss_MB", 0.0) for run in runs.values())
+    print(f"  peak memory of any run: {peak:.0f} MB (target <= {PEAK_MEMORY_TARGET_MB:.0f} MB: "
+          + ("met" if peak <= PEAK_MEMORY_TARGET_MB else "MISSED") + ")")
+
+
+def probe(code: str, *args: str, cwd: Path = ROOT, **env_vars: str) -> str:
+    # This checkout's package first, whatever is installed (the bench may run on another copy).
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=path, **env_vars)
+    done = subprocess.run([PY, "-c", code, *args], cwd=cwd, env=env, capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise SystemExit(f"bench probe failed:\n{done.stderr[-3000:]}")
     return done.stdout
 
 
-def probe_json(code: str, *args: str) -> dict:
+def probe_json(code: str, *args: str, cwd: Path = ROOT, **env_vars: str) -> dict:
     """A probe whose last printed line is a JSON object."""
-    return json.loads(probe(code, *args).strip().splitlines()[-1])
+    return json.loads(probe(code, *args, cwd=cwd, **env_vars).strip().splitlines()[-1])
 
 
 def scenario_figures(path: Path) -> dict:
-    figures = probe_json(SCENARIO_PROBE, str(path))
+    figures = probe_json(SCENARIO_PROBE, str(path), DIPSCAN_SAMPLE_CACHE_MB="0")
     reduction = figures["timings_s"].get("reduction", 0.0)
     figures["throughput_samples_x_couplings_per_s"] = (
         figures["llp_samples"] * figures["grid_points"] / figures["wall_s"])
@@ -182,11 +323,26 @@ def redraw_figures(name: str, repeats: int = 3) -> dict:
             "redraw_over_run_wall": wall / run_wall, "redraw_over_run_cpu": cpu / run_cpu}
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     report: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                                 "python": sys.version.split()[0]},
                     "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+    print("(t) targets, as ratios to the yardstick")
+    yardstick = Yardstick()
+    yardstick.measure(repeats=3)
+    with tempfile.TemporaryDirectory(prefix="dipscan-bench-") as tmp:
+        report["t"] = target_figures(Path(tmp), yardstick)
+    report["yardstick"] = {"wall_s": yardstick.wall_s, "cpu_s": yardstick.cpu_s,
+                           "runs": yardstick.runs}
+    report["t_ratios"] = {name: run["wall_s"] / yardstick.wall_s
+                          for name, run in report["t"].items()}
+    print_targets(yardstick, report["t"])
+    if "--targets" in argv:
+        (OUT / "bench_targets.json").write_text(json.dumps(report, indent=2) + "\n")
+        print(f"written to {OUT / 'bench_targets.json'}")
+        return 0
+
     print("(a) single-scenario runs from the committed tables")
     report["a"] = [scenario_figures(ROOT / "benchmarks" / "scenarios" / "one_experiment_100x100.toml"),
                    scenario_figures(ROOT / "scenarios" / "na62_delta0p01.toml")]
@@ -238,4 +394,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -1,4 +1,4 @@
-"""The `dipscan` command: run, figure, plot, export, compare, validate, list, physics, tables."""
+"""The `dipscan` command: run, figure, plot, export, compare, validate, list, physics, tables, cache."""
 
 from __future__ import annotations
 
@@ -204,6 +204,19 @@ def _cmd_tables(args, console: Console) -> int:
     return 0
 
 
+def _cmd_cache(args, console: Console) -> int:
+    from dipscan.runner import CACHE_DIR
+    from dipscan.sample_cache import cache_info, clear, default_cache_dir
+
+    folder = default_cache_dir(CACHE_DIR)
+    if args.action == "clear":
+        files, size = clear(folder)
+        console.print(f"removed {files} sample-cache entries ({size / 1e6:.1f} MB) from {folder}")
+    else:
+        console.print(cache_info(folder))
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -334,6 +347,10 @@ def build_parser(model_options: bool = True) -> argparse.ArgumentParser:
     tab.add_argument("--force", action="store_true", help="regenerate even if cached")
     tab.add_argument("--format", choices=["table", "csv"], default="table")
     tab.set_defaults(func=_cmd_tables)
+
+    cache = sub.add_parser("cache", help="the LLP sample cache: info, clear")
+    cache.add_argument("action", choices=["info", "clear"])
+    cache.set_defaults(func=_cmd_cache)
     return parser
 
 
@@ -388,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     SWAPS.reset()
     try:
         with sigterm_as_interrupt():
-            return args.func(args, Console() if args.command in ("physics", "list", "tables")
+            return args.func(args, Console() if args.command in ("physics", "list", "tables", "cache")
                              else console)
     except DipscanError as err:
         print_error(console, str(err))

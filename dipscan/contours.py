@@ -23,6 +23,18 @@ def log_field(n_events: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(z), z, LOG_FLOOR)
 
 
+def bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Linear interpolation of values (len(x), len(y)) on a rectilinear grid at points (n, 2),
+    extended linearly beyond the edges (as scipy's RegularGridInterpolator with fill_value=None,
+    without importing scipy on the start-up path)."""
+    i = np.clip(np.searchsorted(x, points[:, 0]) - 1, 0, x.size - 2)
+    j = np.clip(np.searchsorted(y, points[:, 1]) - 1, 0, y.size - 2)
+    t = (points[:, 0] - x[i]) / (x[i + 1] - x[i])
+    u = (points[:, 1] - y[j]) / (y[j + 1] - y[j])
+    return ((1 - t) * (1 - u) * values[i, j] + t * (1 - u) * values[i + 1, j]
+            + (1 - t) * u * values[i, j + 1] + t * u * values[i + 1, j + 1])
+
+
 def band_field(pessimistic: np.ndarray, optimistic: np.ndarray, level: float) -> np.ndarray:
     """Positive where the optimistic count reaches ``level`` and the pessimistic one does not:
     min(log N_opt - log level, log level - log N_pess), continuous for smooth shading.
@@ -38,18 +50,15 @@ def iso_contours(mass_GeV: np.ndarray, coupling_GeVinv: np.ndarray, n_events: np
 
     Returns [(mass_GeV, coupling_GeVinv, branch)] per segment, branch "lower" or "upper".
     """
-    from scipy.interpolate import RegularGridInterpolator  # imported here: redraws never need it
-
     x, y = np.log10(mass_GeV), np.log10(coupling_GeVinv)
     z = log_field(np.asarray(n_events, dtype=float))  # (mass, coupling)
     generator = contourpy.contour_generator(x=x, y=y, z=z.T, line_type=contourpy.LineType.Separate)
-    slope = RegularGridInterpolator((x, y), np.gradient(z, y, axis=1), bounds_error=False,
-                                    fill_value=None)
+    gradient = np.gradient(z, y, axis=1)
     segments = []
     for line in generator.lines(np.log10(level)):
         if len(line) < 2:
             continue
-        branch = np.where(slope(line) > 0, "lower", "upper")
+        branch = np.where(bilinear(x, y, gradient, line) > 0, "lower", "upper")
         segments.append((10 ** line[:, 0], 10 ** line[:, 1], branch))
     return segments
 

@@ -47,7 +47,13 @@ def production_scale(spec: ExperimentSpec, parent_pdgid: int) -> float:
 def photon_window_efficiency(samples: LLPSamples, e_star_GeV: float,
                              e_low_GeV: float, e_high_GeV: float) -> np.ndarray:
     """Fraction of isotropic decays whose lab photon energy lies in [e_low, e_high] (closed form)."""
-    args = (samples.p_GeV, samples.llp_mass_GeV, e_star_GeV)
+    return window_efficiency(samples.p_GeV, samples.llp_mass_GeV, e_star_GeV, e_low_GeV, e_high_GeV)
+
+
+def window_efficiency(p_GeV: np.ndarray, llp_mass_GeV: float, e_star_GeV: float,
+                      e_low_GeV: float, e_high_GeV: float) -> np.ndarray:
+    """`photon_window_efficiency` of LLPs of momenta p_GeV."""
+    args = (p_GeV, llp_mass_GeV, e_star_GeV)
     above_low = threshold_efficiency(*args, e_low_GeV)
     if not np.isfinite(e_high_GeV):
         return above_low
@@ -110,8 +116,9 @@ def sample_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
         # Most samples miss a narrow detector: the photon window only for those that point in.
         inside = pointing_acceptance(spec, samples) > 0
         weight = np.zeros(len(samples))
-        weight[inside] = base[inside] * photon_window_efficiency(
-            samples.subset(inside), e_star_GeV, spec.photon_threshold_GeV, spec.photon_max_GeV)
+        weight[inside] = base[inside] * window_efficiency(
+            samples.p_GeV[inside], samples.llp_mass_GeV, e_star_GeV, spec.photon_threshold_GeV,
+            spec.photon_max_GeV)
         return [((geometry.l_start_m, geometry.l_end_m), weight)]
     edges = slice_edges_m(geometry.l_start_m, geometry.l_end_m, DECAY_SLICES)
     slices: Slices = []

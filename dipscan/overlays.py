@@ -53,22 +53,35 @@ def babar_overlay(delta: float, masses: np.ndarray, couplings: np.ndarray, seed:
                     "choices added to arXiv:2406.17599 sec. 4.2: " + (", ".join(added) or "none")])
 
 
+def relic_masses(mass_min_GeV: float, mass_max_GeV: float) -> np.ndarray:
+    """The relic line's own mass grid over a scenario's mass range."""
+    return np.geomspace(mass_min_GeV, mass_max_GeV, RELIC_MASS_POINTS)
+
+
+def relic_cache_path(delta: float, masses: np.ndarray, cache_dir: Path | None) -> Path | None:
+    key = hashlib.sha256(json.dumps([RELIC_CACHE_VERSION, delta, masses.tolist()]).encode()).hexdigest()
+    return cache_dir / f"relic-{key[:16]}.parquet" if cache_dir else None
+
+
+def write_relic_cache(path: Path, masses: np.ndarray, couplings: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pl.DataFrame({"mass_GeV": masses, "coupling_GeVinv": couplings})
+    atomic_write(path, frame.write_parquet)
+
+
 def relic_line(delta: float, mass_min_GeV: float, mass_max_GeV: float,
                cache_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
     """(M1, d) with Omega h^2 = 0.12; solved once per (delta, mass range) and cached on disk."""
     from dipscan.limits.relic import relic_coupling
 
-    masses = np.geomspace(mass_min_GeV, mass_max_GeV, RELIC_MASS_POINTS)
-    key = hashlib.sha256(json.dumps([RELIC_CACHE_VERSION, delta, masses.tolist()]).encode()).hexdigest()
-    path = cache_dir / f"relic-{key[:16]}.parquet" if cache_dir else None
+    masses = relic_masses(mass_min_GeV, mass_max_GeV)
+    path = relic_cache_path(delta, masses, cache_dir)
     if path is not None and path.exists():
         cached = pl.read_parquet(path)
         return cached["mass_GeV"].to_numpy(), cached["coupling_GeVinv"].to_numpy()
     couplings = np.asarray(relic_coupling(masses, delta), dtype=float)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame = pl.DataFrame({"mass_GeV": masses, "coupling_GeVinv": couplings})
-        atomic_write(path, frame.write_parquet)
+        write_relic_cache(path, masses, couplings)
     return masses, couplings
 
 

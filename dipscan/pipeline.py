@@ -13,11 +13,12 @@ import polars as pl
 
 from dipscan.bands import ExperimentBand, band_contours, band_event_columns, experiment_bands
 from dipscan.contours import contour_frame, iso_contours
-from dipscan.experiments import max_llp_angle_rad, production_scale, sample_weights
+from dipscan.experiments import production_scale, sample_weights
 from dipscan.mesons import charge_conjugate_name, meson
 from dipscan.models import make_model
 from dipscan.models.base import Channel, Model
 from dipscan.overlays import Overlay, build_overlays
+from dipscan.plan import beam_precuts, draw_unit, experiments_by_beam, make_unit
 from dipscan.production.tables import SpeciesNotAvailable, load_meson_samples
 from dipscan.reduce import (
     GridInputs,
@@ -27,7 +28,8 @@ from dipscan.reduce import (
     sequential_sum,
     total_grid,
 )
-from dipscan.sampling import Parents, channel_rng, sample_channel
+from dipscan.sample_cache import SampleCache
+from dipscan.sampling import Parents, channel_rng
 from dipscan.scenario import ExperimentSpec, Scenario
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -77,26 +79,26 @@ def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFra
 
 def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                   channels_per_mass: list[list[Channel]], parents: dict[str, pl.DataFrame],
-                  progress: Progress | None = None) -> tuple[list[SampleBlock], dict[str, int]]:
-    """LLP samples drawn once per (beam, mass, channel), weighted for every experiment on that beam."""
-    beams: dict[str, list[ExperimentSpec]] = {}
-    for spec in scenario.experiments:
-        beams.setdefault(spec.beam, []).append(spec)
+                  progress: Progress | None = None,
+                  cache: SampleCache | None = None) -> tuple[list[SampleBlock], dict[str, int]]:
+    """LLP samples drawn once per (beam, mass, channel), weighted for every experiment on that beam.
+
+    Each (beam, mass, channel) is a sampling unit, read from `cache` when it holds it.
+    """
+    beams = experiments_by_beam(scenario)
     blocks: list[SampleBlock] = []
     counts: dict[str, int] = {}
     total_steps, step = len(beams) * masses.size, 0
     for beam, specs in beams.items():
         species = Parents.by_pdgid(parents[beam])
-        floor = min(spec.photon_threshold_GeV for spec in specs)
-        theta_accept = max(max_llp_angle_rad(spec) for spec in specs)
+        precuts = beam_precuts(specs)
         for i, mass in enumerate(masses):
             e_star = model.photon_energy_rest_GeV(float(mass))
             for channel in channels_per_mass[i]:
                 if channel.parent_pdgid not in species:
                     continue
-                rng = channel_rng(scenario.seed, beam, i, channel)
-                samples = sample_channel(model, channel, float(mass), species[channel.parent_pdgid],
-                                         rng, floor, scenario.llp_samples_max, theta_accept)
+                unit = make_unit(scenario, beam, precuts, i, float(mass), channel)
+                samples = draw_unit(unit, model, species[channel.parent_pdgid], cache)
                 counts[channel.name] = counts.get(channel.name, 0) + len(samples)
                 for spec in specs:
                     # Each experiment draws its photons from its own stream: adding an
@@ -167,7 +169,11 @@ def compute(scenario: Scenario, progress: Progress | None = None,
     timings["load_tables"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, parents, progress)
+    cache = SampleCache.open(cache_dir) if cache_dir is not None else None
+    blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, parents, progress,
+                                   cache)
+    if cache:
+        cache.trim()
     timings["sampling"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()

@@ -11,12 +11,13 @@ import numpy as np
 import polars as pl
 
 from dipscan.bands import band_summary
+from dipscan.decays.backend import kernel_choice
 from dipscan.production.report import normalisation_sources
 from dipscan.production.tables import table_digests
 from dipscan.version import git_state, package_version
 
 # Every package that can change a number or a picture of a run (rich only prints).
-PACKAGES = ("dipscan", "numpy", "scipy", "polars", "contourpy", "matplotlib", "pythia8mc",
+PACKAGES = ("dipscan", "numpy", "numba", "scipy", "polars", "contourpy", "matplotlib", "pythia8mc",
             "particle", "hepunits", "hnlimits", "dask", "distributed", "pillow", "fonttools",
             "kiwisolver", "rich")
 
@@ -160,5 +161,6 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
         "warnings": [w for o in result.overlays for w in o.warnings],
         "dipscan": {"version": package_version(), **(git_state() or {"commit": None, "dirty": None})},
         "versions": package_versions(),
+        "decay_kernels": kernel_choice(),
         "timings_s": {k: round(v, 4) for k, v in timings_s.items()},
     }

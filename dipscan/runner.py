@@ -134,6 +134,12 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
             print_note(console, f"{scenario.name}: {note}")
     failed: list[str] = []
     targets: list[Path] = []
+    from dipscan.plan import plan_sweep, prepare_sweep  # sampling code: only when computing
+    from dipscan.sample_cache import SampleCache
+
+    plan = plan_sweep(scenarios)
+    console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
+                  f"({100 * plan.shared_fraction:.0f}% shared between scenarios)")
 
     def failure(scenario: Scenario, err: BaseException) -> None:
         message = str(err) if isinstance(err, DipscanError) else (
@@ -152,6 +158,11 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
     else:
         with open_executor(executor, scheduler, workers) as pool, StageProgress(
                 console, f"{len(scenarios)} scenarios on {executor}") as progress:
+            # Work several scenarios need (shared sampling units, relic lines) is done once,
+            # spread over the pool; the scenarios then read it from the caches.
+            progress("shared work", 0, 1)
+            prepare_sweep(plan, scenarios, pool, CACHE_DIR, workers or 2,
+                          samples=SampleCache.open(CACHE_DIR) is not None)
             futures = {pool.submit(_compute_remote, s): s for s in scenarios}
             progress("computing", 0, len(scenarios))
             for done, future in enumerate(as_completed(futures), start=1):

@@ -6,8 +6,10 @@ The LLP kinematics depend on the mass alone, never on the coupling, so they are 
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -48,6 +50,14 @@ class Parents:
     p_GeV: np.ndarray
     theta_rad: np.ndarray
     weight: np.ndarray
+
+    @cached_property
+    def digest(self) -> str:
+        """sha256 of the arrays: the parent sample, as part of a sample-cache key."""
+        h = hashlib.sha256()
+        for values in (self.p_GeV, self.theta_rad, self.weight):
+            h.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+        return h.hexdigest()
 
     @classmethod
     def from_frame(cls, frame: pl.DataFrame, pdgid: int) -> Parents:

@@ -35,3 +35,17 @@ def test_islands_stay_separate_segments_and_empty_field_gives_none():
     assert set(frame["segment"].unique()) == {0, 1}
     assert iso_contours(mass, coupling, np.zeros_like(field), 3.0) == []
     assert contour_frame("E", []).height == 0
+
+
+def test_bilinear_matches_scipy_inside_and_beyond_the_grid():
+    from scipy.interpolate import RegularGridInterpolator
+
+    from dipscan.contours import bilinear
+
+    rng = np.random.default_rng(5)
+    x, y = np.sort(rng.uniform(0, 3, 7)), np.sort(rng.uniform(-8, -1, 9))
+    values = rng.normal(size=(7, 9))
+    points = np.column_stack([rng.uniform(-0.5, 3.5, 500), rng.uniform(-9, 0, 500)])
+    points[:20] = np.column_stack([x[rng.integers(0, 7, 20)], y[rng.integers(0, 9, 20)]])  # nodes
+    reference = RegularGridInterpolator((x, y), values, bounds_error=False, fill_value=None)(points)
+    np.testing.assert_allclose(bilinear(x, y, values, points), reference, rtol=1e-12, atol=1e-12)

@@ -52,3 +52,33 @@ def test_unknown_executor_and_unreachable_scheduler():
     with pytest.raises(DipscanError, match="cannot reach"), \
             open_executor("dask", scheduler="tcp://127.0.0.1:1", connect_timeout_s=1.0):
         pass
+
+
+def test_sweep_shares_units_and_matches_separate_runs(tmp_path, monkeypatch):
+    """Two scenarios that differ only in exposure and label share every sampling unit: the
+    sweep draws each once, and both outputs are the bytes of separate fresh runs."""
+    from dipscan.plan import plan_sweep
+    from dipscan.sample_cache import list_entries
+    from dipscan.scenario import load_scenario
+
+    other = tmp_path / "tiny_1e17.toml"
+    other.write_text(TINY.read_text().replace('preset = "na62"', 'preset = "na62"\npot = 1e17')
+                     .replace('title = "tiny', 'title = "tiny 1e17'))
+    files = [TINY, other]
+    sweep_plan = plan_sweep([load_scenario(f) for f in files])
+    assert sweep_plan.shared_fraction == pytest.approx(0.5)
+    separate = {}
+    for path in files:
+        run_dir = tmp_path / f"alone_{path.stem}"
+        run_dir.mkdir()
+        monkeypatch.chdir(run_dir)
+        run_scenarios([path], workers=1)
+        separate.update(_outputs(run_dir))
+    run_dir = tmp_path / "sweep"
+    run_dir.mkdir()
+    monkeypatch.chdir(run_dir)
+    run_scenarios(files, workers=2)
+    assert _outputs(run_dir) == separate
+    drawn = list_entries(run_dir / "outputs" / ".cache" / "samples")
+    assert len(drawn) == len(sweep_plan.unique)  # each shared unit drawn and kept once
+    assert len(separate) == 2 * 7  # as in test_dask_and_local_sweeps_agree

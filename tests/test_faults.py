@@ -77,8 +77,11 @@ def run_python(code: str, cwd: Path, env: dict | None = None) -> subprocess.Comp
 
 
 @pytest.fixture
-def work(tmp_path, monkeypatch):
-    """A working folder with a user's file beside it and earlier outputs of tiny in out/."""
+def work(tmp_path, tmp_path_factory, monkeypatch):
+    """A working folder with a user's file beside it and earlier outputs of tiny in out/.
+
+    The sample cache lives outside it (the snapshots below are of the user's folder)."""
+    monkeypatch.setenv("DIPSCAN_SAMPLE_CACHE", str(tmp_path_factory.mktemp("samples")))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "200")
     (tmp_path / "thesis.tex").write_text("\\section{Results}\n")

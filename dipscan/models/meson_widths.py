@@ -13,6 +13,7 @@ from functools import lru_cache, partial
 import numpy as np
 
 from dipscan.constants import ALPHA_EM
+from dipscan.decays.backend import kernel_choice
 from dipscan.decays.dalitz import DalitzSampler, decay_three_body, three_body_width_GeV
 from dipscan.decays.kinematics import decay_two_body, lab_from_polar, polar_of
 from dipscan.errors import DipscanError
@@ -107,6 +108,13 @@ def sample_pair_llp(channel: Channel, m1: float, m2: float, parent_p_GeV, parent
                     rng: np.random.Generator):
     """(p, theta, phi) of the m2 state: isotropic two-body for V; Dalitz-sampled A.4 for P."""
     par = meson(channel.parent_pdgid)
+    if kernel_choice() == "compiled":
+        from dipscan.decays import kernels  # numba only when samples are drawn
+
+        if channel.kind == TWO_BODY:
+            return kernels.two_body_llp(parent_p_GeV, parent_theta_rad, par.mass_GeV, m1, m2, rng)
+        return kernels.three_body_llp(parent_p_GeV, parent_theta_rad,
+                                      a4_sampler(par.mass_GeV, par.F_P_GeV, m1, m2), rng)
     p4 = parent_p4(par.pdgid, parent_p_GeV, parent_theta_rad, rng)
     if channel.kind == TWO_BODY:
         (llp,) = decay_two_body(p4, m1, m2, rng, parent_mass_GeV=par.mass_GeV, keep=(1,))

@@ -19,6 +19,7 @@ from functools import lru_cache, partial
 import numpy as np
 
 from dipscan.constants import G_FERMI_GeVm2
+from dipscan.decays.backend import kernel_choice
 from dipscan.decays.dalitz import DalitzSampler, decay_three_body, three_body_width_GeV
 from dipscan.decays.kinematics import decay_two_body, polar_of
 from dipscan.errors import DipscanError
@@ -187,13 +188,21 @@ class NeutrinoDipole(MesonDecayModel):
         self._check_open(channel, mass_GeV)
         m_n = self._mass(mass_GeV)
         par = meson(channel.parent_pdgid)
-        p4 = parent_p4(par.pdgid, parent_p_GeV, parent_theta_rad, rng)
         if par.kind == "vector":
-            (n,) = decay_two_body(p4, 0.0, m_n, rng, parent_mass_GeV=par.mass_GeV, keep=(1,))
+            sampler = None
         elif par.kind == "neutral_pseudoscalar":
-            (n,) = decay_three_body(p4, a4_sampler(par.mass_GeV, par.F_P_GeV, 0.0, m_n), rng,
-                                    keep=(2,))
+            sampler = a4_sampler(par.mass_GeV, par.F_P_GeV, 0.0, m_n)
         else:
             sampler = a7_sampler(par.mass_GeV, par.f_flag_GeV, par.v_ckm, self.lepton_mass_GeV, m_n)
+        if kernel_choice() == "compiled":
+            from dipscan.decays import kernels  # numba only when samples are drawn
+
+            if sampler is None:
+                return kernels.two_body_llp(parent_p_GeV, parent_theta_rad, par.mass_GeV, 0.0, m_n, rng)
+            return kernels.three_body_llp(parent_p_GeV, parent_theta_rad, sampler, rng)
+        p4 = parent_p4(par.pdgid, parent_p_GeV, parent_theta_rad, rng)
+        if sampler is None:
+            (n,) = decay_two_body(p4, 0.0, m_n, rng, parent_mass_GeV=par.mass_GeV, keep=(1,))
+        else:
             (n,) = decay_three_body(p4, sampler, rng, keep=(2,))
         return polar_of(n)

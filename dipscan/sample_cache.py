@@ -1,0 +1,181 @@
+"""LLP samples kept on disk, addressed by everything that decides them.
+
+One entry per sampling unit (beam, parent table, model kinematics, mass, channel, seed, pre-cuts,
+sample cap, decay path, dipscan version and sampling code): the lab kinematics and weights of
+the LLPs, which do not depend on the coupling, the exposure, the labels or the styles. A rerun
+that changes only those reads every unit back instead of drawing it again.
+
+- Where: ``outputs/.cache/samples/`` below the working folder (or ``$DIPSCAN_SAMPLE_CACHE``).
+- Size: at most ``$DIPSCAN_SAMPLE_CACHE_MB`` megabytes (default 8192); after each scenario the
+  least recently used entries are removed until the folder fits.
+- Trust: each entry starts with its key and a CRC-32 of its arrays; an entry that does not
+  match (torn write, disk fault, hand edit) is removed and the unit drawn again, never used.
+- Ownership: dipscan touches only the files it names here, ``<sha256>.llp`` and its
+  temporary ``.<sha256>.<pid>.tmp``; anything else in the folder is left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dipscan.errors import DipscanError
+
+CACHE_ENV = "DIPSCAN_SAMPLE_CACHE"
+MAX_MB_ENV = "DIPSCAN_SAMPLE_CACHE_MB"
+DEFAULT_MAX_MB = 8192
+SUFFIX = ".llp"
+ARRAYS = ("weight", "p_GeV", "theta_rad", "phi_rad")
+FORMAT = 1  # bump when the entry layout changes
+_ENTRY = re.compile(r"[0-9a-f]{64}\.llp")
+_TMP = re.compile(r"\.[0-9a-f]{64}\.[0-9]+\.tmp")
+HEADER_BYTES = 64 + 1 + 8 + 1  # "<key> <crc32>\n"
+
+
+def default_cache_dir(cache_root: Path) -> Path:
+    """The samples folder: $DIPSCAN_SAMPLE_CACHE if set, else <cache_root>/samples."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env).expanduser() if env else Path(cache_root) / "samples"
+
+
+def max_bytes() -> int:
+    raw = os.environ.get(MAX_MB_ENV, str(DEFAULT_MAX_MB))
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = -1.0
+    if not (math.isfinite(mb) and mb >= 0.0):
+        raise DipscanError(f"environment variable {MAX_MB_ENV}: found {raw!r}; "
+                           "expected a size in megabytes >= 0 (0 turns the sample cache off)")
+    return int(mb * 1e6)
+
+
+def unit_key(parts: dict) -> str:
+    """The content address of a sampling unit: sha256 of its canonical JSON description."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _header(key: str, stacked: np.ndarray) -> bytes:
+    """First line of an entry: its key and a CRC-32 of shape and data (detects torn writes and
+    disk faults at several GB/s; the key guards against a sound entry under a wrong name)."""
+    crc = zlib.crc32(stacked.tobytes(), zlib.crc32(repr(stacked.shape).encode()))
+    return f"{key} {crc:08x}\n".encode("ascii")
+
+
+@dataclass
+class SampleCache:
+    folder: Path
+    limit_bytes: int
+    hits: int = 0
+    misses: int = 0
+    rejected: int = 0  # corrupt entries found, removed and recomputed
+
+    @classmethod
+    def open(cls, cache_root: Path) -> SampleCache | None:
+        """The cache below `cache_root`, or None when its size limit is 0 (cache off)."""
+        limit = max_bytes()
+        return cls(default_cache_dir(cache_root), limit) if limit > 0 else None
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}{SUFFIX}"
+
+    def load(self, key: str) -> dict[str, np.ndarray] | None:
+        """The arrays of an entry, or None if missing; a corrupt entry is removed."""
+        path = self.path(key)
+        try:
+            with open(path, "rb") as file:
+                stored = file.read(HEADER_BYTES)
+                stacked = np.load(file, allow_pickle=False)
+        except FileNotFoundError:
+            self.misses += 1
+            return None
+        except (OSError, ValueError, EOFError):
+            stacked = None
+        sound = (stacked is not None and stacked.dtype == np.float64 and stacked.ndim == 2
+                 and stacked.shape[0] == len(ARRAYS) and _header(key, stacked) == stored)
+        if not sound:
+            self.rejected += 1
+            self.misses += 1
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+            return None
+        with contextlib.suppress(OSError):  # another run may have trimmed it meanwhile
+            os.utime(path)  # least recently used goes first
+        self.hits += 1
+        return dict(zip(ARRAYS, stacked, strict=True))
+
+    def store(self, key: str, arrays: dict[str, np.ndarray]) -> None:
+        """Write an entry atomically (a reader sees no entry or the whole entry): the
+        key and a checksum on the first line, then the arrays as one (4, n) float64 .npy block."""
+        stacked = np.stack([np.asarray(arrays[name], dtype=np.float64) for name in ARRAYS])
+        tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as file:
+                file.write(_header(key, stacked))
+                np.save(file, stacked, allow_pickle=False)
+            os.replace(tmp, self.path(key))
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a full or read-only disk costs speed, never results
+
+    def trim(self) -> int:
+        """Remove least recently used entries until the folder fits the limit; bytes removed."""
+        entries = list_entries(self.folder)
+        total = sum(size for _, size, _ in entries)
+        removed = 0
+        for path, size, _ in sorted(entries, key=lambda e: e[2]):
+            if total - removed <= self.limit_bytes:
+                break
+            path.unlink(missing_ok=True)
+            removed += size
+        return removed
+
+
+def list_entries(folder: Path) -> list[tuple[Path, int, float]]:
+    """(path, bytes, last use) of every entry dipscan wrote in `folder`."""
+    out = []
+    if not folder.is_dir():
+        return out
+    for entry in os.scandir(folder):
+        if entry.is_file() and _ENTRY.fullmatch(entry.name):
+            try:
+                stat = entry.stat()
+            except FileNotFoundError:  # removed by a concurrent run meanwhile
+                continue
+            out.append((Path(entry.path), stat.st_size, stat.st_mtime))
+    return out
+
+
+def clear(folder: Path) -> tuple[int, int]:
+    """Remove every entry (and leftover temporary file) dipscan wrote; (files, bytes) removed."""
+    files = size = 0
+    if not folder.is_dir():
+        return 0, 0
+    for entry in os.scandir(folder):
+        if entry.is_file() and (_ENTRY.fullmatch(entry.name) or _TMP.fullmatch(entry.name)):
+            try:
+                size += entry.stat().st_size
+                os.unlink(entry.path)
+            except FileNotFoundError:  # removed by a concurrent run meanwhile
+                continue
+            files += 1
+    return files, size
+
+
+def cache_info(folder: Path) -> str:
+    """One line: where the cache is, how many entries and bytes, and its limit."""
+    entries = list_entries(folder)
+    size = sum(size for _, size, _ in entries)
+    limit = max_bytes()
+    state = "off" if limit == 0 else f"limit {limit / 1e6:.0f} MB (${MAX_MB_ENV})"
+    return f"sample cache {folder}: {len(entries)} entries, {size / 1e6:.1f} MB; {state}"

@@ -1,0 +1,185 @@
+"""The LLP sample cache: sound entries are reused, corrupt ones recomputed, only dipscan's files
+are ever removed, and a rerun that changes nothing of the sampling draws nothing."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dipscan import cli, plan
+from dipscan.errors import DipscanError
+from dipscan.pipeline import compute
+from dipscan.sample_cache import SampleCache, clear, list_entries
+from dipscan.scenario import load_scenario
+
+TINY = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "tiny.toml"
+KEY = "ab" * 32
+
+
+def arrays(n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return {name: rng.random(n) for name in ("weight", "p_GeV", "theta_rad", "phi_rad")}
+
+
+def test_entry_round_trips_bit_for_bit(tmp_path):
+    cache = SampleCache(tmp_path, 10**9)
+    stored = arrays()
+    cache.store(KEY, stored)
+    loaded = cache.load(KEY)
+    for name, values in stored.items():
+        assert loaded[name].tobytes() == values.tobytes()
+    assert (cache.hits, cache.misses) == (1, 0)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "other_key"])
+def test_corrupt_entry_is_removed_never_trusted(tmp_path, damage):
+    cache = SampleCache(tmp_path, 10**9)
+    cache.store(KEY, arrays())
+    path = cache.path(KEY)
+    raw = bytearray(path.read_bytes())
+    if damage == "flip":
+        raw[-200] ^= 0xFF  # inside the last array's data
+        path.write_bytes(bytes(raw))
+    elif damage == "truncate":
+        path.write_bytes(bytes(raw[: len(raw) // 2]))
+    else:  # a sound file under the wrong name: its checksum includes the key
+        other = "cd" * 32
+        cache.store(other, arrays())
+        os.replace(cache.path(other), path)
+    assert cache.load(KEY) is None
+    assert cache.rejected == 1 and not path.exists()
+
+
+def test_least_recently_used_entries_go_first(tmp_path):
+    cache = SampleCache(tmp_path, 10**9)
+    keys = [f"{i:064x}" for i in range(4)]
+    for age, key in enumerate(keys):
+        cache.store(key, arrays(1000))
+        os.utime(cache.path(key), (1e9 + age, 1e9 + age))
+    cache.load(keys[0])  # used now: the newest
+    size = cache.path(keys[0]).stat().st_size
+    cache.limit_bytes = 2 * size
+    cache.trim()
+    assert sorted(p.name for p, _, _ in list_entries(tmp_path)) == sorted(
+        cache.path(k).name for k in (keys[0], keys[3]))
+
+
+def test_clear_removes_only_dipscan_entries(tmp_path):
+    cache = SampleCache(tmp_path, 10**9)
+    cache.store(KEY, arrays())
+    mine = tmp_path / "notes.llp"
+    mine.write_text("a user's file")
+    (tmp_path / f".{KEY}.12.tmp").write_text("torn write")
+    assert clear(tmp_path)[0] == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.llp"]
+
+
+def test_bad_size_limit_is_one_line_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIPSCAN_SAMPLE_CACHE_MB", "lots")
+    with pytest.raises(DipscanError, match="DIPSCAN_SAMPLE_CACHE_MB.*'lots'.*megabytes"):
+        SampleCache.open(tmp_path)
+    monkeypatch.setenv("DIPSCAN_SAMPLE_CACHE_MB", "0")
+    assert SampleCache.open(tmp_path) is None  # off
+
+
+def _no_drawing(*args, **kwargs):
+    raise AssertionError("a unit was drawn although the cache holds it")
+
+
+def _events_bytes(result):
+    return result.events.write_csv().encode()
+
+
+def test_rerun_changing_only_exposure_and_label_draws_nothing(tmp_path, monkeypatch):
+    fresh = compute(load_scenario(TINY))  # no cache at all
+    cached_first = compute(load_scenario(TINY), cache_dir=tmp_path)
+    assert _events_bytes(cached_first) == _events_bytes(fresh)
+    changed = tmp_path / "tiny_other_pot.toml"
+    changed.write_text(TINY.read_text().replace('preset = "na62"',
+                                                'preset = "na62"\npot = 3e17\nlabel = "other"')
+                       .replace("points = 5", "points = 7"))  # and the coupling grid
+    monkeypatch.setattr(plan, "sample_channel", _no_drawing)
+    again = compute(load_scenario(TINY), cache_dir=tmp_path)
+    assert _events_bytes(again) == _events_bytes(fresh)
+    other = compute(load_scenario(changed), cache_dir=tmp_path)
+    assert other.events["experiment"].unique().to_list() == ["other"]
+    monkeypatch.undo()
+    reference = compute(load_scenario(changed))
+    assert _events_bytes(other) == _events_bytes(reference)
+
+
+def test_corrupt_entry_in_a_run_is_recomputed_to_the_same_bytes(tmp_path):
+    first = compute(load_scenario(TINY), cache_dir=tmp_path)
+    entries = list_entries(tmp_path / "samples")
+    assert entries
+    for path, size, _ in entries:
+        raw = bytearray(path.read_bytes())
+        raw[size - 150] ^= 0x55
+        path.write_bytes(bytes(raw))
+    again = compute(load_scenario(TINY), cache_dir=tmp_path)
+    assert _events_bytes(again) == _events_bytes(first)
+
+
+def test_changing_the_sampling_draws_again(tmp_path, monkeypatch):
+    compute(load_scenario(TINY), cache_dir=tmp_path)
+    changed = tmp_path / "tiny_seed.toml"
+    changed.write_text(TINY.read_text().replace("seed = 7", "seed = 8"))
+    monkeypatch.setattr(plan, "sample_channel", _no_drawing)
+    with pytest.raises(AssertionError, match="a unit was drawn"):
+        compute(load_scenario(changed), cache_dir=tmp_path)
+
+
+def test_cache_commands(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    compute(load_scenario(TINY), cache_dir=Path("outputs") / ".cache")
+    n = len(list_entries(Path("outputs") / ".cache" / "samples"))
+    assert cli.main(["cache", "info"]) == 0
+    assert f"{n} entries" in capsys.readouterr().out
+    assert cli.main(["cache", "clear"]) == 0
+    assert f"removed {n} sample-cache entries" in capsys.readouterr().out
+    assert list_entries(Path("outputs") / ".cache" / "samples") == []
+
+
+def test_relic_line_split_over_a_pool_is_the_line_relic_line_reads(tmp_path, monkeypatch):
+    """The sweep solves a relic line in mass chunks on the pool; the pieces must come back in
+    order into the cache file that `relic_line` reads (here with a stand-in solver that is
+    independent per mass, as the real one is)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dipscan import overlays
+    from dipscan.limits import relic
+
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "fig2_delta0p1.toml")
+    monkeypatch.setattr(relic, "relic_coupling", lambda m, delta: np.asarray(m) * delta + 1e-9)
+    with ThreadPoolExecutor(2) as pool:
+        plan.finish_relic_lines(plan.submit_relic_lines([scenario, scenario], pool, tmp_path))
+    grid = scenario.mass_grid.values()
+    monkeypatch.setattr(relic, "relic_coupling", _no_drawing)  # must come from the cache now
+    masses, couplings = overlays.relic_line(0.1, float(grid.min()), float(grid.max()), tmp_path)
+    assert masses.size == overlays.RELIC_MASS_POINTS
+    assert couplings.tobytes() == (masses * 0.1 + 1e-9).tobytes()
+    assert len(list(tmp_path.glob("relic-*.parquet"))) == 1
+
+
+def test_key_changes_with_every_field_and_with_the_sampling_code(monkeypatch):
+    import dataclasses
+
+    unit = plan.scenario_units(load_scenario(TINY))[0]
+    key = unit.cache_key("parents", "compiled")
+    changed = [dataclasses.replace(unit, seed=8), dataclasses.replace(unit, mass_index=1),
+               dataclasses.replace(unit, mass_GeV=unit.mass_GeV * (1 + 1e-15)),
+               dataclasses.replace(unit, photon_floor_GeV=0.5),
+               dataclasses.replace(unit, theta_accept_rad=0.01),
+               dataclasses.replace(unit, max_samples=3000), dataclasses.replace(unit, beam="lhc14")]
+    keys = {u.cache_key("parents", "compiled") for u in changed}
+    keys |= {unit.cache_key("other parents", "compiled"), unit.cache_key("parents", "numpy")}
+    assert key not in keys and len(keys) == len(changed) + 2
+    monkeypatch.setattr(plan, "sampling_code_digest", lambda: "edited code")
+    assert unit.cache_key("parents", "compiled") != key
+
+
+def test_infinite_size_limit_is_one_line_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIPSCAN_SAMPLE_CACHE_MB", "inf")
+    with pytest.raises(DipscanError, match="DIPSCAN_SAMPLE_CACHE_MB.*'inf'"):
+        SampleCache.open(tmp_path)
