@@ -39,8 +39,8 @@ PY = sys.executable
 SCENARIO_PROBE = r"""
 import json, resource, sys, time
 from pathlib import Path
-from dipscan.pipeline import compute
-from dipscan.scenario import load_scenario
+from dipscan.scan.pipeline import compute
+from dipscan.config.scenario import load_scenario
 t0 = time.perf_counter()
 scenario = load_scenario(sys.argv[1])
 result = compute(scenario, cache_dir=Path("outputs") / ".cache")  # as the CLI does
@@ -55,8 +55,8 @@ print(json.dumps({"scenario": scenario.name, "wall_s": wall, "timings_s": result
 
 PROFILE_PROBE = r"""
 import cProfile, io, pstats, sys
-from dipscan.pipeline import compute
-from dipscan.scenario import load_scenario
+from dipscan.scan.pipeline import compute
+from dipscan.config.scenario import load_scenario
 scenario = load_scenario(sys.argv[1])
 profile = cProfile.Profile()
 profile.enable()
@@ -115,9 +115,9 @@ if __name__ == "__main__":
 
 BANDS_PROBE = r"""
 import dataclasses, json, statistics, sys, time
-from dipscan.pipeline import compute
-from dipscan.scenario import load_scenario
-from dipscan.uncertainties import UncertaintySpec
+from dipscan.scan.pipeline import compute
+from dipscan.config.scenario import load_scenario
+from dipscan.config.uncertainties import UncertaintySpec
 with_bands = load_scenario(sys.argv[1])
 without = dataclasses.replace(with_bands, uncertainties=UncertaintySpec())
 compute(without)  # warm-up: imports, caches
@@ -168,7 +168,7 @@ print(json.dumps({"numpy_polars_s": t1 - t0, "rest_s": time.perf_counter() - t1}
 """
 
 # Modules imported before a `dipscan run` starts computing (the plotting backend comes later).
-RUN_PATH_MODULES = ("dipscan.cli", "dipscan.runner", "dipscan.pipeline", "dipscan.scenario")
+RUN_PATH_MODULES = ("dipscan.cli.commands", "dipscan.cli.run", "dipscan.scan.pipeline", "dipscan.config.scenario")
 
 TARGETS = {  # name: ratio to the yardstick not to exceed (issue: speed)
     "spine_cold": 1.0,
@@ -207,7 +207,7 @@ class Yardstick:
 
 def dipscan_run(cwd: Path, *args: str) -> dict:
     """`dipscan run ARGS` in `cwd` (its own outputs/ and sample cache), this checkout's code."""
-    command = [PY, "-c", "import sys; from dipscan.cli import main; sys.exit(main())", "run", *args]
+    command = [PY, "-c", "import sys; from dipscan.cli.commands import main; sys.exit(main())", "run", *args]
     return probe_json(TIMED_COMMAND_PROBE, *command, cwd=cwd)
 
 
@@ -306,7 +306,7 @@ def timed(*args: str) -> tuple[float, float]:
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([PY, "-m", "dipscan.cli", *args], check=True, cwd=ROOT, capture_output=True)
+    subprocess.run([PY, "-m", "dipscan.cli.commands", *args], check=True, cwd=ROOT, capture_output=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

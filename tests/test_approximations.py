@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from dipscan.cli.report import APPROXIMATIONS, preset_approximations
+from dipscan.config.scenario import load_experiment_preset, load_scenario
 from dipscan.errors import DipscanError
 from dipscan.production.beams import load_beam
-from dipscan.report import APPROXIMATIONS, preset_approximations
-from dipscan.scenario import load_experiment_preset, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from dipscan.constants import ALPHA_EM
 from dipscan.limits.babar import (
     BabarSelection,
     FB_PER_GeVm2,
@@ -23,6 +22,7 @@ from dipscan.limits.dark_pair import (
     sigma_ee_to_mumu_GeVm2,
 )
 from dipscan.limits.isr import isr_radiator, isr_radiator_angle_integrated, sample_isr_photons
+from dipscan.physics.constants import ALPHA_EM
 
 SQRT_S = 10.3552
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dipscan.config.babar_recast import CHOICES, load_babar_recast
+from dipscan.config.scenario import load_scenario
 from dipscan.errors import ScenarioError
 from dipscan.limits.babar import DEFAULT_SELECTION, babar_sample, lower_edge_coupling
-from dipscan.limits.babar_recast import CHOICES, load_babar_recast
-from dipscan.scenario import load_scenario
 
 REPO_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 PAPER = {"sqrt_s_GeV", "luminosity_invfb", "required_events", "leading_min_energy_GeV",

@@ -8,13 +8,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from dipscan.bands import band_field, experiment_bands, format_with_band
-from dipscan.contours import iso_contours
+from dipscan.config.scenario import load_scenario
+from dipscan.config.uncertainties import ExponentInput, NormalisationInput, UncertaintySpec
 from dipscan.errors import ScenarioError
-from dipscan.pipeline import compute
-from dipscan.reduce import GridInputs, SampleBlock, compress_block, event_counts
-from dipscan.scenario import load_scenario
-from dipscan.uncertainties import ExponentInput, NormalisationInput, UncertaintySpec
+from dipscan.scan.bands import band_field, experiment_bands, format_with_band
+from dipscan.scan.contours import iso_contours
+from dipscan.scan.pipeline import compute
+from dipscan.scan.reduce import GridInputs, SampleBlock, compress_block, event_counts
 
 TINY = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "tiny.toml"
 MASSES = np.geomspace(0.1, 1.0, 5)
@@ -193,7 +193,7 @@ def test_scenario_overrides_and_errors(tmp_path):
 
 
 def test_provenance_lists_every_variation_with_its_source(tiny_result):
-    from dipscan.report import provenance, summary_frame
+    from dipscan.cli.report import provenance, summary_frame
 
     record = provenance(tiny_result, {})
     inputs = record["uncertainties"]

@@ -66,7 +66,7 @@ def test_failed_run_keeps_earlier_outputs(tmp_path, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("dipscan.outputs.atomic_write_text", broken)
+    monkeypatch.setattr("dipscan.io.outputs.atomic_write_text", broken)
     capsys.readouterr()
     assert cli.main(["run", str(TINY), "--output", str(out)]) == 2
     assert "the disk is full" in capsys.readouterr().err
@@ -136,7 +136,7 @@ def test_tiny_recast_uses_the_poisson_upper_limit(tmp_path):
 
 
 def test_missing_literature_curve_warns_and_the_plot_is_still_drawn(tmp_path, monkeypatch, capsys):
-    import dipscan.literature as literature
+    import dipscan.limits.literature as literature
 
     data = tmp_path / "dipole"
     shutil.copytree(literature.default_data_dir(), data)

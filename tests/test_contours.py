@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dipscan.contours import contour_frame, iso_contours
+from dipscan.scan.contours import contour_frame, iso_contours
 
 
 def test_two_branches_of_a_log_parabola():
@@ -40,7 +40,7 @@ def test_islands_stay_separate_segments_and_empty_field_gives_none():
 def test_bilinear_matches_scipy_inside_and_beyond_the_grid():
     from scipy.interpolate import RegularGridInterpolator
 
-    from dipscan.contours import bilinear
+    from dipscan.scan.contours import bilinear
 
     rng = np.random.default_rng(5)
     x, y = np.sort(rng.uniform(0, 3, 7)), np.sort(rng.uniform(-8, -1, 9))

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from dipscan.decays import dalitz
-from dipscan.decays.kinematics import boost, invariant_mass_GeV, lab_from_polar
+from dipscan.physics.decays import dalitz
+from dipscan.physics.decays.kinematics import boost, invariant_mass_GeV, lab_from_polar
 
 M, M1, M2, M3 = 1.8, 0.1, 0.3, 0.5
 

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from dipscan.constants import ALPHA_EM
-from dipscan.decays.kinematics import two_body_momentum_GeV
 from dipscan.errors import DipscanError
-from dipscan.mesons import MESONS, gamma_ee_from_f_vector, gamma_gg_from_F_anomaly
-from dipscan.models import MODEL_KINDS, Channel, Model, make_model
-from dipscan.models.dark_dipole import (
+from dipscan.physics.constants import ALPHA_EM
+from dipscan.physics.decays.kinematics import two_body_momentum_GeV
+from dipscan.physics.mesons import MESONS, gamma_ee_from_f_vector, gamma_gg_from_F_anomaly
+from dipscan.physics.models import MODEL_KINDS, Channel, Model, make_model
+from dipscan.physics.models.dark_dipole import (
     DarkDipole,
     a4_sampler,
     a4_width_per_d2,

@@ -39,10 +39,10 @@ def test_no_citation_of_notes_outside_the_repository():
 
 def test_readme_model_keys_follow_the_model_registry():
     """The [model] key table of scenarios/README.md is the registry's; regenerate it when they differ."""
-    import dipscan.models  # noqa: F401 (fills the registry)
-    from dipscan.models.registry import markdown_keys
+    import dipscan.physics.models  # noqa: F401 (fills the registry)
+    from dipscan.physics.models.registry import markdown_keys
 
     text = (ROOT / "scenarios" / "README.md").read_text()
     table = re.search(r"<!-- keys:model[^>]*-->\n(.*?)\n<!-- /keys:model -->", text, re.S)
     assert table, "scenarios/README.md has the keys:model markers"
-    assert table.group(1) == markdown_keys(), "paste dipscan.models.registry.markdown_keys() between the markers"
+    assert table.group(1) == markdown_keys(), "paste dipscan.physics.models.registry.markdown_keys() between the markers"

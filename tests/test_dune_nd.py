@@ -7,9 +7,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from dipscan.experiments import max_llp_angle_rad
-from dipscan.pipeline import compute
-from dipscan.scenario import load_experiment_preset, load_scenario
+from dipscan.config.scenario import load_experiment_preset, load_scenario
+from dipscan.scan.experiments import max_llp_angle_rad
+from dipscan.scan.pipeline import compute
 
 pytestmark = pytest.mark.slow
 

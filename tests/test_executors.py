@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from dipscan.cli.executors import open_executor
+from dipscan.cli.run import run_scenarios
 from dipscan.errors import DipscanError
-from dipscan.executors import open_executor
-from dipscan.runner import run_scenarios
 
 TINY = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "tiny.toml"
 
@@ -57,9 +57,9 @@ def test_unknown_executor_and_unreachable_scheduler():
 def test_sweep_shares_units_and_matches_separate_runs(tmp_path, monkeypatch):
     """Two scenarios that differ only in exposure and label share every sampling unit: the
     sweep draws each once, and both outputs are the bytes of separate fresh runs."""
-    from dipscan.plan import plan_sweep
-    from dipscan.sample_cache import list_entries
-    from dipscan.scenario import load_scenario
+    from dipscan.config.scenario import load_scenario
+    from dipscan.io.sample_cache import list_entries
+    from dipscan.scan.plan import plan_sweep
 
     other = tmp_path / "tiny_1e17.toml"
     other.write_text(TINY.read_text().replace('preset = "na62"', 'preset = "na62"\npot = 1e17')

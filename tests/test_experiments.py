@@ -5,17 +5,17 @@ import dataclasses
 import numpy as np
 import pytest
 
-from dipscan.decays.fdec import decay_probability
-from dipscan.decays.kinematics import boost_to_frame, isotropic_unit_vectors, lab_from_polar
-from dipscan.experiments import (
+from dipscan.config.scenario import load_experiment_preset
+from dipscan.physics.decays.fdec import decay_probability
+from dipscan.physics.decays.kinematics import boost_to_frame, isotropic_unit_vectors, lab_from_polar
+from dipscan.physics.models.base import Channel
+from dipscan.scan.experiments import (
     photon_window_efficiency,
     production_scale,
     sample_weights,
 )
-from dipscan.geometry import Cone, Cylinder
-from dipscan.models.base import Channel
-from dipscan.sampling import LLPSamples
-from dipscan.scenario import load_experiment_preset
+from dipscan.scan.geometry import Cone, Cylinder
+from dipscan.scan.sampling import LLPSamples
 
 RHO = Channel("rho0 -> chi1 chi2", 113, "two_body")
 JPSI = Channel("J/psi -> chi1 chi2", 443, "two_body")

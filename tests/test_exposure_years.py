@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from dipscan.config.scenario import load_experiment_preset
 from dipscan.errors import ScenarioError
-from dipscan.scenario import load_experiment_preset
 
 REPO_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

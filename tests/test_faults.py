@@ -20,9 +20,9 @@ import polars as pl
 import pytest
 
 from dipscan import cli, errors
-from dipscan.constants import PROTON_MASS_GeV
-from dipscan.outputs import MARKER, clean_stale, write_marker
-from dipscan.preflight import max_photon_energy_GeV
+from dipscan.cli.preflight import max_photon_energy_GeV
+from dipscan.io.outputs import MARKER, clean_stale, write_marker
+from dipscan.physics.constants import PROTON_MASS_GeV
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "examples" / "tiny.toml"
@@ -240,7 +240,7 @@ def test_3b_disk_full_is_one_line_and_keeps_earlier_outputs(work, capsys, monkey
 
 def test_3b_too_little_free_space_is_refused_before_computing(work, capsys, monkeypatch):
     before = snapshot(work)
-    monkeypatch.setattr("dipscan.preflight.shutil.disk_usage",
+    monkeypatch.setattr("dipscan.cli.preflight.shutil.disk_usage",
                         lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
     code, text = run(capsys, "run", str(TINY), "--output", "out")
     assert code == 2
@@ -256,7 +256,7 @@ def test_3b_file_size_limit_is_one_line_and_keeps_earlier_outputs(work):
     result = run_python(
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (5000, 5000))\n"
-        "from dipscan.cli import main\n"
+        "from dipscan.cli.commands import main\n"
         f"sys.exit(main(['run', {str(TINY)!r}, '--output', 'out']))\n", work)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
@@ -325,13 +325,13 @@ def test_6_read_only_target_folder_is_not_swapped_out(work, capsys):
 # --------------------------------------------------------------------------- 7. kill / SIGTERM
 def _interrupt_while_writing(sig: str) -> str:
     return ("import os, signal, sys\n"
-            "import dipscan.runner as runner\n"
+            "import dipscan.cli.run as runner\n"
             "real = runner.write_table\n"
             "def write(frame, folder, stem, formats):\n"
             f"    if stem == 'contours': os.kill(os.getpid(), signal.{sig})\n"
             "    return real(frame, folder, stem, formats)\n"
             "runner.write_table = write\n"
-            "from dipscan.cli import main\n"
+            "from dipscan.cli.commands import main\n"
             f"sys.exit(main(['run', {str(TINY)!r}, '--output', 'out']))\n")
 
 
@@ -350,13 +350,13 @@ def test_7_sigterm_stops_a_parallel_sweep(work):
     first, second = scenario(work, "s1"), scenario(work, "s2", ("seed = 7", "seed = 8"))
     before = snapshot(work)
     code = ("import os, signal, sys\n"
-            "import dipscan.runner as runner\n"
+            "import dipscan.cli.run as runner\n"
             "real = runner.as_completed\n"
             "def as_completed(futures):\n"
             "    os.kill(os.getpid(), signal.SIGTERM)\n"
             "    return real(futures)\n"
             "runner.as_completed = as_completed\n"
-            "from dipscan.cli import main\n"
+            "from dipscan.cli.commands import main\n"
             f"sys.exit(main(['run', {str(first)!r}, {str(second)!r}, '--workers', '2']))\n")
     result = run_python(code, work)
     assert result.returncode == 128 + signal.SIGTERM
@@ -407,8 +407,8 @@ def test_8_interrupt_message_says_what_was_installed(work, capsys, monkeypatch, 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("dipscan.runner.print_summary" if when == "after" else
-                        "dipscan.runner.dominance_frame", interrupt)
+    monkeypatch.setattr("dipscan.cli.run.print_summary" if when == "after" else
+                        "dipscan.cli.run.dominance_frame", interrupt)
     code, text = run(capsys, "run", str(TINY), "--output", "out")
     assert code == 130
     if when == "after":
@@ -502,10 +502,10 @@ def test_10_huge_grid_stops_with_an_estimate_unless_confirmed(work, capsys):
 
 
 def test_10_a_confirmed_huge_grid_passes_the_checks(work, monkeypatch):
-    from dipscan.preflight import preflight
-    from dipscan.scenario import load_scenario
+    from dipscan.cli.preflight import preflight
+    from dipscan.config.scenario import load_scenario
 
-    monkeypatch.setattr("dipscan.preflight.shutil.disk_usage",
+    monkeypatch.setattr("dipscan.cli.preflight.shutil.disk_usage",
                         lambda path: shutil._ntuple_diskusage(10**13, 0, 10**13))
     flag = load_scenario(scenario(work, "huge", ("points = 4", "points = 2000"),
                                   ("points = 5", "points = 2000")))
@@ -517,8 +517,8 @@ def test_10_a_confirmed_huge_grid_passes_the_checks(work, monkeypatch):
 
 
 def test_10_estimated_rows_are_the_rows_written(work):
-    from dipscan.preflight import estimate
-    from dipscan.scenario import load_scenario
+    from dipscan.cli.preflight import estimate
+    from dipscan.config.scenario import load_scenario
 
     written = pl.read_parquet(work / "out" / "events.parquet").height
     assert estimate(load_scenario(TINY)).rows == written

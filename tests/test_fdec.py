@@ -6,8 +6,8 @@ import warnings
 import numpy as np
 import pytest
 
-from dipscan.constants import HBARC_GeV_m
-from dipscan.decays.fdec import decay_length_m, decay_probability
+from dipscan.physics.constants import HBARC_GeV_m
+from dipscan.physics.decays.fdec import decay_length_m, decay_probability
 
 
 def test_matches_difference_of_exponentials_where_that_is_accurate():

@@ -7,10 +7,10 @@ import polars as pl
 import pytest
 
 from dipscan import cli
+from dipscan.cli.figures import list_figures, load_figure, run_figure
+from dipscan.config.scenario import load_scenario
 from dipscan.errors import ScenarioError
-from dipscan.figures import list_figures, load_figure, run_figure
-from dipscan.pipeline import compute
-from dipscan.scenario import load_scenario
+from dipscan.scan.pipeline import compute
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_NU = ROOT / "scenarios" / "examples" / "tiny_nu.toml"

@@ -10,8 +10,8 @@ import pytest
 
 from dipscan import cli
 from dipscan.errors import DipscanError
-from dipscan.mesons import meson
-from dipscan.models import MODEL_KINDS, Model, make_model
+from dipscan.physics.mesons import meson
+from dipscan.physics.models import MODEL_KINDS, Model, make_model
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "examples" / "tiny.toml"

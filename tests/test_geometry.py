@@ -5,9 +5,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from dipscan.experiments import max_llp_angle_rad
-from dipscan.geometry import SHAPES, Box, Cone, Cylinder, Frustum, point_on_line, shape_keys
-from dipscan.scenario import load_experiment_preset
+from dipscan.config.scenario import load_experiment_preset
+from dipscan.scan.experiments import max_llp_angle_rad
+from dipscan.scan.geometry import SHAPES, Box, Cone, Cylinder, Frustum, point_on_line, shape_keys
 
 
 def test_frustum_cross_section_grows_linearly_between_its_faces():
@@ -60,7 +60,7 @@ def test_every_shape_contains_the_lines_within_its_widest_angle(shape):
 
 
 def test_shape_keys_are_the_preset_keys():
-    from dipscan.presets import SHAPE_KEYS
+    from dipscan.config.presets import SHAPE_KEYS
 
     assert set(SHAPES) == {"cone", "cylinder", "box", "frustum"}
     assert SHAPE_KEYS == {name: shape_keys(name) for name in SHAPES}

@@ -7,7 +7,7 @@ to rounding: a wrong sign, angle or boost in a kernel shows up as a difference o
 import numpy as np
 import pytest
 
-from dipscan.models import make_model
+from dipscan.physics.models import make_model
 
 CASES = [
     ("dark_dipole", {"delta": 0.1}, 0.05),
@@ -70,8 +70,8 @@ def test_scenario_outputs_agree_between_paths(monkeypatch):
     contours to rounding: the contours do not move."""
     from pathlib import Path
 
-    from dipscan.pipeline import compute
-    from dipscan.scenario import load_scenario
+    from dipscan.config.scenario import load_scenario
+    from dipscan.scan.pipeline import compute
 
     tiny = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "tiny.toml"
     results = {}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dipscan.decays import kinematics as kin
+from dipscan.physics.decays import kinematics as kin
 
 
 def test_two_body_momentum_matches_energy_form():

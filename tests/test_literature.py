@@ -11,8 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
-from dipscan import literature as lit  # noqa: E402
 from dipscan.errors import DipscanError  # noqa: E402
+from dipscan.limits import literature as lit  # noqa: E402
 
 EXPECTED = {
     "e": {"LEP", "LSND", "SK", "Borexino+SK", "BBN", "SN1987A"},

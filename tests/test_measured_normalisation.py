@@ -6,10 +6,10 @@ import pytest
 from particle import Particle
 from test_production_beams import BASE, _write, home  # noqa: F401  (fixture)
 
+from dipscan.cli.tables_report import report_table
 from dipscan.errors import ScenarioError
 from dipscan.production.beams import load_beam
 from dipscan.production.normalise import measured_scale, rapidity, window_weight
-from dipscan.production.report import report_table
 from dipscan.production.tables import load_meson_samples
 
 MEASURED = """
@@ -106,7 +106,7 @@ def test_bad_measured_normalisation_names_the_key(home, old, new, key):  # noqa:
     ("[uncertainties]\nmc_statistic = true\n", "uncertainties.mc_statistic"),
 ])
 def test_bad_beam_uncertainties_name_the_file_and_key(home, text, key):  # noqa: F811
-    from dipscan.uncertainties import _beam_defaults
+    from dipscan.config.uncertainties import _beam_defaults
 
     _write(home, BASE + text)
     with pytest.raises(ScenarioError) as info:

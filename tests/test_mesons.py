@@ -1,9 +1,9 @@
 """The one meson table: each parent declares its kind and charge once; channel lists derive from it."""
 
-from dipscan.experiments import HEAVY_FLAVOUR_PDGIDS
-from dipscan.mesons import MESONS, pdgids
-from dipscan.models.meson_widths import NEUTRAL_PSEUDOSCALAR_PDGIDS, VECTOR_PDGIDS
-from dipscan.models.neutrino_dipole import CHARGED_PSEUDOSCALAR_PDGIDS
+from dipscan.physics.mesons import MESONS, pdgids
+from dipscan.physics.models.meson_widths import NEUTRAL_PSEUDOSCALAR_PDGIDS, VECTOR_PDGIDS
+from dipscan.physics.models.neutrino_dipole import CHARGED_PSEUDOSCALAR_PDGIDS
+from dipscan.scan.experiments import HEAVY_FLAVOUR_PDGIDS
 
 
 def test_every_kind_is_a_partition_of_the_table():

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from dipscan.constants import G_FERMI_GeVm2, HBARC_GeV_m
-from dipscan.decays.dalitz import decay_three_body, m12sq_range, m23sq_range
-from dipscan.decays.kinematics import invariant_mass_GeV, lab_from_polar
 from dipscan.errors import DipscanError
-from dipscan.mesons import MESONS, LEPTON_MASS_GeV
-from dipscan.models import MODEL_KINDS, Channel, Model, make_model
-from dipscan.models.dark_dipole import a4_width_per_d2, vector_width_per_d2
-from dipscan.models.neutrino_dipole import (
+from dipscan.physics.constants import G_FERMI_GeVm2, HBARC_GeV_m
+from dipscan.physics.decays.dalitz import decay_three_body, m12sq_range, m23sq_range
+from dipscan.physics.decays.kinematics import invariant_mass_GeV, lab_from_polar
+from dipscan.physics.mesons import MESONS, LEPTON_MASS_GeV
+from dipscan.physics.models import MODEL_KINDS, Channel, Model, make_model
+from dipscan.physics.models.dark_dipole import a4_width_per_d2, vector_width_per_d2
+from dipscan.physics.models.neutrino_dipole import (
     NeutrinoDipole,
     a7_msq,
     a7_sampler,

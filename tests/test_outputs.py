@@ -2,7 +2,7 @@
 
 import pytest
 
-from dipscan.outputs import staged_directory
+from dipscan.io.outputs import staged_directory
 
 
 def test_failed_run_keeps_previous_outputs(tmp_path):

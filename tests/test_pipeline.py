@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dipscan.contours import iso_contours
-from dipscan.models import make_model
-from dipscan.pipeline import _load_parents, grid_inputs, meson_exposure, sample_blocks
-from dipscan.reduce import event_counts, reference_event_counts, total_grid
-from dipscan.scenario import load_scenario
+from dipscan.config.scenario import load_scenario
+from dipscan.physics.models import make_model
+from dipscan.scan.contours import iso_contours
+from dipscan.scan.pipeline import _load_parents, grid_inputs, meson_exposure, sample_blocks
+from dipscan.scan.reduce import event_counts, reference_event_counts, total_grid
 
 TINY = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "tiny.toml"
 
@@ -57,7 +57,7 @@ def test_adding_an_experiment_leaves_the_others_unchanged(tmp_path):
     # the same acceptance, so the LLP samples shared on the beam are the same too.)
     import polars as pl
 
-    from dipscan.pipeline import compute
+    from dipscan.scan.pipeline import compute
 
     base = TINY.read_text().replace('preset = "na62"', 'preset = "na62"\ngeometry_mode = "photon"')
     one = tmp_path / "one.toml"

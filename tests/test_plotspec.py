@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from scipy import constants
 
+from dipscan.config.plotspec import CurveStyle, PlotSpec
+from dipscan.config.scenario import load_scenario
+from dipscan.config.user_curves import COUPLING_UNITS
 from dipscan.errors import DipscanError, ScenarioError
-from dipscan.plotspec import CurveStyle, PlotSpec
-from dipscan.scenario import load_scenario
-from dipscan.user_curves import COUPLING_UNITS
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = (ROOT / "scenarios" / "examples" / "tiny.toml").read_text()

@@ -7,10 +7,10 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 
-from dipscan.contours import contour_frame, iso_contours
-from dipscan.hepdata import edges
-from dipscan.plotspec import CurveStyle, PlotSpec
-from dipscan.plotting import FigureData, draw_panel
+from dipscan.cli.hepdata import edges
+from dipscan.config.plotspec import CurveStyle, PlotSpec
+from dipscan.plot.plotting import FigureData, draw_panel
+from dipscan.scan.contours import contour_frame, iso_contours
 
 MASSES = np.geomspace(0.01, 1.0, 7)
 COUPLINGS = np.geomspace(1e-8, 1e-2, 13)

@@ -13,11 +13,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from dipscan.cli.tables_report import report_table
 from dipscan.errors import DipscanError, ScenarioError, TableError
+from dipscan.io.digest import file_sha256
 from dipscan.production.beams import load_beam
-from dipscan.production.digest import file_sha256
 from dipscan.production.generate import generate_beam
-from dipscan.production.report import report_table
 from dipscan.production.tables import (
     MANIFEST,
     SCHEMA,
@@ -396,7 +396,7 @@ def test_error_no_tables_for_beam(home, tmp_path):
 
 
 def test_dask_shards_give_the_same_bytes(generated, tmp_path):
-    from dipscan.executors import open_executor
+    from dipscan.cli.executors import open_executor
 
     home, _, _ = generated
     submitted = []

@@ -4,10 +4,10 @@ import math
 
 import pytest
 
-from dipscan.constants import PROTON_MASS_GeV
 from dipscan.errors import ScenarioError
+from dipscan.io.paths import default_tables_dir, project_root
+from dipscan.physics.constants import PROTON_MASS_GeV
 from dipscan.production.beams import list_beams, load_beam
-from dipscan.production.paths import default_tables_dir, project_root
 
 BASE = """
 name = "b"

@@ -4,8 +4,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from dipscan.constants import HBARC_GeV_m
-from dipscan.reduce import GridInputs, SampleBlock, event_counts, reference_event_counts, total_grid
+from dipscan.physics.constants import HBARC_GeV_m
+from dipscan.scan.reduce import (
+    GridInputs,
+    SampleBlock,
+    event_counts,
+    reference_event_counts,
+    total_grid,
+)
 
 
 def _grid(masses, couplings, branching, experiments, width_per_d2):

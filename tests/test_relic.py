@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from dipscan.constants import ALPHA_EM
 from dipscan.limits.boltzmann import CM3_PER_S_PER_GeVm2, freeze_out_yield, omega_h2
 from dipscan.limits.dark_pair import (
     pair_momentum_squared_GeV2,
@@ -28,6 +27,7 @@ from dipscan.limits.relic import (
     relic_coupling,
     relic_omega_h2,
 )
+from dipscan.physics.constants import ALPHA_EM
 
 
 def test_constant_swave_majorana_gives_the_canonical_relic_density():

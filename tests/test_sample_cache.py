@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dipscan import cli, plan
+from dipscan import cli
+from dipscan.config.scenario import load_scenario
 from dipscan.errors import DipscanError
-from dipscan.pipeline import compute
-from dipscan.sample_cache import SampleCache, clear, list_entries
-from dipscan.scenario import load_scenario
+from dipscan.io.sample_cache import SampleCache, clear, list_entries
+from dipscan.scan import plan
+from dipscan.scan.pipeline import compute
 
 TINY = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "tiny.toml"
 KEY = "ab" * 32
@@ -147,8 +148,8 @@ def test_relic_line_split_over_a_pool_is_the_line_relic_line_reads(tmp_path, mon
     independent per mass, as the real one is)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from dipscan import overlays
     from dipscan.limits import relic
+    from dipscan.scan import overlays
 
     scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "fig2_delta0p1.toml")
     monkeypatch.setattr(relic, "relic_coupling", lambda m, delta: np.asarray(m) * delta + 1e-9)

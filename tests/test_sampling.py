@@ -4,10 +4,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from dipscan.decays.kinematics import photon_energy_range_GeV
-from dipscan.mesons import MESONS
-from dipscan.models import make_model
-from dipscan.sampling import Parents, channel_rng, max_photon_energy_GeV, sample_channel
+from dipscan.physics.decays.kinematics import photon_energy_range_GeV
+from dipscan.physics.mesons import MESONS
+from dipscan.physics.models import make_model
+from dipscan.scan.sampling import Parents, channel_rng, max_photon_energy_GeV, sample_channel
 
 
 def _parents(pdgid, n, rng):
@@ -68,7 +68,7 @@ def test_angular_precut_never_drops_a_parent_that_could_contribute(kind, params,
                                                                    min_dropped):
     # Decay every parent, then check that no parent the cut would drop produced an LLP inside
     # the acceptance with a photon able to pass the floor.
-    from dipscan.sampling import parents_that_can_contribute
+    from dipscan.scan.sampling import parents_that_can_contribute
 
     model = make_model(kind, **params)
     channel = next(c for c in model.channels(mass) if c.parent_pdgid == pdgid)

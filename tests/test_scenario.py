@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import dipscan.models
-from dipscan.errors import ScenarioError
-from dipscan.scenario import (
+import dipscan.physics.models
+from dipscan.config.scenario import (
     Exposure,
     list_presets,
     list_scenarios,
@@ -18,6 +17,7 @@ from dipscan.scenario import (
     load_scenario,
     scenarios_dir,
 )
+from dipscan.errors import ScenarioError
 
 REPO_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 BEAMS = ("sps400", "sps450", "u70", "lhc14", "lbnf120")
@@ -70,9 +70,9 @@ def home(make_home):
 
 @pytest.fixture
 def neutrino_kind(monkeypatch):
-    """The neutrino dipole registered in dipscan.models (the reader takes the kinds from there)."""
-    kinds = tuple(getattr(dipscan.models, "MODEL_KINDS", ()))
-    monkeypatch.setattr(dipscan.models, "MODEL_KINDS", (*kinds, "neutrino_dipole"), raising=False)
+    """The neutrino dipole registered in dipscan.physics.models (the reader takes the kinds from there)."""
+    kinds = tuple(getattr(dipscan.physics.models, "MODEL_KINDS", ()))
+    monkeypatch.setattr(dipscan.physics.models, "MODEL_KINDS", (*kinds, "neutrino_dipole"), raising=False)
 
 
 def write(tmp_path: Path, text: str, name: str = "study.toml") -> Path:
@@ -203,7 +203,7 @@ def test_paper_numbers_in_presets(repo_home):
 
 # --------------------------------------------------------------------------- small pieces
 def test_grid_values():
-    from dipscan.scenario import Grid
+    from dipscan.config.scenario import Grid
 
     log = Grid(1e-3, 10.0, 5, "log").values()
     assert log[0] == pytest.approx(1e-3) and log[-1] == pytest.approx(10.0)
@@ -295,7 +295,7 @@ def test_bad_flavour(home, tmp_path, neutrino_kind):
 
 
 def test_model_kind_not_registered_in_models(home, tmp_path, monkeypatch):
-    monkeypatch.setattr(dipscan.models, "MODEL_KINDS", ("dark_dipole",), raising=False)
+    monkeypatch.setattr(dipscan.physics.models, "MODEL_KINDS", ("dark_dipole",), raising=False)
     text = edit(BASE, 'kind = "dark_dipole"\ndelta = 0.01', 'kind = "neutrino_dipole"\nflavour = "mu"')
     scenario_error(write(tmp_path, text), "model.kind", "'neutrino_dipole'", "one of: 'dark_dipole'")
 
@@ -303,7 +303,7 @@ def test_model_kind_not_registered_in_models(home, tmp_path, monkeypatch):
 def test_unknown_model_kind_is_rejected(home, tmp_path):
     text = edit(BASE, 'kind = "dark_dipole"\ndelta = 0.01', 'kind = "toy"\nstrength = 2')
     scenario_error(write(tmp_path, text), "model.kind", "'toy'",
-                   "one of: " + ", ".join(repr(k) for k in dipscan.models.MODEL_KINDS))
+                   "one of: " + ", ".join(repr(k) for k in dipscan.physics.models.MODEL_KINDS))
 
 
 def test_malformed_toml(home, tmp_path):
@@ -367,15 +367,15 @@ def test_overlays_are_read_and_checked_against_the_model(home, tmp_path):
 @pytest.fixture
 def toy_kind(monkeypatch):
     """A model registered for the test only: a number and a choice among its parameters."""
-    from dipscan.models import Param
-    from dipscan.models.registry import REGISTRY
+    from dipscan.physics.models import Param
+    from dipscan.physics.models.registry import REGISTRY
 
     class Toy:
         KIND = "toy"
         PARAMS = (Param("strength", "a number > 1", gt=1.0), Param("shape", "a choice", choices=("a", "b")))
 
     monkeypatch.setitem(REGISTRY, "toy", Toy)
-    monkeypatch.setattr(dipscan.models, "MODEL_KINDS", (*dipscan.models.MODEL_KINDS, "toy"))
+    monkeypatch.setattr(dipscan.physics.models, "MODEL_KINDS", (*dipscan.physics.models.MODEL_KINDS, "toy"))
 
 
 def test_a_registered_model_declares_the_keys_the_reader_checks(home, tmp_path, toy_kind):
@@ -390,8 +390,8 @@ def test_a_registered_model_declares_the_keys_the_reader_checks(home, tmp_path, 
 
 def test_one_home_for_every_file_kind(tmp_path, monkeypatch):
     """DIPSCAN_HOME is read in one place, `~` expanded, for scenarios, presets, beams and tables."""
-    from dipscan.presets import experiments_dir, scenarios_dir
-    from dipscan.production.paths import beams_dir, default_tables_dir
+    from dipscan.config.presets import experiments_dir, scenarios_dir
+    from dipscan.io.paths import beams_dir, default_tables_dir
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("DIPSCAN_HOME", "~/dipscan-home")

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from dipscan import cli
-from dipscan import runner as runner_module
+from dipscan.cli import run as runner_module
 
 pytestmark = pytest.mark.slow
 
@@ -170,7 +170,7 @@ def test_hepdata_export_is_valid_and_holds_every_curve(shared, tmp_path):
     # The lower edge at a scan mass is where the contour crosses that mass's grid line.
     masses = [v["value"] for v in table["independent_variables"][0]["values"]]
     lower = [v["value"] for v in table["dependent_variables"][0]["values"]]
-    from dipscan.plotting import central
+    from dipscan.plot.plotting import central
 
     contour = central(pl.read_parquet(out / "contours.parquet")).filter(
         (pl.col("experiment") == "NA62 1e18 POT") & (pl.col("branch") == "lower"))
@@ -301,7 +301,7 @@ def test_export_of_a_folder_without_a_run_is_one_line(tmp_path, capsys):
 
 
 def test_lower_envelope_of_a_closed_region():
-    from dipscan.compare import lower_envelope
+    from dipscan.cli.compare import lower_envelope
 
     # a square in log space, 1e-4..1e-2 GeV^-1 between 0.1 and 1 GeV, with a dip at 0.3 GeV
     mass = np.array([0.1, 0.3, 1.0, 1.0, 0.1, 0.1])

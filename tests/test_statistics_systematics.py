@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
+from dipscan.config.scenario import load_experiment_preset
 from dipscan.errors import ScenarioError
 from dipscan.limits.feldman_cousins import feldman_cousins_upper_limit
 from dipscan.limits.statistics import signal_upper_limit
-from dipscan.scenario import load_experiment_preset
 
 REPO_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

@@ -36,10 +36,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dipscan.constants import HBARC_GeV_m, MB_TO_GeVm2
-from dipscan.decays.kinematics import boost_to_frame, isotropic_unit_vectors, two_body_momentum_GeV
 from dipscan.limits.dark_pair import chi2_width_GeV, chi_angular_density, sigma_ee_to_chi1chi2_GeVm2
 from dipscan.limits.isr import sample_isr_photons
+from dipscan.physics.constants import HBARC_GeV_m, MB_TO_GeVm2
+from dipscan.physics.decays.kinematics import (
+    boost_to_frame,
+    isotropic_unit_vectors,
+    two_body_momentum_GeV,
+)
 
 UPSILON_3S_MASS_GeV = 10.3551  # PDG (10355.1 MeV); the BaBar Upsilon(3S) run of arXiv:0808.0017
 BABAR_LUMINOSITY_invfb = 60.0  # paper section 4.2

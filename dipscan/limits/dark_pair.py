@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dipscan.constants import ALPHA_EM
+from dipscan.physics.constants import ALPHA_EM
 
 
 def dipole_k_factor(q2_GeV2, m1_GeV, m2_GeV) -> np.ndarray:

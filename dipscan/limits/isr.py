@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dipscan.constants import ALPHA_EM
+from dipscan.physics.constants import ALPHA_EM
 
 
 def isr_radiator(x, cos_theta) -> np.ndarray:

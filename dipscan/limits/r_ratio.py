@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dipscan.constants import ALPHA_EM
+from dipscan.physics.constants import ALPHA_EM
 
 PION_CHARGED_MASS_GeV = 0.13957
 RHO_MASS_GeV = 0.77526

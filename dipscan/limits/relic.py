@@ -32,7 +32,7 @@ from scipy import special
 from dipscan.limits.boltzmann import freeze_out_yield, omega_h2
 from dipscan.limits.dark_pair import pair_momentum_squared_GeV2, sigma_chi1chi2_to_ffbar_GeVm2
 from dipscan.limits.r_ratio import narrow_resonance_weights, r_ratio_smooth
-from dipscan.mesons import LEPTON_MASS_GeV
+from dipscan.physics.mesons import LEPTON_MASS_GeV
 
 # Thermal dark matter below ~10 MeV is disfavoured by BBN and CMB (N_eff): Sabti, Alvey, Escudero,
 # Fairbairn and Blas, JCAP 01 (2020) 004, arXiv:1910.01649 (paper ref. [76]).

@@ -45,11 +45,10 @@ from typing import Any
 
 from particle import Particle
 
-from dipscan.constants import PROTON_MASS_GeV
 from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
-
-from .digest import config_digest
-from .paths import beams_dir
+from dipscan.io.digest import config_digest
+from dipscan.io.paths import beams_dir
+from dipscan.physics.constants import PROTON_MASS_GeV
 
 #: Bumped whenever the table layout or the way shards are produced changes: part of every hash.
 FORMAT_VERSION = 1

@@ -46,8 +46,9 @@ from rich.progress import (
 )
 
 from dipscan.errors import DipscanError, ScenarioError, TableError
-
-from .beams import (
+from dipscan.io.digest import file_sha256
+from dipscan.io.paths import resolve_tables_dir
+from dipscan.production.beams import (
     FORMAT_VERSION,
     PYTHIA_VERSION,
     Beam,
@@ -56,10 +57,8 @@ from .beams import (
     list_beams,
     load_beam,
 )
-from .digest import file_sha256
-from .normalise import normalised_weights, raw_multiplicity, split_weights
-from .paths import resolve_tables_dir
-from .shard import (
+from dipscan.production.normalise import normalised_weights, raw_multiplicity, split_weights
+from dipscan.production.shard import (
     ShardTask,
     configured_pythia,
     make_task,
@@ -71,7 +70,7 @@ from .shard import (
     worker_init,
     write_shard,
 )
-from .tables import MANIFEST, SCHEMA, read_manifest, write_manifest, write_table
+from dipscan.production.tables import MANIFEST, SCHEMA, read_manifest, write_manifest, write_table
 
 #: Polar-angle cuts whose row counts are recorded (FASER 2, NA62/HIKE, SHiP acceptances).
 ACCEPTANCE_CUTS_RAD = {"1p6mrad": 1.6e-3, "5p5mrad": 5.5e-3, "28mrad": 28e-3}

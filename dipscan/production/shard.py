@@ -22,10 +22,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from dipscan.outputs import atomic_write_bytes
-
-from .beams import PYTHIA_SEED_MAX, PYTHIA_VERSION, Beam, Production
-from .normalise import keep_mask, prescale_factors
+from dipscan.io.outputs import atomic_write_bytes
+from dipscan.production.beams import PYTHIA_SEED_MAX, PYTHIA_VERSION, Beam, Production
+from dipscan.production.normalise import keep_mask, prescale_factors
 
 SHARD_META_KEY = "dipscan.shard"
 ELASTIC_CODE = 102  # PYTHIA8 process code of elastic scattering (SoftQCD:elastic)

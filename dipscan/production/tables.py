@@ -36,12 +36,11 @@ import numpy as np
 import polars as pl
 
 from dipscan.errors import TableError
-from dipscan.outputs import atomic_write, atomic_write_text
-
-from .beams import FORMAT_VERSION, Beam, load_beam
-from .digest import arrays_sha256, file_sha256
-from .normalise import measured_scale, window_weight
-from .paths import resolve_tables_dir
+from dipscan.io.digest import arrays_sha256, file_sha256
+from dipscan.io.outputs import atomic_write, atomic_write_text
+from dipscan.io.paths import resolve_tables_dir
+from dipscan.production.beams import FORMAT_VERSION, Beam, load_beam
+from dipscan.production.normalise import measured_scale, window_weight
 
 SCHEMA: dict[str, pl.DataType] = {
     "pdg_id": pl.Int32(),

@@ -1,0 +1,5 @@
+import sys
+
+from dipscan.cli.commands import main
+
+sys.exit(main())

@@ -1,0 +1,138 @@
+"""The inputs of the uncertainty bands: beam-preset defaults and a scenario's overrides.
+
+A beam preset's ``[uncertainties]`` declares, each with its source, the normalisation uncertainty
+of its species (``[uncertainties.normalisation] NAME = { relative, source }``), the uncertainty of
+the heavy-flavour A-exponent (``a_exponent = { sigma, source }``) and whether the Monte Carlo
+statistics of the samples count (``mc_statistics``).  A scenario's ``[uncertainties]`` may switch
+the bands off (``enabled = false``) or override ``mc_statistics``, ``a_exponent_sigma`` and
+``[uncertainties.normalisation] NAME = relative`` for every beam it uses.  How the inputs combine:
+``dipscan.scan.bands``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dipscan.config.presets import Table, beam_path, read_toml
+
+SHAPE_NOTE = ("alternative production table (shape variation): not included, no beam preset "
+              "ships a second table")
+COMBINATION = ("per grid cell on the log scale: s_i = (N_i/N) ln(1+r_i) per species, "
+               "(N_HF/N) sigma ln A for the A-exponent, ln(1+sqrt(var)/N) for MC statistics; "
+               "s = quadrature sum; pessimistic N exp(-s), optimistic N exp(+s)")
+
+
+@dataclass(frozen=True)
+class NormalisationInput:
+    beam: str
+    pdgid: int
+    species: str
+    relative: float
+    source: str
+
+    @property
+    def name(self) -> str:
+        return f"normalisation:{self.species}"
+
+
+@dataclass(frozen=True)
+class ExponentInput:
+    beam: str
+    sigma: float
+    source: str
+
+
+@dataclass(frozen=True)
+class UncertaintySpec:
+    """The resolved inputs of a scenario's bands (beam defaults with the scenario's overrides)."""
+
+    enabled: bool = False
+    mc_statistics: bool = False
+    normalisation: tuple[NormalisationInput, ...] = ()
+    a_exponent: tuple[ExponentInput, ...] = ()
+
+    def describe(self) -> dict:
+        """Every variation and its source, for provenance."""
+        return {
+            "enabled": self.enabled,
+            "combination": COMBINATION,
+            "mc_statistics": self.mc_statistics,
+            "normalisation": [{"beam": n.beam, "species": n.species, "pdgid": n.pdgid,
+                               "relative": n.relative, "source": n.source}
+                              for n in self.normalisation],
+            "a_exponent": [{"beam": a.beam, "sigma": a.sigma, "source": a.source}
+                           for a in self.a_exponent],
+            "shape_variation": SHAPE_NOTE,
+            "approximations": [
+                "species normalisations are varied independently (correlated mis-modelling of "
+                "several species would widen the band)",
+                "the Monte Carlo variance treats channels and decay slices as independent samples",
+                "the band is first order on the log scale: N exp(+-s)"],
+        }
+
+
+# ----------------------------------------------------------------------------- reading
+def _beam_defaults(beam: str) -> tuple[bool, dict[str, tuple[float, str]], ExponentInput | None]:
+    """(mc_statistics, {species: (relative, source)}, A-exponent) of a beam preset."""
+    path = beam_path(beam)
+    _, data = read_toml(path)
+    raw = data.get("uncertainties")
+    if raw is None:
+        return False, {}, None
+    t = Table(raw, path, "uncertainties", ("mc_statistics", "a_exponent", "normalisation"))
+    mc = t.bool("mc_statistics", False)
+    exponent = None
+    if t.has("a_exponent"):
+        a = t.table("a_exponent", ("sigma", "source"))
+        exponent = ExponentInput(beam, a.float("sigma", ge=0), a.str("source"))
+    norms: dict[str, tuple[float, str]] = {}
+    if t.has("normalisation"):
+        n = t.table("normalisation", _species(beam))
+        for name in n.data:
+            entry = n.table(name, ("relative", "source"))
+            norms[name] = (entry.float("relative", ge=0), entry.str("source"))
+    return mc, norms, exponent
+
+
+def _species(beam: str) -> dict[str, int]:
+    """Meson name -> PDG id of a beam preset."""
+    from dipscan.production.beams import load_beam
+
+    return {m.name: m.pdgid for p in load_beam(beam).productions for m in p.mesons}
+
+
+def read_uncertainties(t: Table | None, beams: list[str], scenario_file: Path) -> UncertaintySpec:
+    """Beam defaults, overridden by a scenario's [uncertainties] table (``t``, may be None)."""
+    enabled = t.bool("enabled", True) if t else True
+    if not enabled:
+        return UncertaintySpec()
+    override_source = f"scenario {scenario_file.name}"
+    overrides: dict[str, float] = {}
+    if t and t.has("normalisation"):
+        n = t.table("normalisation", None)
+        known = sorted({name for b in beams for name in _species(b)})
+        for name in n.data:
+            if name not in known:
+                n.unknown(name, known, context="a meson of the scenario's beams: ")
+            overrides[name] = n.float(name, ge=0)
+    a_override = t.float("a_exponent_sigma", ge=0) if t and t.has("a_exponent_sigma") else None
+    mc_any = False
+    normalisation: list[NormalisationInput] = []
+    exponents: list[ExponentInput] = []
+    for beam in beams:
+        mc, norms, exponent = _beam_defaults(beam)
+        mc_any |= mc
+        if norms or overrides:
+            for name, pdgid in _species(beam).items():
+                if name in overrides:
+                    normalisation.append(NormalisationInput(beam, pdgid, name, overrides[name],
+                                                            override_source))
+                elif name in norms:
+                    normalisation.append(NormalisationInput(beam, pdgid, name, *norms[name]))
+        if a_override is not None:
+            exponents.append(ExponentInput(beam, a_override, override_source))
+        elif exponent is not None:
+            exponents.append(exponent)
+    mc_statistics = t.bool("mc_statistics", mc_any) if t else mc_any
+    return UncertaintySpec(True, mc_statistics, tuple(normalisation), tuple(exponents))

@@ -1,0 +1,241 @@
+"""One scenario from TOML to event grid and contours (no file I/O: see `dipscan.cli.run`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from dipscan.io.sample_cache import SampleCache
+from dipscan.physics.mesons import charge_conjugate_name, meson
+from dipscan.physics.models import make_model
+from dipscan.physics.models.base import Channel, Model
+from dipscan.production.tables import SpeciesNotAvailable, load_meson_samples
+from dipscan.scan.bands import ExperimentBand, band_contours, band_event_columns, experiment_bands
+from dipscan.scan.contours import contour_frame, iso_contours
+from dipscan.scan.experiments import production_scale, sample_weights
+from dipscan.scan.overlays import Overlay, build_overlays
+from dipscan.scan.plan import beam_precuts, draw_unit, experiments_by_beam, make_unit
+from dipscan.scan.reduce import (
+    GridInputs,
+    SampleBlock,
+    compress_block,
+    event_counts,
+    sequential_sum,
+    total_grid,
+)
+from dipscan.scan.sampling import Parents, channel_rng
+
+if TYPE_CHECKING:  # the configuration layer sits above: annotations only
+    from dipscan.config.scenario import ExperimentSpec, Scenario
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    model: Model
+    mass_GeV: np.ndarray
+    coupling_GeVinv: np.ndarray
+    events: pl.DataFrame
+    contours: pl.DataFrame
+    timings_s: dict[str, float] = field(default_factory=dict)
+    omitted_channels: list[str] = field(default_factory=list)
+    sample_counts: dict[str, int] = field(default_factory=dict)  # channel -> LLP samples drawn
+    max_branching_ratio: float = 0.0
+    levels: dict[str, float] = field(default_factory=dict)  # label -> contour level (events)
+    overlays: list[Overlay] = field(default_factory=list)
+    exposure: pl.DataFrame | None = None  # mesons produced per experiment and species
+    bands: dict[str, ExperimentBand] = field(default_factory=dict)  # label -> uncertainty band
+    summary: pl.DataFrame | None = None  # per experiment, filled when the outputs are written
+    notes: list[str] = field(default_factory=list)  # why a valid scenario may be pointless
+
+    def total_grid(self, label: str) -> np.ndarray:
+        return total_grid(self.events, label, self.mass_GeV.size, self.coupling_GeVinv.size)
+
+
+def _open_channels(model: Model, masses: np.ndarray) -> list[list[Channel]]:
+    return [model.channels(float(m)) for m in masses]
+
+
+def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFrame:
+    """Parent meson samples of a beam; species without a table are reported, never silently zero."""
+    frames = []
+    # Tables are keyed by |pdgid|: one table holds both charges of K, D, Ds and B.
+    for pdgid in sorted({abs(p) for p in pdgids}):
+        try:
+            frames.append(load_meson_samples(beam, [pdgid]))
+        except SpeciesNotAvailable:
+            omitted.append(f"{beam}: no table for PDG id {pdgid}; its channels are left out")
+    if not frames:
+        return pl.DataFrame(schema={"pdg_id": pl.Int32, "p_GeV": pl.Float64,
+                                    "theta_rad": pl.Float64, "weight": pl.Float64})
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
+                  channels_per_mass: list[list[Channel]], parents: dict[str, pl.DataFrame],
+                  progress: Progress | None = None,
+                  cache: SampleCache | None = None) -> tuple[list[SampleBlock], dict[str, int]]:
+    """LLP samples drawn once per (beam, mass, channel), weighted for every experiment on that beam.
+
+    Each (beam, mass, channel) is a sampling unit, read from `cache` when it holds it.
+    """
+    beams = experiments_by_beam(scenario)
+    blocks: list[SampleBlock] = []
+    counts: dict[str, int] = {}
+    total_steps, step = len(beams) * masses.size, 0
+    for beam, specs in beams.items():
+        species = Parents.by_pdgid(parents[beam])
+        precuts = beam_precuts(specs)
+        for i, mass in enumerate(masses):
+            e_star = model.photon_energy_rest_GeV(float(mass))
+            for channel in channels_per_mass[i]:
+                if channel.parent_pdgid not in species:
+                    continue
+                unit = make_unit(scenario, beam, precuts, i, float(mass), channel)
+                samples = draw_unit(unit, model, species[channel.parent_pdgid], cache)
+                counts[channel.name] = counts.get(channel.name, 0) + len(samples)
+                for spec in specs:
+                    # Each experiment draws its photons from its own stream: adding an
+                    # experiment to a scenario leaves the others' numbers unchanged.
+                    own_rng = channel_rng(scenario.seed, f"{beam}/{spec.label}", i, channel)
+                    for (l_start, l_end), weight in sample_weights(spec, samples, e_star, own_rng):
+                        blocks.append(compress_block(SampleBlock(
+                            spec.label, i, channel.name, weight, samples.betagamma, l_start, l_end)))
+            step += 1
+            if progress:
+                progress("sampling", step, total_steps)
+    return blocks, counts
+
+
+def grid_inputs(scenario: Scenario, model: Model, masses: np.ndarray, couplings: np.ndarray,
+                channels_per_mass: list[list[Channel]]) -> GridInputs:
+    """Branching ratios and LLP widths on the grid: the only places the coupling enters."""
+    branching: dict[tuple[int, str], np.ndarray] = {}
+    for i, mass in enumerate(masses):
+        for channel in channels_per_mass[i]:
+            branching[(i, channel.name)] = np.asarray(
+                model.branching_ratio(channel, float(mass), couplings), dtype=float)
+    return GridInputs(
+        mass_GeV=masses, coupling_GeVinv=couplings,
+        llp_width_per_d2=np.array([model.llp_width_per_d2(float(m)) for m in masses]),
+        branching=branching,
+        experiments=[s.label for s in scenario.experiments],
+    )
+
+
+def meson_name(pdgid: int) -> str:
+    name = meson(pdgid).name
+    return name if pdgid > 0 else charge_conjugate_name(name)
+
+
+def meson_exposure(scenario: Scenario, parents: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Mesons of each kind produced in each experiment: collisions x multiplicity (x A^0.29)."""
+    rows = []
+    for spec in scenario.experiments:
+        per_species = (parents[spec.beam].group_by("pdg_id", maintain_order=True)
+                       .agg(sequential_sum(pl.col("weight"))).sort("pdg_id"))
+        for pdgid, multiplicity in per_species.iter_rows():
+            rows.append({"experiment": spec.label, "pdgid": int(pdgid), "meson": meson_name(pdgid),
+                         "multiplicity": float(multiplicity),
+                         "n_produced": production_scale(spec, pdgid) * multiplicity})
+    return pl.DataFrame(rows, schema={"experiment": pl.String, "pdgid": pl.Int64, "meson": pl.String,
+                                      "multiplicity": pl.Float64, "n_produced": pl.Float64})
+
+
+def compute(scenario: Scenario, progress: Progress | None = None,
+            cache_dir: Path | None = None) -> ScenarioResult:
+    """Sample LLPs once per (beam, mass, channel), weight them per experiment, reduce, contour."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    model = make_model(scenario.model.kind, **dict(scenario.model.params))
+    masses = scenario.mass_grid.values()
+    couplings = scenario.coupling_grid.values()
+    channels_per_mass = _open_channels(model, masses)
+    omitted: list[str] = []
+    parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
+    report = progress or (lambda stage, done, total: None)
+    beams = list(dict.fromkeys(spec.beam for spec in scenario.experiments))
+    parents = {}
+    for k, beam in enumerate(beams):
+        report("tables", k, len(beams))
+        parents[beam] = _load_parents(beam, parent_ids, omitted)
+    report("tables", len(beams), len(beams))
+    timings["load_tables"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    cache = SampleCache.open(cache_dir) if cache_dir is not None else None
+    blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, parents, progress,
+                                   cache)
+    if cache:
+        cache.trim()
+    timings["sampling"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    uncertainties = scenario.uncertainties
+    report("reduction", 0, 1)
+    events = event_counts(blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass),
+                          variance=uncertainties.enabled and uncertainties.mc_statistics)
+    report("reduction", 1, 1)
+    timings["reduction"] = time.perf_counter() - t2
+
+    t3 = time.perf_counter()
+    levels = {spec.label: contour_level(spec, scenario.output.n_events)
+              for spec in scenario.experiments}
+    frames = []
+    for k, spec in enumerate(scenario.experiments):
+        report("contours", k, len(scenario.experiments))
+        grid = total_grid(events, spec.label, masses.size, couplings.size)
+        frames.append(contour_frame(spec.label, iso_contours(masses, couplings, grid,
+                                                             levels[spec.label])))
+    report("contours", len(scenario.experiments), len(scenario.experiments))
+    contours = pl.concat(frames).with_columns(band=pl.lit("central"))
+    timings["contours"] = time.perf_counter() - t3
+    t5 = time.perf_counter()
+    bands: dict[str, ExperimentBand] = {}
+    if uncertainties.enabled:
+        parent_of = {ch.name: abs(ch.parent_pdgid) for chans in channels_per_mass for ch in chans}
+        shape = (masses.size, couplings.size)
+        bands = {spec.label: experiment_bands(spec, events, parent_of, uncertainties, shape)
+                 for spec in scenario.experiments}
+        contours = pl.concat([contours, *(band_contours(spec.label, masses, couplings,
+                                                        bands[spec.label], levels[spec.label])
+                                          for spec in scenario.experiments)])
+        timings["bands"] = time.perf_counter() - t5
+    events = band_event_columns(events.drop("n_events_mc_var", strict=False), bands)
+    t4 = time.perf_counter()
+    wanted = scenario.overlays.count()
+    if wanted:
+        report("overlays", 0, wanted)
+    overlays = build_overlays(scenario, masses, couplings, cache_dir)
+    if wanted:
+        report("overlays", wanted, wanted)
+    if overlays:
+        contours = pl.concat([contours, *(o.contours.with_columns(band=pl.lit("central"))
+                                          for o in overlays)])
+        timings["overlays"] = time.perf_counter() - t4
+    timings["compute_total"] = time.perf_counter() - t0
+    # BR grows with d: its largest value on the grid sits at the top coupling.
+    max_br = max((float(model.branching_ratio(ch, float(m), couplings.max()))
+                  for m, chans in zip(masses, channels_per_mass, strict=True) for ch in chans),
+                 default=0.0)
+    return ScenarioResult(scenario, model, masses, couplings, events, contours, timings,
+                          omitted, counts, max_br, levels, overlays, meson_exposure(scenario, parents),
+                          bands)
+
+
+def contour_level(spec: ExperimentSpec, sensitivity_events: float) -> float:
+    """Events on the curve: the scenario's N for a sensitivity, the signal upper limit for a recast."""
+    if spec.statistics is None:
+        return sensitivity_events
+    from dipscan.limits.statistics import signal_upper_limit
+
+    return signal_upper_limit(**dataclasses.asdict(spec.statistics))

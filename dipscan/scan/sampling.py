@@ -1,0 +1,153 @@
+"""LLP samples per (beam, mass, channel): parent mesons from the tables, decayed by the model.
+
+The LLP kinematics depend on the mass alone, never on the coupling, so they are drawn once per
+(beam, mass, channel) and shared by every experiment on that beam and every coupling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import polars as pl
+
+from dipscan.physics.decays.kinematics import two_body_momentum_GeV
+from dipscan.physics.mesons import MESONS
+from dipscan.physics.models.base import Channel, Model
+
+
+@dataclass(frozen=True)
+class LLPSamples:
+    """One row per LLP: how many LLPs per collision it stands for (before the BR), and its lab kinematics."""
+
+    mass_GeV: float  # the scan mass (M1 or M_N)
+    llp_mass_GeV: float
+    channel: Channel
+    weight: np.ndarray  # parent mesons per collision represented by this row (sum = multiplicity)
+    p_GeV: np.ndarray
+    theta_rad: np.ndarray
+    phi_rad: np.ndarray
+
+    @property
+    def betagamma(self) -> np.ndarray:
+        return self.p_GeV / self.llp_mass_GeV
+
+    def __len__(self) -> int:
+        return self.weight.size
+
+    def subset(self, mask: np.ndarray) -> LLPSamples:
+        return LLPSamples(self.mass_GeV, self.llp_mass_GeV, self.channel, self.weight[mask],
+                          self.p_GeV[mask], self.theta_rad[mask], self.phi_rad[mask])
+
+
+@dataclass(frozen=True)
+class Parents:
+    """Parent mesons of one species (one charge): lab momentum, polar angle and weight."""
+
+    p_GeV: np.ndarray
+    theta_rad: np.ndarray
+    weight: np.ndarray
+
+    @cached_property
+    def digest(self) -> str:
+        """sha256 of the arrays: the parent sample, as part of a sample-cache key."""
+        h = hashlib.sha256()
+        for values in (self.p_GeV, self.theta_rad, self.weight):
+            h.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+        return h.hexdigest()
+
+    @classmethod
+    def from_frame(cls, frame: pl.DataFrame, pdgid: int) -> Parents:
+        # Tables store neutral mesons under their positive id and charged ones signed.
+        rows = frame.filter(pl.col("pdg_id") == pdgid)
+        return cls(rows["p_GeV"].to_numpy().astype(np.float64),
+                   rows["theta_rad"].to_numpy().astype(np.float64),
+                   rows["weight"].to_numpy().astype(np.float64))
+
+    @classmethod
+    def by_pdgid(cls, frame: pl.DataFrame) -> dict[int, Parents]:
+        """Split a beam's table once, so that each (mass, channel) starts from plain arrays."""
+        return {int(pdgid): cls.from_frame(frame, int(pdgid))
+                for pdgid in frame["pdg_id"].unique().sort().to_list()}
+
+
+def channel_rng(seed: int, beam: str, mass_index: int, channel: Channel) -> np.random.Generator:
+    """A generator that depends only on (seed, beam, mass index, channel): reruns give the same bytes."""
+    key = [seed, zlib.crc32(beam.encode()), mass_index, zlib.crc32(channel.name.encode())]
+    return np.random.default_rng(np.random.SeedSequence(key))
+
+
+def max_photon_energy_GeV(parent_p_GeV: np.ndarray, parent_mass_GeV: float,
+                          llp_mass_GeV: float, e_star_GeV: float) -> np.ndarray:
+    """Exact upper bound on the lab photon energy from an LLP born in this parent's decay.
+
+    gamma (1 + beta) = (E + p)/m is largest for the largest LLP energy, which cannot exceed the
+    parent's: E_gamma <= E* (E_parent + p_parent) / m_LLP.
+    """
+    e_parent = np.sqrt(parent_p_GeV**2 + parent_mass_GeV**2)
+    return e_star_GeV * (e_parent + parent_p_GeV) / llp_mass_GeV
+
+
+def min_llp_momentum_GeV(llp_mass_GeV: float, e_star_GeV: float, photon_floor_GeV: float) -> float:
+    """Smallest LLP momentum whose photon can reach `photon_floor_GeV`: (E + p) >= floor m / E*."""
+    k = photon_floor_GeV * llp_mass_GeV / e_star_GeV
+    return (k * k - llp_mass_GeV**2) / (2.0 * k) if k > llp_mass_GeV else 0.0
+
+
+def parents_that_can_contribute(parent_p_GeV: np.ndarray, parent_theta_rad: np.ndarray,
+                                parent_mass_GeV: float, llp_mass_GeV: float, e_star_GeV: float,
+                                photon_floor_GeV: float = 0.0,
+                                theta_accept_rad: float | None = None) -> np.ndarray:
+    """True for parents whose decay can give an LLP that passes the photon floor and points
+    within `theta_accept_rad` of the beam; an exact bound, never an approximation.
+
+    - Photon: E_gamma <= E* (E + p)/m_LLP and the LLP energy cannot exceed the parent's.
+    - Angle: relative to the parent's direction the LLP has transverse momentum <= p*_max (the
+      rest-frame momentum against a massless recoil, an upper bound for every channel). An LLP
+      faster than p*_max in the lab flies forward of its parent at an angle alpha with
+      sin(alpha) <= p*_max/p, so theta_LLP >= theta_parent - alpha.
+    """
+    keep = np.ones(parent_p_GeV.shape, dtype=bool)
+    if photon_floor_GeV > 0.0:
+        keep &= max_photon_energy_GeV(parent_p_GeV, parent_mass_GeV, llp_mass_GeV,
+                                      e_star_GeV) >= photon_floor_GeV
+    if theta_accept_rad is not None:
+        p_star_max = float(two_body_momentum_GeV(parent_mass_GeV, llp_mass_GeV, 0.0))
+        p_min = min_llp_momentum_GeV(llp_mass_GeV, e_star_GeV, photon_floor_GeV)
+        if p_min > p_star_max:
+            keep &= parent_theta_rad <= theta_accept_rad + np.arcsin(p_star_max / p_min)
+    return keep
+
+
+def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: Parents,
+                   rng: np.random.Generator, photon_floor_GeV: float = 0.0,
+                   max_samples: int | None = None,
+                   theta_accept_rad: float | None = None) -> LLPSamples:
+    """Decay every parent meson (of `channel`'s parent species) once into the LLP.
+
+    Parents that cannot give an LLP inside `theta_accept_rad` with a photon above
+    `photon_floor_GeV` (the loosest acceptance and threshold of the experiments on this beam)
+    are dropped before decaying: an exact cut (`parents_that_can_contribute`).
+    If more than `max_samples` parents remain, a uniform random subset of that size is decayed
+    with its weights scaled up by the inverse fraction (unbiased; costs statistics, not accuracy).
+    """
+    p_parent, theta_parent, weight = parents.p_GeV, parents.theta_rad, parents.weight
+    llp_mass = model.llp_mass_GeV(mass_GeV)
+    if p_parent.size:
+        keep = parents_that_can_contribute(
+            p_parent, theta_parent, MESONS[abs(channel.parent_pdgid)].mass_GeV, llp_mass,
+            model.photon_energy_rest_GeV(mass_GeV), photon_floor_GeV, theta_accept_rad)
+        p_parent, theta_parent, weight = p_parent[keep], theta_parent[keep], weight[keep]
+    if max_samples is not None and p_parent.size > max_samples:
+        chosen = np.sort(rng.choice(p_parent.size, size=max_samples, replace=False))
+        scale = p_parent.size / max_samples
+        p_parent, theta_parent, weight = p_parent[chosen], theta_parent[chosen], weight[chosen] * scale
+    if p_parent.size == 0:
+        empty = np.empty(0)
+        return LLPSamples(mass_GeV, llp_mass, channel, empty, empty, empty, empty)
+    p, theta, phi = model.sample_llp(channel, mass_GeV, p_parent, theta_parent, rng)
+    return LLPSamples(mass_GeV, llp_mass, channel, weight, np.asarray(p, float),
+                      np.asarray(theta, float), np.asarray(phi, float))
