@@ -71,7 +71,7 @@ def test_clear_removes_only_dipscan_entries(tmp_path):
     cache.store(KEY, arrays())
     mine = tmp_path / "notes.llp"
     mine.write_text("a user's file")
-    (tmp_path / f".{KEY}.12.tmp").write_text("torn write")
+    (tmp_path / f".{KEY}.llp.tmp-12-0123abcd").write_text("torn write")
     assert clear(tmp_path)[0] == 2
     assert [p.name for p in tmp_path.iterdir()] == ["notes.llp"]
 

@@ -11,7 +11,8 @@ that changes only those reads every unit back instead of drawing it again.
 - Trust: each entry starts with its key and a CRC-32 of its arrays; an entry that does not
   match (torn write, disk fault, hand edit) is removed and the unit drawn again, never used.
 - Ownership: dipscan touches only the files it names here, ``<sha256>.llp`` and its
-  temporary ``.<sha256>.<pid>.tmp``; anything else in the folder is left alone.
+  temporary ``.<sha256>.llp.tmp-<pid>-<token>`` (dipscan.io.outputs.atomic_write); anything else
+  in the folder is left alone.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from dipscan.errors import DipscanError
+from dipscan.io.outputs import atomic_write
 
 CACHE_ENV = "DIPSCAN_SAMPLE_CACHE"
 MAX_MB_ENV = "DIPSCAN_SAMPLE_CACHE_MB"
@@ -37,7 +39,7 @@ SUFFIX = ".llp"
 ARRAYS = ("weight", "p_GeV", "theta_rad", "phi_rad")
 FORMAT = 1  # bump when the entry layout changes
 _ENTRY = re.compile(r"[0-9a-f]{64}\.llp")
-_TMP = re.compile(r"\.[0-9a-f]{64}\.[0-9]+\.tmp")
+_TMP = re.compile(r"\.[0-9a-f]{64}\.llp\.tmp-[0-9]+-[0-9a-f]{8}")
 HEADER_BYTES = 64 + 1 + 8 + 1  # "<key> <crc32>\n"
 
 
@@ -118,15 +120,15 @@ class SampleCache:
         """Write an entry atomically (a reader sees no entry or the whole entry): the
         key and a checksum on the first line, then the arrays as one (4, n) float64 .npy block."""
         stacked = np.stack([np.asarray(arrays[name], dtype=np.float64) for name in ARRAYS])
-        tmp = self.folder / f".{key}.{os.getpid()}.tmp"
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+
+        def write(tmp: Path) -> None:
             with open(tmp, "wb") as file:
                 file.write(_header(key, stacked))
                 np.save(file, stacked, allow_pickle=False)
-            os.replace(tmp, self.path(key))
-        except OSError:
-            tmp.unlink(missing_ok=True)  # a full or read-only disk costs speed, never results
+
+        with contextlib.suppress(OSError):  # a full or read-only disk costs speed, never results
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path(key), write)
 
     def trim(self) -> int:
         """Remove least recently used entries until the folder fits the limit; bytes removed."""
