@@ -175,6 +175,7 @@ def _cmd_tables(args, console: Console) -> int:
         return 0
     if args.action == "generate":
         from dipscan.cli.executors import open_executor
+        from dipscan.cli.progress import event_progress
         from dipscan.production.generate import generate_all
 
         names = beam_presets.list_beams() if args.all or not args.beams else args.beams
@@ -184,11 +185,13 @@ def _cmd_tables(args, console: Console) -> int:
                                + ", ".join(beam_presets.list_beams()))
         if args.executor == "dask":
             with open_executor("dask", args.scheduler, args.workers) as executor:
-                written = generate_all(force=args.force, beams=names, executor=executor)
+                written = generate_all(force=args.force, beams=names, executor=executor,
+                                       progress=event_progress(Console(stderr=True)))
         else:
             if args.scheduler:
                 raise DipscanError("--scheduler: only with --executor dask")
-            written = generate_all(workers=args.workers, force=args.force, beams=names)
+            written = generate_all(workers=args.workers, force=args.force, beams=names,
+                                   progress=event_progress(Console(stderr=True)))
         for beam, paths in written.items():
             console.print(escape(f"{beam}: {len(paths)} files in {paths[-1].parent}"))
         return 0

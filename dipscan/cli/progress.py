@@ -10,7 +10,14 @@ import time
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 STAGES = ("tables", "sampling", "reduction", "contours", "overlays", "writing")
 
@@ -54,3 +61,10 @@ class StageProgress:
         self.stage = None
         if self.bar is not None:
             self.bar.__exit__(kind, value, traceback)
+
+
+def event_progress(console: Console) -> Progress:
+    """Bars of PYTHIA8 events, one per production of a beam (`dipscan tables generate`)."""
+    return Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("events"), TimeElapsedColumn(), TimeRemainingColumn(),
+                    console=console, disable=not console.is_terminal)

@@ -36,14 +36,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from dipscan.errors import DipscanError, ScenarioError, TableError
 from dipscan.io.digest import file_sha256
@@ -149,7 +141,23 @@ def _missing(plans: list[_Plan]) -> list[ShardTask]:
     return [t for plan in plans for t in plan.tasks if read_shard(Path(t.path), t) is None]
 
 
-def _run_missing(plans: list[_Plan], todo: list[ShardTask], workers: int, console: Console,
+class _NoProgress:
+    """The progress display when the caller shows none (tests, library use)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def add_task(self, description: str, total: int, completed: int = 0) -> int:
+        return 0
+
+    def advance(self, task: int, amount: int) -> None:
+        return None
+
+
+def _run_missing(plans: list[_Plan], todo: list[ShardTask], workers: int, progress,
                  executor: Executor | None = None) -> None:
     """Run the shards not yet in the cache, with a progress display.
 
@@ -158,16 +166,6 @@ def _run_missing(plans: list[_Plan], todo: list[ShardTask], workers: int, consol
     here. Either way each shard builds its own PYTHIA8 instance from its task alone.
     """
     todo_ids = {id(t) for t in todo}
-    progress = Progress(
-        TextColumn("{task.description:<22}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("events"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not console.is_terminal,
-    )
     with progress:
         bars = {}
         for plan in plans:
@@ -395,6 +393,7 @@ def generate_beam(
     n_events_override: int | None = None,
     console: Console | None = None,
     executor: Executor | None = None,
+    progress=None,
 ) -> list[Path]:
     """Generate (or reuse) the meson tables of ``beam``; returns the table files and the manifest.
 
@@ -403,6 +402,8 @@ def generate_beam(
     events of every production (quick looks, tests); it is recorded in the tables.
     ``executor`` (a concurrent.futures Executor, e.g. a Dask client's) runs the shards instead
     of the local process pool; each shard is seeded from its task alone, so the bytes agree.
+    ``progress`` shows the events done per production (dipscan.cli.progress.event_progress);
+    without it nothing is drawn.
     """
     console = console or Console(stderr=True)
     b = load_beam(beam)
@@ -431,7 +432,7 @@ def generate_beam(
         check_settings(b)
     workers = default_workers() if workers is None else max(1, int(workers))
     t0 = time.perf_counter()
-    _run_missing(plans, todo, workers, console, executor)
+    _run_missing(plans, todo, workers, progress or _NoProgress(), executor)
     elapsed = time.perf_counter() - t0
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -533,12 +534,13 @@ def generate_all(
     beams: list[str] | None = None,
     console: Console | None = None,
     executor: Executor | None = None,
+    progress=None,
 ) -> dict[str, list[Path]]:
     """``generate_beam`` for every beam preset (``make tables``)."""
     return {
         name: generate_beam(
             name, workers=workers, force=force, tables_dir=tables_dir, console=console,
-            executor=executor,
+            executor=executor, progress=progress,
         )
         for name in (beams or list_beams())
     }
