@@ -1,4 +1,4 @@
-"""The `dipscan` command: run, figure, plot, export, compare, validate, list, physics, tables, cache."""
+"""The `dipscan` command: run, figure, plot, export, compare, validate, schema, list, physics, tables, cache."""
 
 from __future__ import annotations
 
@@ -27,6 +27,16 @@ def _cmd_run(args, console: Console) -> int:
         return 0
     run_scenarios(args.files, console, args.executor, args.scheduler, args.workers,
                   args.confirm_large, recompute=args.recompute)
+    return 0
+
+
+def _cmd_schema(args, console: Console) -> int:
+    from dipscan.config.presets import scenarios_dir
+    from dipscan.config.schema import SCHEMA_DIR, write_schemas
+
+    out = Path(args.out) if args.out else scenarios_dir() / SCHEMA_DIR
+    for path in write_schemas(out):
+        console.print(escape(f"wrote {path}"), highlight=False)
     return 0
 
 
@@ -327,6 +337,11 @@ def build_parser(model_options: bool = True) -> argparse.ArgumentParser:
                          "in their folders beams/, experiments/, figures/, limits/) without running them")
     val.add_argument("files", nargs="+")
     val.set_defaults(func=_cmd_validate)
+
+    sch = sub.add_parser("schema", help="write the JSON Schema of each TOML file kind (scenario, "
+                         "experiment, beam, figure) for editors: scenarios/schema/ by default")
+    sch.add_argument("--out", metavar="DIR", help="folder for the .json files")
+    sch.set_defaults(func=_cmd_schema)
 
     lst = sub.add_parser("list", help="list scenarios, experiment presets and beams")
     lst.set_defaults(func=_cmd_list)

@@ -1,0 +1,154 @@
+"""JSON Schemas of the TOML files: committed, current, named by every committed file, and true.
+
+The schemas (scenarios/schema/*.json, written by `dipscan schema`) are what editors with TOML
+language support check a file against. Every committed file must pass both the schema and
+dipscan's own reader, and the committed schemas must be what the models generate today.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from dipscan.cli.commands import main
+from dipscan.cli.figures import load_figure
+from dipscan.config.presets import load_experiment_preset, scenarios_dir
+from dipscan.config.scenario import load_scenario
+from dipscan.config.schema import FILE_KINDS, SCHEMA_DIR, json_schemas, schema_text, validate
+from dipscan.production.beams import load_beam
+
+SCHEMAS = scenarios_dir() / SCHEMA_DIR
+READERS = {
+    "scenario": load_scenario,
+    "experiment": lambda path: load_experiment_preset(path.stem),
+    "beam": lambda path: load_beam(path.stem),
+    "figure": load_figure,
+}
+
+
+def _committed() -> list[tuple[str, Path]]:
+    return [(kind, path) for kind, (_, folders) in FILE_KINDS.items() for folder in folders
+            for path in sorted((scenarios_dir() / folder).glob("*.toml"))]
+
+
+COMMITTED = _committed()
+IDS = [str(path.relative_to(scenarios_dir())) for _, path in COMMITTED]
+
+
+def test_every_file_kind_has_committed_files():
+    assert sorted({kind for kind, _ in COMMITTED}) == sorted(FILE_KINDS)
+    assert len(COMMITTED) >= 30
+
+
+@pytest.mark.parametrize("kind", sorted(FILE_KINDS))
+def test_committed_schema_is_current(kind):
+    committed = (SCHEMAS / f"{kind}.json").read_text()
+    assert committed == schema_text(json_schemas()[kind]), (
+        f"scenarios/schema/{kind}.json differs from the models: run `dipscan schema`")
+
+
+@pytest.mark.parametrize(("kind", "path"), COMMITTED, ids=IDS)
+def test_committed_file_names_its_schema_and_passes_schema_and_reader(kind, path):
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("#:schema "), f"{path.name}: first line must be `#:schema ...`"
+    named = (path.parent / first.removeprefix("#:schema ").strip()).resolve()
+    assert named == (SCHEMAS / f"{kind}.json").resolve()
+    data = tomllib.loads(path.read_text())
+    jsonschema.validate(data, json.loads(named.read_text()))  # what an editor checks
+    validate(kind, data)  # the typed model
+    READERS[kind](path)  # dipscan's reader
+
+
+def _scenario() -> dict:
+    return tomllib.loads((scenarios_dir() / "examples" / "tiny.toml").read_text())
+
+
+# Mistakes the schema itself catches (so that an editor marks them as the user types).
+MISTAKES = [
+    ("unknown top-level key", lambda d: d.update(grids=d["grid"])),
+    ("typo in a model parameter", lambda d: d["model"].update(delat=d["model"].pop("delta"))),
+    ("unknown model kind", lambda d: d["model"].update(kind="dark_dipol")),
+    ("negative threshold", lambda d: d["experiment"][0].update(photon_threshold_GeV=-1.0)),
+    ("unknown line style", lambda d: d["experiment"][0].update(linestyle="dash")),
+    ("too many grid points", lambda d: d["grid"]["mass"].update(points=10_001)),
+    ("single [experiment] table", lambda d: d.update(experiment=d["experiment"][0])),
+]
+
+
+@pytest.mark.parametrize("plant", [m[1] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
+def test_schema_rejects_planted_mistakes(plant):
+    data = _scenario()
+    plant(data)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, json.loads((SCHEMAS / "scenario.json").read_text()))
+
+
+def test_schema_has_no_null_and_no_titles():
+    # TOML has no null: an optional key is left out, so editors report the real bound.
+    text = "".join(schema_text(s) for s in json_schemas().values())
+    assert '"null"' not in text and '"title": "' not in text
+    threshold = json.loads((SCHEMAS / "scenario.json").read_text())["$defs"]["ExperimentEntry"][
+        "properties"]["photon_threshold_GeV"]
+    assert threshold == {"description": "photon energy threshold", "minimum": 0, "type": "number"}
+
+
+def test_schema_command_writes_the_committed_schemas(tmp_path, capsys):
+    assert main(["schema", "--out", str(tmp_path / "s")]) == 0
+    for kind in FILE_KINDS:
+        assert (tmp_path / "s" / f"{kind}.json").read_text() == (SCHEMAS / f"{kind}.json").read_text()
+    # running again overwrites its own files
+    assert main(["schema", "--out", str(tmp_path / "s")]) == 0
+
+
+def test_schema_command_leaves_other_files_alone(tmp_path, capsys):
+    mine = tmp_path / "beam.json"
+    mine.write_text("{}\n")
+    assert main(["schema", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "beam.json" in err and "not written by dipscan" in err and len(err.strip().splitlines()) == 1
+    assert mine.read_text() == "{}\n"
+    assert not (tmp_path / "scenario.json").exists()
+
+
+def test_schema_command_refuses_a_file_as_folder(tmp_path, capsys):
+    target = tmp_path / "file"
+    target.write_text("x")
+    assert main(["schema", "--out", str(target)]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert target.read_text() == "x"
+
+
+def _keys(schema: dict, name: str) -> list[str]:
+    return list(schema["$defs"][name]["properties"]) if name else list(schema["properties"])
+
+
+def test_schema_keys_are_the_readers_keys():
+    from dipscan.cli import figures
+    from dipscan.config import plotspec, presets, scenario, user_curves
+
+    s = json_schemas()
+    pairs = [
+        (_keys(s["scenario"], ""), scenario._TOP_KEYS),
+        (_keys(s["scenario"], "ExperimentEntry"), ("preset", *presets.OVERRIDE_KEYS)),
+        (_keys(s["scenario"], "Plot"), plotspec.PLOT_KEYS),
+        (_keys(s["scenario"], "PlotCurve"), plotspec.CURVE_KEYS),
+        (_keys(s["scenario"], "UserCurve"), user_curves.CURVE_KEYS),
+        (_keys(s["scenario"], "Grid"), scenario._GRID_KEYS),
+        (_keys(s["scenario"], "Uncertainties"), scenario._UNCERTAINTY_KEYS),
+        (_keys(s["experiment"], ""), presets._PRESET_KEYS),
+        (_keys(s["experiment"], "Selection"), presets._SELECTION_KEYS),
+        (_keys(s["experiment"], "Statistics"), presets._STATISTICS_KEYS),
+        (_keys(s["figure"], ""), figures._TOP_KEYS),
+        (_keys(s["figure"], "Figure"), figures._FIGURE_KEYS),
+        (_keys(s["figure"], "Panel"), figures._PANEL_KEYS),
+    ]
+    for model_keys, reader_keys in pairs:
+        assert sorted(model_keys) == sorted(reader_keys)
+    for shape, keys in presets.SHAPE_KEYS.items():
+        geometry = set(_keys(s["experiment"], f"Geometry_{shape}"))
+        assert geometry == {"shape", "mode", "l_start_m", "l_end_m", "theta_max_rad", *keys,
+                            "calorimeter_z_m", "calorimeter_radius_m"}
