@@ -152,3 +152,20 @@ def test_schema_keys_are_the_readers_keys():
         geometry = set(_keys(s["experiment"], f"Geometry_{shape}"))
         assert geometry == {"shape", "mode", "l_start_m", "l_end_m", "theta_max_rad", *keys,
                             "calorimeter_z_m", "calorimeter_radius_m"}
+
+
+def test_readme_key_tables_are_generated_from_the_schema():
+    from dipscan.config.schema import fill_key_tables
+
+    text = (scenarios_dir() / "README.md").read_text()
+    tables = {m for m in ("ScenarioMeta", "Grid", "Sampling", "Output") if f"<!-- keys:scenario.{m} " in text}
+    assert tables == {"ScenarioMeta", "Grid", "Sampling", "Output"}
+    assert fill_key_tables(text) == text, "scenarios/README.md key tables differ: run python tools/readme_keys.py"
+
+
+def test_fill_key_tables_rewrites_a_stale_table():
+    from dipscan.config.schema import fill_key_tables, markdown_keys
+
+    stale = "<!-- keys:scenario.Grid x -->\n| key |\n| `min` | old |\n<!-- /keys:scenario.Grid -->"
+    filled = fill_key_tables(stale)
+    assert markdown_keys("scenario", "Grid") in filled and "old" not in filled

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -49,6 +50,14 @@ def _one_of(models: list[type[BaseModel]]) -> Any:
     return functools.reduce(operator.or_, models)
 
 
+def _doc(default: Any, meaning: str, *, type_: str | None = None, default_text: str | None = None,
+         allowed: str | None = None, **bounds) -> Any:
+    """A field with its meaning (editor hover, README key tables) and, where the schema's own
+    words would not say it, how the README shows its type, default and allowed values."""
+    extra = {f"x-{k}": v for k, v in (("type", type_), ("default", default_text), ("allowed", allowed)) if v}
+    return Field(default, description=meaning, json_schema_extra=extra or None, **bounds)
+
+
 def _strict(model_name: str, doc: str, /, **fields) -> type[BaseModel]:
     return create_model(model_name, __base__=_Strict, __doc__=doc, **fields)
 
@@ -70,10 +79,12 @@ def _scenario_model() -> type[BaseModel]:
     from dipscan.physics.models import MODEL_KINDS, model_class
 
     linestyle = _choice(LINESTYLES)
-    meta = _strict("ScenarioMeta", "[scenario]: title, seed and size confirmation.",
-                   title=(str | None, Field(None, description="figure title (default: the file name)")),
-                   seed=(int, Field(DEFAULT_SEED, ge=0, description="seed of every random number")),
-                   confirm_large=(bool, Field(False, description="run even above the size limits")))
+    meta = _strict(
+        "ScenarioMeta", "[scenario]: title, seed and size confirmation.",
+        title=(str | None, _doc(None, "title of the plot and summary", default_text="the file stem",
+                                allowed="non-empty", min_length=1)),
+        seed=(int, _doc(DEFAULT_SEED, "root of every random draw; the same seed gives the same bytes", ge=0)),
+        confirm_large=(bool, _doc(False, "run even above the size limits (see [Large grids](#large-grids))")))
     kinds = []
     for kind in MODEL_KINDS:
         params = {p.name: ((_choice(p.choices) if p.choices else Annotated[float, Field(gt=p.gt)]),
@@ -81,16 +92,18 @@ def _scenario_model() -> type[BaseModel]:
         kinds.append(_strict(f"Model_{kind}", f"[model] kind = {kind!r}",
                              kind=(Literal[kind], Field(description="the operator")), **params))
     model = Annotated[_one_of(kinds), Field(discriminator="kind")]
-    grid = _strict("Grid", "A scan axis: `points` values from min to max, ends included.",
-                   min=(Positive, Field(description="first value (> 0)")),
-                   max=(Positive, Field(description="last value (> min)")),
-                   points=(int, Field(ge=2, le=MAX_GRID_POINTS, description="number of values")),
-                   spacing=(_choice(SPACINGS), Field("log", description="log or linear spacing")))
+    grid = _strict(
+        "Grid", "A scan axis: `points` values from min to max, ends included.",
+        min=(Positive, _doc(..., "first grid value", type_="number (GeV or GeV^-1)")),
+        max=(Positive, _doc(..., "last grid value (included)", allowed="`> min`")),
+        points=(int, _doc(..., "number of grid values", ge=2, le=MAX_GRID_POINTS)),
+        spacing=(_choice(SPACINGS), _doc("log", "even steps in log10 or in the value")))
     grids = _strict("Grids", "[grid.mass] in GeV and [grid.coupling] in GeV^-1.", mass=(grid, ...),
                     coupling=(grid, ...))
-    sampling = _strict("Sampling", "[sampling]",
-                       llp_samples_max=(int, Field(DEFAULT_LLP_SAMPLES_MAX, ge=1000, le=MAX_LLP_SAMPLES,
-                                                   description="LLP samples per grid mass (at most)")))
+    sampling = _strict(
+        "Sampling", "[sampling]",
+        llp_samples_max=(int, _doc(DEFAULT_LLP_SAMPLES_MAX, "cap on LLP samples per (beam, mass, production channel)",
+                                   ge=1000, le=MAX_LLP_SAMPLES)))
     experiment = _strict(
         "ExperimentEntry", "[[experiment]]: a preset of scenarios/experiments/ and its overrides.",
         preset=(str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
@@ -102,10 +115,15 @@ def _scenario_model() -> type[BaseModel]:
         geometry_mode=(_choice(GEOMETRY_MODES) | None, Field(None, description="acceptance model")),
         color=(str | None, Field(None, description="matplotlib colour")),
         linestyle=(linestyle | None, Field(None, description="line style")))
-    output = _strict("Output", "[output]",
-                     n_events=(Positive, Field(DEFAULT_N_EVENTS, description="signal events of the contour")),
-                     formats=(list[_choice(OUTPUT_FORMATS)],
-                              Field(list(OUTPUT_FORMATS), min_length=1, description="files written")))
+    formats = ", ".join(f'`"{f}"`' for f in OUTPUT_FORMATS)
+    output = _strict(
+        "Output", "[output]",
+        n_events=(Positive, _doc(DEFAULT_N_EVENTS, "contour level N_evts of the sensitivity curves",
+                                 default_text=f"`{DEFAULT_N_EVENTS}` (the paper's choice, sec. 4.3)")),
+        formats=(list[_choice(OUTPUT_FORMATS)],
+                 _doc(list(OUTPUT_FORMATS), "what to write: event grids and contours as `parquet`/`csv`, "
+                      "the plot as `png`/`pdf`", type_="array of strings", default_text="all four",
+                      allowed=f"a non-empty subset of {formats}, no repeats", min_length=1)))
     user_curve = _strict(
         "UserCurve", "[[overlays.curve]]: a curve of the user's own, from a CSV file.",
         file=(str, Field(description="CSV file, relative to the scenario file")),
@@ -332,6 +350,53 @@ def write_schemas(out_dir: Path) -> list[Path]:
         atomic_write_text(path, schema_text(schema))
         written.append(path)
     return written
+
+
+# --------------------------------------------------------------------------- README key tables
+_HEADER = "| key | meaning | type, unit | default | allowed |\n|---|---|---|---|---|"
+_BLOCK = re.compile(r"(<!-- keys:(\w+)\.(\w+) [^>]*-->\n)(.*?)(\n<!-- /keys:\2\.\3 -->)", re.S)
+
+
+def _toml(value: Any) -> str:
+    return "`" + (json.dumps(value) if not isinstance(value, bool) else str(value).lower()) + "`"
+
+
+def _cell_type(p: dict) -> str:
+    if "x-type" in p:
+        return p["x-type"]
+    return {"integer": "integer", "number": "number", "string": "string", "boolean": "boolean"}.get(
+        p.get("type", ""), "table")
+
+
+def _cell_allowed(p: dict) -> str:
+    if "x-allowed" in p:
+        return p["x-allowed"]
+    if "enum" in p:
+        return ", ".join(_toml(v) for v in p["enum"])
+    if "const" in p:
+        return _toml(p["const"])
+    if "minimum" in p and "maximum" in p:
+        return f"`{p['minimum']}` to `{p['maximum']}`"
+    for word, sign in (("exclusiveMinimum", ">"), ("minimum", ">="), ("exclusiveMaximum", "<"), ("maximum", "<=")):
+        if word in p:
+            return f"`{sign} {p[word]}`"
+    return "`true`, `false`" if p.get("type") == "boolean" else ""
+
+
+def markdown_keys(kind: str, name: str) -> str:
+    """The key table of one TOML table (a definition of a kind's schema), as in scenarios/README.md."""
+    definition = json_schemas()[kind]["$defs"][name]
+    rows = [_HEADER]
+    for key, p in definition["properties"].items():
+        default = (p.get("x-default") or (_toml(p["default"]) if "default" in p else None)
+                   or ("required" if key in definition.get("required", ()) else ""))
+        rows.append(f"| `{key}` | {p.get('description', '')} | {_cell_type(p)} | {default} | {_cell_allowed(p)} |")
+    return "\n".join(rows)
+
+
+def fill_key_tables(text: str) -> str:
+    """`text` with every `<!-- keys:KIND.TABLE ... -->` block replaced by markdown_keys(KIND, TABLE)."""
+    return _BLOCK.sub(lambda m: m.group(1) + markdown_keys(m.group(2), m.group(3)) + m.group(5), text)
 
 
 def validate(kind: str, data: dict) -> None:
