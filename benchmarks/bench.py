@@ -17,7 +17,8 @@ the same run: 20 million uniform doubles x from a seeded generator, then five ti
 (d) where the time goes (cProfile summary of the spine scenario);
 (e) the cost of uncertainty bands: the same scenario with and without, interleaved, medians;
 (f) redrawing a figure from its tables (`dipscan plot`) against the full run of that scenario.
-`python benchmarks/bench.py --targets` runs the yardstick and (t) only.
+`python benchmarks/bench.py --targets` runs the yardstick and (t) only; `--no-figures` leaves
+out the two long figure targets of (t).
 Each measurement runs in a fresh interpreter so that peak memory is its own.
 """
 
@@ -219,7 +220,7 @@ def with_pot(source: Path, target: Path, pot: float) -> Path:
     return target
 
 
-def target_figures(workdir: Path, yardstick: Yardstick) -> dict:
+def target_figures(workdir: Path, yardstick: Yardstick, figures: bool = True) -> dict:
     spine = ROOT / "scenarios" / "na62_delta0p01.toml"
     runs = {}
 
@@ -234,9 +235,10 @@ def target_figures(workdir: Path, yardstick: Yardstick) -> dict:
     measure("spine_warm_other_pot", "spine", str(other_pot))
     measure("one_experiment_100x100", "one",
           str(ROOT / "benchmarks" / "scenarios" / "one_experiment_100x100.toml"))
-    figures = sorted(str(p) for p in (ROOT / "scenarios").glob("fig*.toml"))
-    measure("figures_cold", "figures", *figures, "--workers", "2")
-    measure("figures_warm", "figures", *figures, "--workers", "2")
+    if figures:
+        scenarios = sorted(str(p) for p in (ROOT / "scenarios").glob("fig*.toml"))
+        measure("figures_cold", "figures", *scenarios, "--workers", "2")
+        measure("figures_warm", "figures", *scenarios, "--workers", "2")
     yardstick.measure()
     imports = [probe_json(IMPORT_PROBE, *RUN_PATH_MODULES) for _ in range(3)]
     runs["run_path_imports"] = {"wall_s": median([i["rest_s"] for i in imports]),
@@ -332,7 +334,7 @@ def main(argv: list[str]) -> int:
     yardstick = Yardstick()
     yardstick.measure(repeats=3)
     with tempfile.TemporaryDirectory(prefix="dipscan-bench-") as tmp:
-        report["t"] = target_figures(Path(tmp), yardstick)
+        report["t"] = target_figures(Path(tmp), yardstick, figures="--no-figures" not in argv)
     report["yardstick"] = {"wall_s": yardstick.wall_s, "cpu_s": yardstick.cpu_s,
                            "runs": yardstick.runs}
     report["t_ratios"] = {name: run["wall_s"] / yardstick.wall_s

@@ -48,6 +48,7 @@ from dipscan.physics.decays.kinematics import (
 UPSILON_3S_MASS_GeV = 10.3551  # PDG (10355.1 MeV); the BaBar Upsilon(3S) run of arXiv:0808.0017
 BABAR_LUMINOSITY_invfb = 60.0  # paper section 4.2
 BABAR_REQUIRED_EVENTS = 10.0  # paper section 4.2 (following its ref. [31])
+BABAR_MC_SAMPLES = 20000  # Monte Carlo events per mass point and ISR-photon stratum
 FB_PER_GeVm2 = 1.0e12 / MB_TO_GeVm2  # 1 GeV^-2 = 0.3894 mb = 3.894e11 fb
 
 
@@ -105,7 +106,7 @@ def babar_sample(
     m1_GeV: float,
     delta: float,
     rng: np.random.Generator,
-    n_samples: int = 20000,
+    n_samples: int = BABAR_MC_SAMPLES,
     selection: BabarSelection = DEFAULT_SELECTION,
 ) -> BabarSample:
     """Sample e+e- -> gamma chi1 chi2 (chi2 -> chi1 gamma) for one mass and keep accepted events."""
@@ -198,7 +199,7 @@ def babar_event_yield(
     delta: float,
     coupling_GeVinv,
     rng: np.random.Generator | int = 0,
-    n_samples: int = 20000,
+    n_samples: int = BABAR_MC_SAMPLES,
     selection: BabarSelection = DEFAULT_SELECTION,
 ) -> np.ndarray:
     """Expected BaBar signal events, shape (n_mass, n_coupling).
@@ -241,7 +242,7 @@ def babar_limit_curve(
     masses_GeV,
     coupling_GeVinv=None,
     rng: np.random.Generator | int = 0,
-    n_samples: int = 20000,
+    n_samples: int = BABAR_MC_SAMPLES,
     required_events: float = BABAR_REQUIRED_EVENTS,
     selection: BabarSelection = DEFAULT_SELECTION,
 ) -> BabarLimit:
@@ -259,6 +260,24 @@ def babar_limit_curve(
         grid[i] = sample.event_yield(couplings)
         edge[i] = lower_edge_coupling(sample, required_events)
     return BabarLimit(masses, couplings, grid, edge, float(required_events))
+
+
+def recast_code_digest() -> str:
+    """sha256 of the code behind `babar_event_yield` and the numpy version: part of the key of a
+    cached recast, so an edited recast is never read back from an old cache entry."""
+    import hashlib
+    import sys
+    from importlib import metadata
+
+    from dipscan.limits import dark_pair, isr
+    from dipscan.physics import constants
+    from dipscan.physics.decays import kinematics
+
+    h = hashlib.sha256(f"numpy=={metadata.version('numpy')}".encode())
+    for module in (sys.modules[__name__], constants, kinematics, dark_pair, isr):
+        with open(module.__file__, "rb") as source:
+            h.update(source.read())
+    return h.hexdigest()
 
 
 def _child_generators(rng, n: int) -> list[np.random.Generator]:

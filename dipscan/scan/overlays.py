@@ -7,6 +7,7 @@ processes (local pools, Dask workers).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -33,13 +34,66 @@ class Overlay:
     warnings: list[str] = field(default_factory=list)  # shown to the user and kept in provenance
 
 
-def babar_overlay(delta: float, masses: np.ndarray, couplings: np.ndarray, seed: int,
-                  recast) -> Overlay:
-    """The BaBar recast defined by `recast` (a BabarRecast of the scenario's [overlays] babar)."""
+def babar_cache_path(selection, delta: float, masses: np.ndarray, couplings: np.ndarray,
+                     seed: int, cache_dir: Path | None) -> Path | None:
+    """Cache entry of a BaBar event grid, keyed by every input of the recast."""
+    if cache_dir is None:
+        return None
+    from dipscan.limits.babar import BABAR_MC_SAMPLES, recast_code_digest
+
+    key = _digest({"selection": dataclasses.asdict(selection), "delta": delta,
+                   "masses_GeV": masses.tolist(), "couplings_GeVinv": couplings.tolist(),
+                   "seed": seed, "n_samples": BABAR_MC_SAMPLES, "code": recast_code_digest()})
+    return cache_dir / f"babar-{key[:16]}.grid"
+
+
+def _digest(parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def read_babar_cache(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    """The cached grid, or None if it is missing or corrupt (wrong header, size or checksum)."""
+    try:
+        header, data = path.read_bytes().split(b"\n", 1)
+        stored = json.loads(header)
+        if stored == {"shape": list(shape), "sha256": hashlib.sha256(data).hexdigest()}:
+            return np.frombuffer(data, dtype="<f8").reshape(shape).copy()
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def write_babar_cache(path: Path, events: np.ndarray) -> None:
+    """One JSON header line (shape, sha256 of the data), then the little-endian doubles."""
+    data = np.ascontiguousarray(events, dtype="<f8").tobytes()
+    header = json.dumps({"shape": list(events.shape), "sha256": hashlib.sha256(data).hexdigest()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: tmp.write_bytes(header.encode() + b"\n" + data))
+
+
+def babar_events(selection, delta: float, masses: np.ndarray, couplings: np.ndarray, seed: int,
+                 cache_dir: Path | None) -> np.ndarray:
+    """BaBar signal events on the (mass, coupling) grid; computed once per input set and cached
+    on disk (a corrupt entry is computed again and replaced)."""
     from dipscan.limits.babar import babar_event_yield
 
+    path = babar_cache_path(selection, delta, masses, couplings, seed, cache_dir)
+    if path is not None and path.exists():
+        cached = read_babar_cache(path, (masses.size, couplings.size))
+        if cached is not None:
+            return cached
+    events = babar_event_yield(masses, delta, couplings, rng=seed, selection=selection)
+    if path is not None:
+        write_babar_cache(path, events)
+    return events
+
+
+def babar_overlay(delta: float, masses: np.ndarray, couplings: np.ndarray, seed: int,
+                  recast, cache_dir: Path | None = None) -> Overlay:
+    """The BaBar recast defined by `recast` (a BabarRecast of the scenario's [overlays] babar)."""
+
     level = recast.required_events
-    events = babar_event_yield(masses, delta, couplings, rng=seed, selection=recast.selection)
+    events = babar_events(recast.selection, delta, masses, couplings, seed, cache_dir)
     segments = iso_contours(masses, couplings, events, level)
     added = [c.name for c in recast.choices if c.origin == "added"]
     return Overlay("babar", recast.label, contour_frame(recast.label, segments),
@@ -141,7 +195,8 @@ def build_overlays(scenario, masses: np.ndarray, couplings: np.ndarray,
     params = dict(scenario.model.params)
     out = []
     for recast in scenario.overlays.babar:
-        out.append(babar_overlay(params["delta"], masses, couplings, scenario.seed, recast))
+        out.append(babar_overlay(params["delta"], masses, couplings, scenario.seed, recast,
+                                 cache_dir))
     if scenario.overlays.relic:
         out.append(relic_overlay(params["delta"], masses, cache_dir))
     if scenario.overlays.literature:

@@ -13,7 +13,9 @@ variable is also mapped as m23sq = lo + (hi - lo) u^2, which removes the thresho
 Sampling is exact accept-reject from a piecewise-constant envelope on a cell grid of the unit
 square (u, v) -> (m23sq, m12sq). Each cell's bound is a safety factor times the largest density
 found on a sub-grid of the cell; a proposal that exceeds its bound enlarges that bound and the
-whole draw restarts, so the result is exact and depends only on the rng passed in.
+whole draw restarts, so the result is exact and depends only on the rng passed in. The step
+from a batch of uniforms to proposals is `DalitzSampler.proposals` (numpy, the reference) or its
+compiled twin `kernels.dalitz_proposals`; both give the same bits, hence the same accepted set.
 """
 
 from __future__ import annotations
@@ -196,24 +198,43 @@ class DalitzSampler:
         m12sq, m23sq, jac = self.to_invariants(u, v)
         return np.maximum(self.msq(m12sq, m23sq), 0.0) * jac
 
-    def sample(self, n: int, rng: np.random.Generator, max_restarts: int = 16):
-        """n pairs (m12sq, m23sq), each array of shape (n,)."""
+    def proposals(self, cum: np.ndarray, r_cell: np.ndarray, r_u: np.ndarray, r_v: np.ndarray):
+        """Proposals of one accept-reject batch from its uniforms (numpy reference path).
+
+        cum: cumulative envelope mass over the flattened cells; r_cell picks a cell, r_u and r_v
+        the point inside it. Returns the cell indices (iu, iv), the invariants (m12sq, m23sq)
+        and the Jacobian d(m12sq, m23sq)/d(u, v). `kernels.dalitz_proposals` is the compiled
+        form of the same arithmetic.
+        """
+        cell = np.searchsorted(cum, r_cell * cum[-1], side="right")
+        cell = np.minimum(cell, cum.size - 1)
+        iu, iv = np.divmod(cell, self.bound.shape[1])
+        du, dv = np.diff(self.u_edges), np.diff(self.v_edges)
+        u = self.u_edges[iu] + du[iu] * r_u
+        v = self.v_edges[iv] + dv[iv] * r_v
+        m12sq, m23sq, jac = self.to_invariants(u, v)
+        return iu, iv, m12sq, m23sq, jac
+
+    def sample(self, n: int, rng: np.random.Generator, max_restarts: int = 16, proposals=None):
+        """n pairs (m12sq, m23sq), each array of shape (n,).
+
+        `proposals` (default: `self.proposals`) turns a batch of uniforms into proposals; any
+        implementation of the same arithmetic consumes the same random numbers, in the order
+        cell, u, v, then (if no envelope violation) the accept uniforms of the batch.
+        """
         if n == 0:
             return np.empty(0), np.empty(0)
+        proposals = self.proposals if proposals is None else proposals
         bound = self.bound.copy()
-        n_v = bound.shape[1]
         du, dv = np.diff(self.u_edges), np.diff(self.v_edges)
         for attempt in range(max_restarts + 1):
             cum = np.cumsum((bound * du[:, None] * dv[None, :]).ravel())
-            got_u, got_v, n_got, violated = [], [], 0, False
+            got12, got23, n_got, violated = [], [], 0, False
             while n_got < n:
                 n_try = int((n - n_got) / self.efficiency * 1.1) + 16
-                cell = np.searchsorted(cum, rng.random(n_try) * cum[-1], side="right")
-                cell = np.minimum(cell, cum.size - 1)
-                iu, iv = np.divmod(cell, n_v)
-                u = self.u_edges[iu] + du[iu] * rng.random(n_try)
-                v = self.v_edges[iv] + dv[iv] * rng.random(n_try)
-                g = self.density(u, v)
+                r_cell, r_u, r_v = rng.random(n_try), rng.random(n_try), rng.random(n_try)
+                iu, iv, m12sq, m23sq, jac = proposals(cum, r_cell, r_u, r_v)
+                g = np.maximum(self.msq(m12sq, m23sq), 0.0) * jac
                 b = bound[iu, iv]
                 over = g > b
                 if np.any(over):
@@ -225,14 +246,11 @@ class DalitzSampler:
                     violated = True
                     break
                 keep = rng.random(n_try) * b < g
-                got_u.append(u[keep])
-                got_v.append(v[keep])
+                got12.append(m12sq[keep])
+                got23.append(m23sq[keep])
                 n_got += int(keep.sum())
             if not violated:
-                u = np.concatenate(got_u)[:n]
-                v = np.concatenate(got_v)[:n]
-                m12sq, m23sq, _ = self.to_invariants(u, v)
-                return m12sq, m23sq
+                return np.concatenate(got12)[:n], np.concatenate(got23)[:n]
         raise DipscanError(
             "Dalitz sampler: envelope kept failing; the matrix element is not bounded"
         )

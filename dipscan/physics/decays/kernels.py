@@ -8,6 +8,11 @@ the order the numpy path does and pass the arrays in. The two paths therefore ag
 sample up to the last bits of rounding (tests/test_kernels.py). Rows are independent, so the
 kernels run over both cores (`prange`) and stay deterministic.
 
+The Dalitz sampler's accept-reject loop stays in numpy (`DalitzSampler.sample`: it draws every
+batch of uniforms and evaluates the matrix element); `dalitz_proposal_kernel` turns a batch of
+uniforms into proposals with the reference's operations in the reference's order, so both paths
+accept the very same set, bit for bit (tests/test_dalitz_kernel.py).
+
 numba is imported here only: this module is imported when samples are drawn, never on the
 start-up path of `dipscan run`. `cache=True` keeps the machine code under __pycache__, so the
 compile time is paid once per machine.
@@ -94,6 +99,60 @@ def three_body_kernel(p_parent, theta_parent, u_phi, m12sq, m23sq, normals, pare
         p_out[i], theta_out[i], phi_out[i] = _boost_to_lab_polar(e3, rx, ry, rz, ex, ey, ez, gamma)
 
 
+@njit(cache=True, parallel=True, error_model="numpy")
+def dalitz_proposal_kernel(cum, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23, big_m,
+                           m1, m2, m3, iu_out, iv_out, m12_out, m23_out, jac_out):
+    """`DalitzSampler.proposals` in one pass: envelope cell by bisection (as searchsorted with
+    side="right"), point in the cell, then m23sq, the m12sq limits of its line (as
+    `m12sq_range`), m12sq and the Jacobian, with the same operations in the same order."""
+    last = cum.size - 1
+    base = m1 * m1 + m2 * m2
+    for i in prange(r_cell.size):
+        x = r_cell[i] * cum[last]
+        lo, hi = 0, cum.size  # first index with cum[index] > x
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cum[mid] > x:
+                hi = mid
+            else:
+                lo = mid + 1
+        cell = min(lo, last)
+        iu, iv = cell // n_v, cell % n_v
+        u = u_edges[iu] + (u_edges[iu + 1] - u_edges[iu]) * r_u[i]
+        v = v_edges[iv] + (v_edges[iv + 1] - v_edges[iv]) * r_v[i]
+        s = lo23 + (hi23 - lo23) * u
+        m23 = math.sqrt(s)
+        lam23 = (s - (m2 + m3) ** 2) * (s - (m2 - m3) ** 2)
+        lam1 = (big_m ** 2 - (m23 + m1) ** 2) * (big_m ** 2 - (m23 - m1) ** 2)
+        q2 = math.sqrt(max(lam23, 0.0)) / (2.0 * m23)
+        q1 = math.sqrt(max(lam1, 0.0)) / (2.0 * m23)
+        e2 = math.sqrt(q2 * q2 + m2 * m2)
+        e1 = math.sqrt(q1 * q1 + m1 * m1)
+        plus = e1 * e2 + q1 * q2
+        minus = (m1 ** 2 * q2 ** 2 + m2 ** 2 * q1 ** 2 + m1 ** 2 * m2 ** 2) / plus if plus > 0.0 else 0.0
+        lo12, hi12 = base + 2.0 * minus, base + 2.0 * plus
+        width = max(hi12 - lo12, 0.0)
+        iu_out[i], iv_out[i] = iu, iv
+        m12_out[i], m23_out[i] = lo12 + width * v, s
+        jac_out[i] = (hi23 - lo23) * width
+
+
+def dalitz_proposals(sampler):
+    """The compiled `proposals` of a DalitzSampler, for `sampler.sample(..., proposals=...)`."""
+    u_edges, v_edges = sampler.u_edges, sampler.v_edges
+    n_v = sampler.bound.shape[1]
+    args = (sampler.lo23, sampler.hi23, sampler.mass_GeV, sampler.m1, sampler.m2, sampler.m3)
+
+    def proposals(cum, r_cell, r_u, r_v):
+        n = r_cell.size
+        iu, iv = np.empty(n, np.int64), np.empty(n, np.int64)
+        out = np.empty(n), np.empty(n), np.empty(n)
+        dalitz_proposal_kernel(cum, r_cell, r_u, r_v, u_edges, v_edges, n_v, *args, iu, iv, *out)
+        return (iu, iv, *out)
+
+    return proposals
+
+
 def two_body_llp(p_parent: np.ndarray, theta_parent: np.ndarray, parent_mass_GeV: float,
                  m_other_GeV: float, m_llp_GeV: float, rng: np.random.Generator):
     """(p, theta, phi) of the LLP from isotropic two-body decays of the parents, the random
@@ -117,7 +176,7 @@ def three_body_llp(p_parent: np.ndarray, theta_parent: np.ndarray, sampler,
     order of `parent_p4`, `DalitzSampler.sample` then `random_rotations`."""
     n = p_parent.size
     u_phi = rng.random(n)
-    m12sq, m23sq = sampler.sample(n, rng)
+    m12sq, m23sq = sampler.sample(n, rng, proposals=dalitz_proposals(sampler))
     normals = rng.standard_normal((n, 4))
     out = np.empty(n), np.empty(n), np.empty(n)
     three_body_kernel(np.ascontiguousarray(p_parent, float), np.ascontiguousarray(theta_parent, float),
