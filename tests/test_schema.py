@@ -16,6 +16,7 @@ import pytest
 
 from dipscan.cli.commands import main
 from dipscan.cli.figures import load_figure
+from dipscan.config.babar_recast import load_babar_recast
 from dipscan.config.presets import load_experiment_preset, scenarios_dir
 from dipscan.config.scenario import load_scenario
 from dipscan.config.schema import FILE_KINDS, SCHEMA_DIR, json_schemas, schema_text, validate
@@ -27,6 +28,7 @@ READERS = {
     "experiment": lambda path: load_experiment_preset(path.stem),
     "beam": lambda path: load_beam(path.stem),
     "figure": load_figure,
+    "recast": lambda path: load_babar_recast(path.stem),
 }
 
 
@@ -128,7 +130,7 @@ def _keys(schema: dict, name: str) -> list[str]:
 
 def test_schema_keys_are_the_readers_keys():
     from dipscan.cli import figures
-    from dipscan.config import plotspec, presets, scenario, user_curves
+    from dipscan.config import babar_recast, plotspec, presets, scenario, user_curves
 
     s = json_schemas()
     pairs = [
@@ -145,6 +147,9 @@ def test_schema_keys_are_the_readers_keys():
         (_keys(s["figure"], ""), figures._TOP_KEYS),
         (_keys(s["figure"], "Figure"), figures._FIGURE_KEYS),
         (_keys(s["figure"], "Panel"), figures._PANEL_KEYS),
+        (_keys(s["recast"], ""), babar_recast._TOP_KEYS),
+        (_keys(s["recast"], "Choices"), tuple(babar_recast.CHOICES)),
+        (_keys(s["recast"], "Choice_sqrt_s_GeV"), babar_recast._CHOICE_KEYS),
     ]
     for model_keys, reader_keys in pairs:
         assert sorted(model_keys) == sorted(reader_keys)

@@ -1,13 +1,13 @@
 """JSON Schemas of dipscan's TOML files, from typed (pydantic) models of each file kind.
 
 `dipscan schema` writes one schema per kind (scenario, experiment preset, beam preset, figure
-file) into scenarios/schema/. A TOML file names its schema on its first line
+file, BaBar recast file) into scenarios/schema/. A TOML file names its schema on its first line
 (`#:schema ./schema/scenario.json`), so that editors with TOML language support (taplo, Even
 Better TOML) complete and check keys as the user types.
 
 The models mirror the readers (dipscan.config.scenario, dipscan.config.presets,
-dipscan.production.beams, dipscan.cli.figures), which still do the validation and word the
-messages; a test checks that every committed file passes both. Checks across keys (max > min,
+dipscan.production.beams, dipscan.cli.figures, dipscan.config.babar_recast), which still do the
+validation and word the messages; a test checks that every committed file passes both. Checks across keys (max > min,
 a preset's override allowed for its exposure kind, labels distinct) stay with the readers only.
 Model kinds, detector shapes and limit methods come from their registries, so a new entry there
 appears in the schema without an edit here.
@@ -278,12 +278,39 @@ def _figure_model() -> type[BaseModel]:
                    figure=(figure | None, Field(None)), panel=(list[panel], Field(min_length=1)))
 
 
+# --------------------------------------------------------------------------- BaBar recast file
+def _recast_model() -> type[BaseModel]:
+    from dipscan.config.babar_recast import CHOICES, ORIGINS
+    from dipscan.config.presets import LINESTYLES
+
+    def choice(name: str, is_range: bool) -> type[BaseModel]:
+        strictly = name in ("sqrt_s_GeV", "luminosity_invfb", "required_events", "decay_radius_m")
+        number = Positive if strictly else NonNegative
+        inside = Annotated[float, Field(gt=-1, lt=1)]
+        value = Annotated[list[inside], Field(min_length=2, max_length=2)] if is_range else number
+        return _strict(f"Choice_{name}", f"[choice.{name}]: its value, where it comes from and why",
+                       value=(value, Field(description="[low, high]" if is_range else "the value")),
+                       origin=(_choice(ORIGINS), Field(description="stated in the paper, or added")),
+                       source=(str, Field(description="reference and value")),
+                       reason=(str, Field(description="why this value")))
+
+    choices = _strict("Choices", "[choice.NAME]: every choice behind the curve (all of them without `base`).",
+                      **{name: (choice(name, is_range) | None, Field(None)) for name, is_range in CHOICES.items()})
+    return _strict(
+        "RecastFile", "A BaBar recast file, scenarios/limits/NAME.toml.",
+        label=(str, Field(description="legend label")), color=(str | None, Field(None)),
+        linestyle=(_choice(LINESTYLES) | None, Field(None)),
+        base=(str | None, Field(None, description="recast file whose choices this one starts from")),
+        choice=(choices | None, Field(None)))
+
+
 # file kind -> (model builder, folder of scenarios/ holding such files, glob)
 FILE_KINDS = {
     "scenario": (_scenario_model, ("", "examples")),
     "experiment": (_experiment_model, ("experiments",)),
     "beam": (_beam_model, ("beams",)),
     "figure": (_figure_model, ("figures",)),
+    "recast": (_recast_model, ("limits",)),
 }
 
 
