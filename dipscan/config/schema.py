@@ -39,6 +39,8 @@ class _Strict(BaseModel):
 
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
+# Where `inf` is allowed: taplo reads a TOML inf as null, so the schema lets null through too.
+PositiveOrInf = Annotated[float, Field(gt=0, json_schema_extra={"type": ["number", "null"]})]
 
 
 def _choice(values) -> Any:
@@ -183,7 +185,7 @@ def _experiment_model() -> type[BaseModel]:
                        luminosity_invfb=(Positive, ...))
     selection = _strict("Selection", "[selection]",
                         photon_threshold_GeV=(NonNegative, ...),
-                        photon_max_GeV=(Positive | None, Field(None)),
+                        photon_max_GeV=(PositiveOrInf | None, Field(None)),
                         efficiency=(Annotated[float, Field(gt=0, le=1)] | None, Field(None)))
     angle = Annotated[float, Field(gt=0, lt=math.pi / 2)]
     shapes = []
@@ -242,7 +244,7 @@ def _beam_model() -> type[BaseModel]:
         feed_down=(_choice(FEED_DOWN_CONVENTIONS) | None, Field(None)), note=(str | None, Field(None)),
         approximations=(list[str] | None, Field(None)), reason=(str | None, Field(None)),
         inelastic=(inelastic | None, Field(None)), measured=(list[measured] | None, Field(None)))
-    prescale = _strict("Prescale", "one polar-angle bin of a prescale", theta_max_rad=(Positive, ...),
+    prescale = _strict("Prescale", "one polar-angle bin of a prescale", theta_max_rad=(PositiveOrInf, ...),
                        factor=(Annotated[float, Field(ge=1)], ...))
     charges = _strict("ChargedMultiplicity", "per charge state", particle=(NonNegative, ...),
                       antiparticle=(NonNegative, ...))
