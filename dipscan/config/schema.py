@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import operator
 import re
 from pathlib import Path
@@ -262,12 +263,16 @@ def _beam_model() -> type[BaseModel]:
     uncertainties = _strict("BeamUncertainties", "[uncertainties]: defaults of every scenario on the beam",
                             mc_statistics=(bool | None, Field(None)), a_exponent=(sourced | None, Field(None)),
                             normalisation=(dict[str, relative] | None, Field(None)))
+    sampling = _strict("BeamSampling", "[sampling]: the pre-cut shells LLP samples of this beam are drawn in",
+                       photon_floors_GeV=(list[Positive], Field(min_length=1)),
+                       theta_accept_rad=(Annotated[float, Field(gt=0, le=math.pi / 2)], ...),
+                       reason=(str | None, Field(None)))
     return _strict(
         "BeamPreset", "A beam preset, scenarios/beams/NAME.toml.", name=(str, ...),
         description=(str | None, Field(None)), kinematics=(kinematics, ...),
         generation=(generation, ...), normalisation=(normalisation | None, Field(None)),
         production=(list[production], Field(min_length=1)),
-        uncertainties=(uncertainties | None, Field(None)))
+        uncertainties=(uncertainties | None, Field(None)), sampling=(sampling | None, Field(None)))
 
 
 # --------------------------------------------------------------------------- figure file

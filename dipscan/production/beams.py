@@ -181,6 +181,16 @@ class Production:
 
 
 @dataclass(frozen=True)
+class SamplingPrecuts:
+    """A beam's own pre-cuts for LLP sampling (dipscan.scan.plan): every scenario on the beam
+    draws its samples in the same shells of reachable photon energy, whatever its experiments."""
+
+    photon_floors_GeV: tuple[float, ...]  # from the highest to the lowest
+    theta_accept_rad: float
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Beam:
     name: str
     description: str
@@ -203,6 +213,7 @@ class Beam:
     sigma_inel_mb: float | None = None
     sigma_inel_source: str = ""
     reason: str = ""
+    sampling: SamplingPrecuts | None = None  # not in the config hash: tables do not depend on it
 
     def measured_for(self, pdgid: int) -> MeasuredNormalisation | None:
         _, spec = self.meson(pdgid)
@@ -362,7 +373,7 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
     top = _Reader(path, data, "")
     top.check_keys(
         {"name", "description", "kinematics", "generation", "normalisation", "production",
-         "uncertainties"}
+         "uncertainties", "sampling"}
     )
     name = top.get("name", str)
     if name != path.stem:
@@ -473,7 +484,25 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
         productions=tuple(productions),
         **_parse_measured(norm, productions),
         reason=reason,
+        sampling=_parse_sampling(top.sub("sampling", required=False)),
     )
+
+
+def _parse_sampling(t: _Reader) -> SamplingPrecuts | None:
+    """[sampling]: the photon floors and widest angle LLP samples of this beam are drawn with."""
+    if not t.table:
+        return None
+    t.check_keys({"photon_floors_GeV", "theta_accept_rad", "reason"})
+    floors = t.get("photon_floors_GeV", list, what="an array of photon energies in GeV")
+    if not floors or not all(isinstance(f, (int, float)) and not isinstance(f, bool)
+                             and math.isfinite(f) and f > 0 for f in floors):
+        t.fail("photon_floors_GeV", floors, "a non-empty array of photon energies > 0 in GeV")
+    if sorted(floors, reverse=True) != floors or len(set(floors)) != len(floors):
+        t.fail("photon_floors_GeV", floors, "distinct energies from the highest to the lowest")
+    theta = float(t.get("theta_accept_rad", (int, float)))
+    if not (math.isfinite(theta) and 0 < theta <= math.pi / 2):
+        t.fail("theta_accept_rad", theta, "an angle in (0, pi/2] radians")
+    return SamplingPrecuts(tuple(float(f) for f in floors), theta, t.get("reason", str, ""))
 
 
 def _parse_measured(norm: _Reader, productions: list[Production]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from dipscan.scan.bands import ExperimentBand, band_contours, band_event_columns
 from dipscan.scan.contours import contour_frame, iso_contours
 from dipscan.scan.experiments import production_scale, sample_weights
 from dipscan.scan.overlays import Overlay, build_overlays
-from dipscan.scan.plan import beam_precuts, draw_unit, experiments_by_beam, make_unit
+from dipscan.scan.plan import beam_shells, draw_unit, experiments_by_beam, make_unit, reads_shell
 from dipscan.scan.reduce import (
     GridInputs,
     SampleBlock,
@@ -84,9 +84,10 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                   channels_per_mass: list[list[Channel]], parents: dict[str, pl.DataFrame],
                   progress: Progress | None = None,
                   cache: SampleCache | None = None) -> tuple[list[SampleBlock], dict[str, int]]:
-    """LLP samples drawn once per (beam, mass, channel), weighted for every experiment on that beam.
+    """LLP samples drawn once per (beam, mass, channel, pre-cut shell), weighted for every
+    experiment on that beam that can see the shell (dipscan.scan.plan).
 
-    Each (beam, mass, channel) is a sampling unit, read from `cache` when it holds it.
+    Each is a sampling unit, read from `cache` when it holds it.
     """
     beams = experiments_by_beam(scenario)
     blocks: list[SampleBlock] = []
@@ -94,22 +95,28 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
     total_steps, step = len(beams) * masses.size, 0
     for beam, specs in beams.items():
         species = Parents.by_pdgid(parents[beam])
-        precuts = beam_precuts(specs)
+        shells, theta = beam_shells(beam, specs)
         for i, mass in enumerate(masses):
             e_star = model.photon_energy_rest_GeV(float(mass))
             for channel in channels_per_mass[i]:
                 if channel.parent_pdgid not in species:
                     continue
-                unit = make_unit(scenario, beam, precuts, i, float(mass), channel)
-                samples = draw_unit(unit, model, species[channel.parent_pdgid], cache)
-                counts[channel.name] = counts.get(channel.name, 0) + len(samples)
-                for spec in specs:
-                    # Each experiment draws its photons from its own stream: adding an
-                    # experiment to a scenario leaves the others' numbers unchanged.
-                    own_rng = channel_rng(scenario.seed, f"{beam}/{spec.label}", i, channel)
-                    for (l_start, l_end), weight in sample_weights(spec, samples, e_star, own_rng):
-                        blocks.append(compress_block(SampleBlock(
-                            spec.label, i, channel.name, weight, samples.betagamma, l_start, l_end)))
+                for shell in shells:
+                    unit = make_unit(scenario, beam, shell, theta, i, float(mass), channel)
+                    samples = draw_unit(unit, model, species[channel.parent_pdgid], cache)
+                    counts[channel.name] = counts.get(channel.name, 0) + len(samples)
+                    for spec in specs:
+                        if not reads_shell(spec, shell):
+                            continue
+                        # Each experiment draws its photons from its own stream per shell:
+                        # adding an experiment to a scenario leaves the others' numbers unchanged.
+                        own_rng = channel_rng(scenario.seed, f"{beam}/{spec.label}/{shell[0]!r}",
+                                              i, channel)
+                        for (l_start, l_end), weight in sample_weights(spec, samples, e_star,
+                                                                       own_rng):
+                            blocks.append(compress_block(SampleBlock(
+                                spec.label, i, channel.name, weight, samples.betagamma,
+                                l_start, l_end)))
             step += 1
             if progress:
                 progress("sampling", step, total_steps)

@@ -1,13 +1,20 @@
 """Sampling units: the pieces of work that draw LLP samples, planned before they are computed.
 
-A unit is one (beam, model kinematics, seed, mass, channel, pre-cuts, sample cap): everything
-that decides its LLP samples and nothing else (no coupling, exposure, label or style). Units
-with equal fields give the same samples, so a sweep computes each distinct unit once, and the
-sample cache (`dipscan.io.sample_cache`) keeps them for the next run.
+A unit is one (beam, model kinematics, seed, mass, channel, pre-cut shell, sample cap):
+everything that decides its LLP samples and nothing else (no coupling, exposure, label or style).
+Units with equal fields give the same samples, so a sweep computes each distinct unit once, and
+the sample cache (`dipscan.io.sample_cache`) keeps them for the next run.
 
-The pre-cuts (photon floor, widest accepted angle) are those of all experiments of the scenario
-on the beam, so two scenarios share a unit only when their pre-cuts are equal: a unit drawn with
-other cuts would consume the random numbers differently and change the bytes.
+Pre-cuts belong to the beam, not to the scenario. A beam preset's `[sampling]` declares photon
+floors F1 > F2 > ... and a widest angle; the parents are cut in shells of the largest photon
+energy their LLP can give (exact bounds, `dipscan.scan.sampling.parents_that_can_contribute`):
+above F1, between F2 and F1, ...  A scenario draws the shells its loosest threshold needs (one
+more, down to that threshold, when it lies below the last floor), and each experiment reads only
+the shells that can reach its own threshold. So scenarios with different thresholds share their
+units, and an experiment's samples do not depend on the other experiments of its scenario. Only
+an experiment accepting wider angles than the beam declares widens the cut, for its scenario;
+a beam without `[sampling]` is cut with the loosest threshold and widest angle of the scenario's
+experiments on it (one shell).
 """
 
 from __future__ import annotations
@@ -26,8 +33,15 @@ import numpy as np
 
 from dipscan import __version__
 from dipscan.io.sample_cache import FORMAT, SampleCache, unit_key
+from dipscan.physics.mesons import MESONS
 from dipscan.physics.models.base import Channel, Model
-from dipscan.scan.sampling import LLPSamples, Parents, channel_rng, sample_channel
+from dipscan.scan.sampling import (
+    LLPSamples,
+    Parents,
+    channel_rng,
+    parents_that_can_contribute,
+    sample_channel,
+)
 
 if TYPE_CHECKING:  # the configuration layer sits above: annotations only
     from dipscan.config.scenario import ExperimentSpec, Scenario
@@ -46,9 +60,10 @@ class SamplingUnit:
     mass_index: int  # enters the random stream (`channel_rng`)
     mass_GeV: float
     channel: Channel
-    photon_floor_GeV: float
+    photon_floor_GeV: float  # the shell: parents whose LLP photon can reach the floor...
+    photon_ceiling_GeV: float  # ...but not the ceiling (inf for the top shell)
     theta_accept_rad: float
-    max_samples: int
+    max_samples: int  # applied in each shell: a looser shell never thins a tighter one
 
     def cache_key(self, parents_digest: str, kernels: str) -> str:
         parts = {name: getattr(self, name) for name in UNIT_FIELDS}
@@ -92,6 +107,35 @@ def beam_precuts(specs: list[ExperimentSpec]) -> tuple[float, float]:
             max(max_llp_angle_rad(spec) for spec in specs))
 
 
+Shell = tuple[float, float]  # (photon floor, photon ceiling) in GeV
+
+
+def beam_shells(beam: str, specs: list[ExperimentSpec]) -> tuple[list[Shell], float]:
+    """The pre-cut shells a scenario draws on `beam` and their widest angle (module docstring)."""
+    from dipscan.production.beams import load_beam
+
+    own_floor, own_theta = beam_precuts(specs)
+    declared = load_beam(beam).sampling
+    if declared is None:
+        return [(own_floor, math.inf)], own_theta
+    shells: list[Shell] = []
+    ceiling = math.inf
+    for floor in declared.photon_floors_GeV:
+        if own_floor >= ceiling:
+            break
+        shells.append((floor, ceiling))
+        ceiling = floor
+    if own_floor < ceiling:
+        shells.append((own_floor, ceiling))
+    return shells, max(declared.theta_accept_rad, own_theta)
+
+
+def reads_shell(spec: ExperimentSpec, shell: Shell) -> bool:
+    """Whether the experiment can see samples of the shell: its threshold lies below the
+    ceiling (above it, no LLP of the shell gives a photon that passes; an exact bound)."""
+    return spec.photon_threshold_GeV < shell[1]
+
+
 def experiments_by_beam(scenario: Scenario) -> dict[str, list[ExperimentSpec]]:
     beams: dict[str, list[ExperimentSpec]] = {}
     for spec in scenario.experiments:
@@ -99,11 +143,12 @@ def experiments_by_beam(scenario: Scenario) -> dict[str, list[ExperimentSpec]]:
     return beams
 
 
-def make_unit(scenario: Scenario, beam: str, precuts: tuple[float, float], mass_index: int,
-              mass_GeV: float, channel: Channel) -> SamplingUnit:
+def make_unit(scenario: Scenario, beam: str, shell: Shell, theta_accept_rad: float,
+              mass_index: int, mass_GeV: float, channel: Channel) -> SamplingUnit:
     params = tuple(sorted(dict(scenario.model.params).items()))
     return SamplingUnit(beam, scenario.model.kind, params, scenario.seed, mass_index,
-                        float(mass_GeV), channel, *precuts, scenario.llp_samples_max)
+                        float(mass_GeV), channel, float(shell[0]), float(shell[1]),
+                        float(theta_accept_rad), scenario.llp_samples_max)
 
 
 def scenario_units(scenario: Scenario) -> list[SamplingUnit]:
@@ -112,9 +157,13 @@ def scenario_units(scenario: Scenario) -> list[SamplingUnit]:
 
     model = make_model(scenario.model.kind, **dict(scenario.model.params))
     masses = scenario.mass_grid.values()
-    return [make_unit(scenario, beam, beam_precuts(specs), i, float(mass), channel)
-            for beam, specs in experiments_by_beam(scenario).items()
-            for i, mass in enumerate(masses) for channel in model.channels(float(mass))]
+    units = []
+    for beam, specs in experiments_by_beam(scenario).items():
+        shells, theta = beam_shells(beam, specs)
+        units += [make_unit(scenario, beam, shell, theta, i, float(mass), channel)
+                  for i, mass in enumerate(masses) for channel in model.channels(float(mass))
+                  for shell in shells]
+    return units
 
 
 def draw_unit(unit: SamplingUnit, model: Model, parents: Parents,
@@ -129,13 +178,27 @@ def draw_unit(unit: SamplingUnit, model: Model, parents: Parents,
         if arrays is not None:
             return LLPSamples(unit.mass_GeV, llp_mass, unit.channel, arrays["weight"],
                               arrays["p_GeV"], arrays["theta_rad"], arrays["phi_rad"])
-    rng = channel_rng(unit.seed, unit.beam, unit.mass_index, unit.channel)
-    samples = sample_channel(model, unit.channel, unit.mass_GeV, parents, rng,
-                             unit.photon_floor_GeV, unit.max_samples, unit.theta_accept_rad)
+    rng = channel_rng(unit.seed, f"{unit.beam}/{unit.photon_floor_GeV!r}-{unit.photon_ceiling_GeV!r}",
+                      unit.mass_index, unit.channel)
+    samples = sample_channel(model, unit.channel, unit.mass_GeV, shell_parents(unit, model, parents),
+                             rng, unit.photon_floor_GeV, unit.max_samples, unit.theta_accept_rad)
     if cache:
         cache.store(key, {"weight": samples.weight, "p_GeV": samples.p_GeV,
                           "theta_rad": samples.theta_rad, "phi_rad": samples.phi_rad})
     return samples
+
+
+def shell_parents(unit: SamplingUnit, model: Model, parents: Parents) -> Parents:
+    """The parents below the unit's photon ceiling (those above belong to the shell above);
+    the floor and the angle are cut by `sample_channel` itself."""
+    if not math.isfinite(unit.photon_ceiling_GeV) or parents.p_GeV.size == 0:
+        return parents
+    above = parents_that_can_contribute(
+        parents.p_GeV, parents.theta_rad, MESONS[abs(unit.channel.parent_pdgid)].mass_GeV,
+        model.llp_mass_GeV(unit.mass_GeV), model.photon_energy_rest_GeV(unit.mass_GeV),
+        unit.photon_ceiling_GeV, unit.theta_accept_rad)
+    below = ~above
+    return Parents(parents.p_GeV[below], parents.theta_rad[below], parents.weight[below])
 
 
 @dataclass(frozen=True)
