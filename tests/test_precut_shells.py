@@ -189,3 +189,27 @@ def test_a_beam_without_sampling_table_is_cut_by_its_scenario(tmp_path, monkeypa
     specs = _specs(tmp_path, 'preset = "na62"\nphoton_threshold_GeV = 0.7')
     monkeypatch.setenv("DIPSCAN_HOME", str(tmp_path))
     assert plan.beam_shells("b", specs) == ([(0.7, math.inf)], specs[0].geometry.theta_max_rad)
+
+
+def test_flavour_blind_channels_share_their_samples_across_flavours():
+    """The neutrino dipole's V and P0 channels give the same N samples for every flavour (a
+    massless neutrino recoils), so their units agree; P+- channels carry the lepton."""
+    from dipscan.scan.sampling import channel_rng, sample_channel
+
+    parents = Parents.by_pdgid(load_meson_samples("sps400", [223, 321]))
+    mass = 0.2
+    models = {f: make_model("neutrino_dipole", flavour=f) for f in ("e", "mu")}
+    for channel in models["e"].channels(mass):
+        if abs(channel.parent_pdgid) not in (223, 321):
+            continue
+        params = {f: m.sample_params(channel) for f, m in models.items()}
+        if MESONS[abs(channel.parent_pdgid)].charge:
+            assert params["e"] == {"flavour": "e"} and params["mu"] == {"flavour": "mu"}
+            continue
+        assert params["e"] == params["mu"] == {}
+        drawn = [sample_channel(m, channel, mass, parents[channel.parent_pdgid],
+                                channel_rng(1, "sps400", 0, channel), 1.0, 10**6, 0.045)
+                 for m in models.values()]
+        assert len(drawn[0]) > 0
+        for name in ("weight", "p_GeV", "theta_rad", "phi_rad"):
+            assert np.array_equal(getattr(drawn[0], name), getattr(drawn[1], name))

@@ -163,7 +163,10 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
             progress("shared work", 0, 1)
             prepare_sweep(plan, scenarios, pool, CACHE_DIR, workers or 2,
                           samples=SampleCache.open(CACHE_DIR) is not None)
-            futures = {pool.submit(_compute_remote, s): s for s in scenarios}
+            # The largest scenarios first, so that the last to finish is a small one.
+            size = {s.path: len(units) for s, units in zip(scenarios, plan.per_scenario, strict=True)}
+            futures = {pool.submit(_compute_remote, s): s
+                       for s in sorted(scenarios, key=lambda s: size[s.path], reverse=True)}
             progress("computing", 0, len(scenarios))
             for done, future in enumerate(as_completed(futures), start=1):
                 scenario = futures[future]

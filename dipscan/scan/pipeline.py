@@ -102,7 +102,7 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                 if channel.parent_pdgid not in species:
                     continue
                 for shell in shells:
-                    unit = make_unit(scenario, beam, shell, theta, i, float(mass), channel)
+                    unit = make_unit(scenario, model, beam, shell, theta, i, float(mass), channel)
                     samples = draw_unit(unit, model, species[channel.parent_pdgid], cache)
                     counts[channel.name] = counts.get(channel.name, 0) + len(samples)
                     for spec in specs:

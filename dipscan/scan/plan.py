@@ -25,7 +25,7 @@ import hashlib
 import math
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,16 +46,18 @@ from dipscan.scan.sampling import (
 if TYPE_CHECKING:  # the configuration layer sits above: annotations only
     from dipscan.config.scenario import ExperimentSpec, Scenario
 
-#: Units handed to one worker at a time in a sweep: large enough to load a beam's table once
-#: for many units, small enough to keep both cores busy.
-UNITS_PER_TASK = 24
+#: Units handed to one worker at a time in a sweep: enough tasks per worker to keep every core
+#: busy to the end, few enough that reading a species' table once per task costs little.
+TASKS_PER_WORKER = 24
+MIN_UNITS_PER_TASK = 4
+UNITS_PER_TASK = 200
 
 
 @dataclass(frozen=True)
 class SamplingUnit:
     beam: str
     model_kind: str
-    model_params: tuple[tuple[str, object], ...]
+    model_params: tuple[tuple[str, object], ...]  # those the samples depend on (`sample_params`)
     seed: int
     mass_index: int  # enters the random stream (`channel_rng`)
     mass_GeV: float
@@ -64,6 +66,8 @@ class SamplingUnit:
     photon_ceiling_GeV: float  # ...but not the ceiling (inf for the top shell)
     theta_accept_rad: float
     max_samples: int  # applied in each shell: a looser shell never thins a tighter one
+    # Every parameter, to build the model in a worker; not part of the unit's identity.
+    model_all_params: tuple[tuple[str, object], ...] = field(default=(), compare=False)
 
     def cache_key(self, parents_digest: str, kernels: str) -> str:
         parts = {name: getattr(self, name) for name in UNIT_FIELDS}
@@ -96,7 +100,7 @@ def sampling_code_digest() -> str:
     return h.hexdigest()
 
 
-UNIT_FIELDS = tuple(f.name for f in fields(SamplingUnit) if f.name != "channel")
+UNIT_FIELDS = tuple(f.name for f in fields(SamplingUnit) if f.name not in ("channel", "model_all_params"))
 
 
 def beam_precuts(specs: list[ExperimentSpec]) -> tuple[float, float]:
@@ -143,12 +147,12 @@ def experiments_by_beam(scenario: Scenario) -> dict[str, list[ExperimentSpec]]:
     return beams
 
 
-def make_unit(scenario: Scenario, beam: str, shell: Shell, theta_accept_rad: float,
+def make_unit(scenario: Scenario, model: Model, beam: str, shell: Shell, theta_accept_rad: float,
               mass_index: int, mass_GeV: float, channel: Channel) -> SamplingUnit:
-    params = tuple(sorted(dict(scenario.model.params).items()))
-    return SamplingUnit(beam, scenario.model.kind, params, scenario.seed, mass_index,
-                        float(mass_GeV), channel, float(shell[0]), float(shell[1]),
-                        float(theta_accept_rad), scenario.llp_samples_max)
+    return SamplingUnit(beam, scenario.model.kind, tuple(sorted(model.sample_params(channel).items())),
+                        scenario.seed, mass_index, float(mass_GeV), channel, float(shell[0]),
+                        float(shell[1]), float(theta_accept_rad), scenario.llp_samples_max,
+                        tuple(sorted(dict(scenario.model.params).items())))
 
 
 def scenario_units(scenario: Scenario) -> list[SamplingUnit]:
@@ -160,7 +164,7 @@ def scenario_units(scenario: Scenario) -> list[SamplingUnit]:
     units = []
     for beam, specs in experiments_by_beam(scenario).items():
         shells, theta = beam_shells(beam, specs)
-        units += [make_unit(scenario, beam, shell, theta, i, float(mass), channel)
+        units += [make_unit(scenario, model, beam, shell, theta, i, float(mass), channel)
                   for i, mass in enumerate(masses) for channel in model.channels(float(mass))
                   for shell in shells]
     return units
@@ -223,7 +227,7 @@ def plan_sweep(scenarios: Iterable[Scenario]) -> SweepPlan:
 
 
 def _draw_units_task(units: list[SamplingUnit], cache_root: str) -> int:
-    """Worker side: draw and cache units of one beam and model; the number drawn."""
+    """Worker side: draw and cache units of one beam, model and parent species; the number drawn."""
     from dipscan.physics.models import make_model
     from dipscan.scan.pipeline import _load_parents
 
@@ -231,7 +235,7 @@ def _draw_units_task(units: list[SamplingUnit], cache_root: str) -> int:
     if cache is None:
         return 0
     first = units[0]
-    model = make_model(first.model_kind, **dict(first.model_params))
+    model = make_model(first.model_kind, **dict(first.model_all_params))
     table = _load_parents(first.beam, {u.channel.parent_pdgid for u in units}, [])
     species = Parents.by_pdgid(table)
     for unit in units:
@@ -240,35 +244,105 @@ def _draw_units_task(units: list[SamplingUnit], cache_root: str) -> int:
     return len(units)
 
 
-def submit_shared_units(plan: SweepPlan, pool: Executor, cache_root: Path,
-                        workers: int) -> list[Future]:
-    """Submit to the pool, to be drawn into the sample cache, every unit that two or more
-    scenarios need; the scenarios then read those back instead of each drawing its own copy.
-    Units of one scenario only are left to it."""
-    counts: dict[SamplingUnit, int] = {}
-    for units in plan.per_scenario:
-        for unit in dict.fromkeys(units):
-            counts[unit] = counts.get(unit, 0) + 1
-    shared = [u for u in plan.unique if counts[u] > 1]
+def _table_rows(beam: str) -> dict[int, int]:
+    """Rows of each species' table of a beam (its manifest); empty if the beam has no tables."""
+    from dipscan.production.tables import read_manifest
+
+    try:
+        return {int(t["pdgid"]): int(t["rows"]) for t in read_manifest(beam)["tables"]}
+    except Exception:  # a missing or damaged table is reported by the scenarios that read it
+        return {}
+
+
+def unit_tasks(units: list[SamplingUnit], workers: int) -> list[list[SamplingUnit]]:
+    """The units as pool tasks, the costliest first (cost: parent rows to decay, from the table
+    manifests), so that both cores stay busy to the end and the small tasks fill the gaps.
+
+    A task holds units of one beam, model and parent species, so a worker reads one table
+    once for many units. Units whose species has no table are left out: nothing is drawn for
+    them, and the scenarios report the missing table.
+    """
+    rows = {beam: _table_rows(beam) for beam in {u.beam for u in units}}
+    cost = {u: min(rows[u.beam].get(abs(u.channel.parent_pdgid), 0), u.max_samples) for u in units}
     groups: dict[tuple, list[SamplingUnit]] = {}
-    for unit in shared:
-        groups.setdefault((unit.beam, unit.model_kind, unit.model_params), []).append(unit)
-    size = max(1, min(UNITS_PER_TASK, math.ceil(len(shared) / max(2 * workers, 1))))
+    for unit in sorted((u for u in units if cost[u] > 0), key=cost.__getitem__, reverse=True):
+        key = (unit.beam, unit.model_kind, unit.model_all_params, abs(unit.channel.parent_pdgid))
+        groups.setdefault(key, []).append(unit)
+    size = max(MIN_UNITS_PER_TASK, min(UNITS_PER_TASK, math.ceil(len(cost) / (TASKS_PER_WORKER
+                                                                              * max(workers, 1)))))
     tasks = [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
-    return [pool.submit(_draw_units_task, task, str(cache_root)) for task in tasks]
+    return sorted(tasks, key=lambda task: sum(cost[u] for u in task), reverse=True)
+
+
+def submit_units(plan: SweepPlan, pool: Executor, cache_root: Path, workers: int) -> list[Future]:
+    """Submit every distinct unit of the sweep to the pool, to be drawn into the sample cache;
+    the scenarios then only read them back and reduce. Units already cached are skipped by
+    the workers (a cache hit costs a file read)."""
+    return [pool.submit(_draw_units_task, task, str(cache_root))
+            for task in unit_tasks(plan.unique, workers)]
 
 
 def prepare_sweep(plan: SweepPlan, scenarios: list[Scenario], pool: Executor, cache_root: Path,
                   workers: int, samples: bool = True) -> None:
-    """Work several scenarios of a sweep share, done once on the pool before the scenarios run:
-    the thermal-relic lines and (with `samples`) the shared sampling units."""
+    """Work of a sweep done on the pool before the scenarios run, the largest pieces first:
+    (with `samples`) every sampling unit, then the BaBar recast grids and the thermal-relic
+    lines; each distinct piece once, whichever scenarios need it."""
+    units = submit_units(plan, pool, cache_root, workers) if samples else []
+    babar = submit_babar_grids(scenarios, pool, cache_root)
     relic = submit_relic_lines(scenarios, pool, cache_root)
-    for future in submit_shared_units(plan, pool, cache_root, workers) if samples else []:
+    for future in units:
         # A failure here (a damaged table, say) is left to the scenarios that need the unit:
         # each redoes it and reports it in one line, and the others go on.
         with contextlib.suppress(Exception):
             future.result()
+    finish_babar_grids(babar)
     finish_relic_lines(relic)
+
+
+def babar_grids(scenarios: Iterable[Scenario], cache_root: Path) -> dict[Path, tuple]:
+    """Each distinct BaBar recast grid of a sweep not yet in the overlay cache: its cache file
+    and the inputs of `dipscan.limits.babar.babar_event_yield`."""
+    from dipscan.scan.overlays import babar_cache_path
+
+    grids = {}
+    for scenario in scenarios:
+        if not scenario.overlays.babar:
+            continue
+        delta = dict(scenario.model.params)["delta"]
+        masses, couplings = scenario.mass_grid.values(), scenario.coupling_grid.values()
+        for recast in scenario.overlays.babar:
+            path = babar_cache_path(recast.selection, delta, masses, couplings, scenario.seed,
+                                    cache_root)
+            if not path.exists():
+                grids[path] = (masses, delta, couplings, scenario.seed, recast.selection)
+    return grids
+
+
+def _babar_rows(masses, delta, couplings, seed, selection, start: int, stop: int) -> np.ndarray:
+    from dipscan.limits.babar import babar_event_yield
+
+    return babar_event_yield(masses, delta, couplings, rng=seed, selection=selection,
+                             rows=range(start, stop))
+
+
+def submit_babar_grids(scenarios: Iterable[Scenario], pool: Executor, cache_root: Path,
+                       chunk: int = 8) -> dict[Path, list[Future]]:
+    """The masses of each distinct BaBar grid spread over the pool (each mass has its own
+    random stream, so the grid is the same numbers however it is split)."""
+    return {path: [pool.submit(_babar_rows, *inputs, i, min(i + chunk, inputs[0].size))
+                   for i in range(0, inputs[0].size, chunk)]
+            for path, inputs in babar_grids(scenarios, cache_root).items()}
+
+
+def finish_babar_grids(grids: dict[Path, list[Future]]) -> None:
+    from dipscan.scan.overlays import write_babar_cache
+
+    for path, parts in grids.items():
+        try:
+            events = np.concatenate([part.result() for part in parts])
+        except Exception:  # left to the scenarios, as in `prepare_sweep`
+            continue
+        write_babar_cache(path, events)
 
 
 def _relic_chunk(masses: list[float], delta: float) -> list[float]:
