@@ -1,7 +1,7 @@
 """The sweep plan hands out every piece of shared work once, the largest first: sampling units
 by parent species, the BaBar recast grids in mass pieces, the thermal-relic lines."""
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,16 @@ from dipscan.scan import overlays, plan
 
 ROOT = Path(__file__).resolve().parents[1]
 FIG2 = ROOT / "scenarios" / "fig2_delta0p1.toml"
+
+
+class Inline(Executor):
+    """Runs each task as it is submitted (the compiled kernels must not be entered from two
+    threads of one process)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
 
 
 def test_tasks_hold_every_unit_with_a_table_once_costliest_first():
@@ -68,3 +78,29 @@ def test_sweep_computes_each_babar_grid_once_into_the_cache_the_run_reads(tmp_pa
                                    scenario.seed, tmp_path)
     assert events.shape == (masses.size, scenario.coupling_grid.values().size) and events.any()
     assert plan.babar_grids([scenario], tmp_path) == {}  # nothing left to compute
+
+
+def test_scenarios_of_a_sweep_take_their_blocks_from_the_pool_to_the_same_bytes(tmp_path, monkeypatch):
+    """Every unit is drawn and weighted once on the pool for all the scenarios that read it;
+    the scenarios then draw nothing and give the bytes of a run on their own."""
+    from dipscan.scan.pipeline import compute
+
+    tiny = ROOT / "scenarios" / "examples" / "tiny.toml"
+    low = tmp_path / "tiny_low.toml"
+    low.write_text(tiny.read_text().replace('preset = "na62"', 'preset = "na62"\n'
+                                            'photon_threshold_GeV = 0.5\nlabel = "low"'))
+    scenarios = [load_scenario(tiny), load_scenario(low)]
+    alone = [compute(s) for s in scenarios]
+    monkeypatch.setenv("DIPSCAN_SAMPLE_CACHE_MB", "0")  # blocks travel without the cache
+    sweep = plan.plan_sweep(scenarios)
+    ready = plan.prepare_sweep(sweep, scenarios, Inline(), tmp_path, workers=2)
+    assert [set(r) for r in ready] == [set(u) for u in sweep.per_scenario]
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("a unit was drawn again")
+
+    monkeypatch.setattr(plan, "sample_channel", no_drawing)
+    for scenario, blocks, reference in zip(scenarios, ready, alone, strict=True):
+        result = compute(scenario, ready=blocks)
+        assert result.events.write_csv() == reference.events.write_csv()
+        assert result.sample_counts == reference.sample_counts

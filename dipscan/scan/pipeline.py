@@ -21,7 +21,14 @@ from dipscan.scan.bands import ExperimentBand, band_contours, band_event_columns
 from dipscan.scan.contours import contour_frame, iso_contours
 from dipscan.scan.experiments import production_scale, sample_weights
 from dipscan.scan.overlays import Overlay, build_overlays
-from dipscan.scan.plan import beam_shells, draw_unit, experiments_by_beam, make_unit, reads_shell
+from dipscan.scan.plan import (
+    SamplingUnit,
+    beam_shells,
+    draw_unit,
+    experiments_by_beam,
+    make_unit,
+    reads_shell,
+)
 from dipscan.scan.reduce import (
     GridInputs,
     SampleBlock,
@@ -30,7 +37,7 @@ from dipscan.scan.reduce import (
     sequential_sum,
     total_grid,
 )
-from dipscan.scan.sampling import Parents, channel_rng
+from dipscan.scan.sampling import LLPSamples, Parents, channel_rng
 
 if TYPE_CHECKING:  # the configuration layer sits above: annotations only
     from dipscan.config.scenario import ExperimentSpec, Scenario
@@ -80,14 +87,41 @@ def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFra
     return pl.concat(frames, how="vertical_relaxed")
 
 
+#: What a sampling unit gives one scenario: its sample count and, per experiment that reads it,
+#: the compressed blocks. A sweep computes these beside the samples (dipscan.scan.plan).
+UnitBlocks = tuple[int, dict[str, list[SampleBlock]]]
+
+
+def unit_blocks(seed: int, specs: list[ExperimentSpec], unit: SamplingUnit, samples: LLPSamples,
+                e_star_GeV: float) -> UnitBlocks:
+    """The unit's samples weighted for each experiment of `specs` that can see its shell."""
+    shell = (unit.photon_floor_GeV, unit.photon_ceiling_GeV)
+    out: dict[str, list[SampleBlock]] = {}
+    for spec in specs:
+        if not reads_shell(spec, shell):
+            continue
+        # Each experiment draws its photons from its own stream per shell: adding an
+        # experiment to a scenario leaves the others' numbers unchanged.
+        own_rng = channel_rng(seed, f"{unit.beam}/{spec.label}/{shell[0]!r}", unit.mass_index,
+                              unit.channel)
+        out[spec.label] = [compress_block(SampleBlock(spec.label, unit.mass_index,
+                                                      unit.channel.name, weight,
+                                                      samples.betagamma, l_start, l_end))
+                           for (l_start, l_end), weight in sample_weights(spec, samples,
+                                                                          e_star_GeV, own_rng)]
+    return len(samples), out
+
+
 def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                   channels_per_mass: list[list[Channel]], parents: dict[str, pl.DataFrame],
-                  progress: Progress | None = None,
-                  cache: SampleCache | None = None) -> tuple[list[SampleBlock], dict[str, int]]:
+                  progress: Progress | None = None, cache: SampleCache | None = None,
+                  ready: dict[SamplingUnit, UnitBlocks] | None = None,
+                  ) -> tuple[list[SampleBlock], dict[str, int]]:
     """LLP samples drawn once per (beam, mass, channel, pre-cut shell), weighted for every
     experiment on that beam that can see the shell (dipscan.scan.plan).
 
-    Each is a sampling unit, read from `cache` when it holds it.
+    Each is a sampling unit: its blocks are taken from `ready` (computed by a sweep) when
+    there, else its samples are read from `cache` or drawn.
     """
     beams = experiments_by_beam(scenario)
     blocks: list[SampleBlock] = []
@@ -103,20 +137,14 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                     continue
                 for shell in shells:
                     unit = make_unit(scenario, model, beam, shell, theta, i, float(mass), channel)
-                    samples = draw_unit(unit, model, species[channel.parent_pdgid], cache)
-                    counts[channel.name] = counts.get(channel.name, 0) + len(samples)
+                    got = ready.get(unit) if ready else None
+                    if got is None:
+                        samples = draw_unit(unit, model, species[channel.parent_pdgid], cache)
+                        got = unit_blocks(scenario.seed, specs, unit, samples, e_star)
+                    n_samples, by_label = got
+                    counts[channel.name] = counts.get(channel.name, 0) + n_samples
                     for spec in specs:
-                        if not reads_shell(spec, shell):
-                            continue
-                        # Each experiment draws its photons from its own stream per shell:
-                        # adding an experiment to a scenario leaves the others' numbers unchanged.
-                        own_rng = channel_rng(scenario.seed, f"{beam}/{spec.label}/{shell[0]!r}",
-                                              i, channel)
-                        for (l_start, l_end), weight in sample_weights(spec, samples, e_star,
-                                                                       own_rng):
-                            blocks.append(compress_block(SampleBlock(
-                                spec.label, i, channel.name, weight, samples.betagamma,
-                                l_start, l_end)))
+                        blocks += by_label.get(spec.label, [])
             step += 1
             if progress:
                 progress("sampling", step, total_steps)
@@ -158,9 +186,11 @@ def meson_exposure(scenario: Scenario, parents: dict[str, pl.DataFrame]) -> pl.D
                                       "multiplicity": pl.Float64, "n_produced": pl.Float64})
 
 
-def compute(scenario: Scenario, progress: Progress | None = None,
-            cache_dir: Path | None = None) -> ScenarioResult:
-    """Sample LLPs once per (beam, mass, channel), weight them per experiment, reduce, contour."""
+def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Path | None = None,
+            ready: dict[SamplingUnit, UnitBlocks] | None = None) -> ScenarioResult:
+    """Sample LLPs once per (beam, mass, channel), weight them per experiment, reduce, contour.
+
+    `ready`: the blocks of units a sweep has already computed for this scenario."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     model = make_model(scenario.model.kind, **dict(scenario.model.params))
@@ -181,7 +211,7 @@ def compute(scenario: Scenario, progress: Progress | None = None,
     t1 = time.perf_counter()
     cache = SampleCache.open(cache_dir) if cache_dir is not None else None
     blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, parents, progress,
-                                   cache)
+                                   cache, ready)
     if cache:
         cache.trim()
     timings["sampling"] = time.perf_counter() - t1

@@ -226,22 +226,35 @@ def plan_sweep(scenarios: Iterable[Scenario]) -> SweepPlan:
     return SweepPlan(per_scenario, unique)
 
 
-def _draw_units_task(units: list[SamplingUnit], cache_root: str) -> int:
-    """Worker side: draw and cache units of one beam, model and parent species; the number drawn."""
+#: For each scenario that reads a task's units: its seed and its experiments on the task's beam.
+Readers = dict[int, tuple[int, list["ExperimentSpec"]]]
+
+
+def _draw_units_task(units: list[SamplingUnit], readers: list[list[int]], scenarios: Readers,
+                     cache_root: str) -> dict[tuple[int, SamplingUnit], tuple]:
+    """Worker side: draw (or read from the cache) units of one beam, model and parent species,
+    keep them in the cache, and weight them for every scenario that reads them: the blocks
+    each scenario takes instead of drawing the unit itself, keyed by (scenario index, unit)."""
     from dipscan.physics.models import make_model
-    from dipscan.scan.pipeline import _load_parents
+    from dipscan.scan.pipeline import _load_parents, unit_blocks
 
     cache = SampleCache.open(Path(cache_root))
-    if cache is None:
-        return 0
     first = units[0]
     model = make_model(first.model_kind, **dict(first.model_all_params))
     table = _load_parents(first.beam, {u.channel.parent_pdgid for u in units}, [])
     species = Parents.by_pdgid(table)
-    for unit in units:
-        if unit.channel.parent_pdgid in species:
-            draw_unit(unit, model, species[unit.channel.parent_pdgid], cache)
-    return len(units)
+    out = {}
+    for unit, indices in zip(units, readers, strict=True):
+        if unit.channel.parent_pdgid not in species:
+            continue
+        samples = draw_unit(unit, model, species[unit.channel.parent_pdgid], cache)
+        e_star = model.photon_energy_rest_GeV(unit.mass_GeV)
+        for k in indices:
+            seed, specs = scenarios[k]
+            out[(k, unit)] = unit_blocks(seed, specs, unit, samples, e_star)
+    if cache:
+        cache.trim()
+    return out
 
 
 def _table_rows(beam: str) -> dict[int, int]:
@@ -274,29 +287,43 @@ def unit_tasks(units: list[SamplingUnit], workers: int) -> list[list[SamplingUni
     return sorted(tasks, key=lambda task: sum(cost[u] for u in task), reverse=True)
 
 
-def submit_units(plan: SweepPlan, pool: Executor, cache_root: Path, workers: int) -> list[Future]:
-    """Submit every distinct unit of the sweep to the pool, to be drawn into the sample cache;
-    the scenarios then only read them back and reduce. Units already cached are skipped by
-    the workers (a cache hit costs a file read)."""
-    return [pool.submit(_draw_units_task, task, str(cache_root))
-            for task in unit_tasks(plan.unique, workers)]
+def submit_units(plan: SweepPlan, scenarios: list[Scenario], pool: Executor, cache_root: Path,
+                 workers: int) -> list[Future]:
+    """Submit every distinct unit of the sweep to the pool, the costliest first: each is drawn
+    once (or read from the sample cache) and weighted there for every scenario that reads it."""
+    readers: dict[SamplingUnit, list[int]] = {}
+    for k, units in enumerate(plan.per_scenario):
+        for unit in dict.fromkeys(units):
+            readers.setdefault(unit, []).append(k)
+    on_beam = [experiments_by_beam(s) for s in scenarios]
+    futures = []
+    for task in unit_tasks(plan.unique, workers):
+        indices = [readers[u] for u in task]
+        beam = task[0].beam
+        wanted = {k: (scenarios[k].seed, on_beam[k][beam]) for ks in indices for k in ks}
+        futures.append(pool.submit(_draw_units_task, task, indices, wanted, str(cache_root)))
+    return futures
 
 
 def prepare_sweep(plan: SweepPlan, scenarios: list[Scenario], pool: Executor, cache_root: Path,
-                  workers: int, samples: bool = True) -> None:
+                  workers: int) -> list[dict[SamplingUnit, tuple]]:
     """Work of a sweep done on the pool before the scenarios run, the largest pieces first:
-    (with `samples`) every sampling unit, then the BaBar recast grids and the thermal-relic
-    lines; each distinct piece once, whichever scenarios need it."""
-    units = submit_units(plan, pool, cache_root, workers) if samples else []
+    every sampling unit, then the BaBar recast grids and the thermal-relic lines; each distinct
+    piece once, whichever scenarios need it. Returns, per scenario, the blocks of its units
+    (`dipscan.scan.pipeline.compute(ready=...)`); the scenario then only reduces."""
+    units = submit_units(plan, scenarios, pool, cache_root, workers)
     babar = submit_babar_grids(scenarios, pool, cache_root)
     relic = submit_relic_lines(scenarios, pool, cache_root)
+    ready: list[dict[SamplingUnit, tuple]] = [{} for _ in scenarios]
     for future in units:
         # A failure here (a damaged table, say) is left to the scenarios that need the unit:
         # each redoes it and reports it in one line, and the others go on.
         with contextlib.suppress(Exception):
-            future.result()
+            for (k, unit), blocks in future.result().items():
+                ready[k][unit] = blocks
     finish_babar_grids(babar)
     finish_relic_lines(relic)
+    return ready
 
 
 def babar_grids(scenarios: Iterable[Scenario], cache_root: Path) -> dict[Path, tuple]:
