@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from dipscan.config.scenario import load_scenario
-from dipscan.errors import ScenarioError
 from dipscan.physics.mesons import MESONS
 from dipscan.physics.models import make_model
 from dipscan.production.beams import load_beam
@@ -130,65 +129,15 @@ def test_scenarios_with_other_thresholds_share_the_top_shell(tmp_path):
     assert len(sweep.unique) == len(units_low)
 
 
-BEAM = """
-name = "b"
-[kinematics]
-frame = "fixed-target"
-beam_energy_GeV = 400.0
-[generation]
-seed = 1
-shard_events = 10
-[sampling]
-photon_floors_GeV = [1.0, 0.5]
-theta_accept_rad = 0.03
-[normalisation]
-feed_down = "inclusive"
-[[production]]
-name = "soft"
-pythia = ["SoftQCD:all = on"]
-n_events = 100
-raw_multiplicity = "per-event"
-[[production.meson]]
-pdgid = 111
-name = "pi0"
-multiplicity = 4.3
-source = "Table 1"
-"""
-
-
-@pytest.mark.parametrize(("old", "new", "key", "allowed"), [
-    ("[1.0, 0.5]", "[0.5, 1.0]", "sampling.photon_floors_GeV", "from the highest to the lowest"),
-    ("[1.0, 0.5]", "[1.0, 1.0]", "sampling.photon_floors_GeV", "distinct energies"),
-    ("[1.0, 0.5]", "[]", "sampling.photon_floors_GeV", "non-empty array"),
-    ("[1.0, 0.5]", "[1.0, -0.5]", "sampling.photon_floors_GeV", "> 0"),
-    ("[1.0, 0.5]", '"1 GeV"', "sampling.photon_floors_GeV", "an array of photon energies"),
-    ("theta_accept_rad = 0.03", "theta_accept_rad = 0", "sampling.theta_accept_rad", "(0, pi/2]"),
-    ("theta_accept_rad = 0.03", "theta_accept_rad = 0.03\nfloor = 1",
-     "sampling.floor", "unknown key"),
-])
-def test_bad_sampling_table_names_file_key_and_what_is_allowed(tmp_path, monkeypatch, old, new, key,
-                                                               allowed):
-    (tmp_path / "scenarios" / "beams").mkdir(parents=True)
-    monkeypatch.setenv("DIPSCAN_HOME", str(tmp_path))
-    assert old in BEAM
-    (tmp_path / "scenarios" / "beams" / "b.toml").write_text(BEAM.replace(old, new, 1))
-    with pytest.raises(ScenarioError) as info:
-        load_beam("b")
-    assert info.value.key == key
-    assert info.value.file.endswith("b.toml")
-    assert allowed in str(info.value)
-
-
 def test_a_beam_without_sampling_table_is_cut_by_its_scenario(tmp_path, monkeypatch):
-    (tmp_path / "scenarios" / "beams").mkdir(parents=True)
-    monkeypatch.setenv("DIPSCAN_HOME", str(tmp_path))
-    without = BEAM.replace("[sampling]\nphoton_floors_GeV = [1.0, 0.5]\ntheta_accept_rad = 0.03\n", "")
-    (tmp_path / "scenarios" / "beams" / "b.toml").write_text(without)
-    assert load_beam("b").sampling is None
-    monkeypatch.delenv("DIPSCAN_HOME")
+    import dataclasses
+
+    from dipscan.production import beams
+
     specs = _specs(tmp_path, 'preset = "na62"\nphoton_threshold_GeV = 0.7')
-    monkeypatch.setenv("DIPSCAN_HOME", str(tmp_path))
-    assert plan.beam_shells("b", specs) == ([(0.7, math.inf)], specs[0].geometry.theta_max_rad)
+    bare = dataclasses.replace(load_beam("sps400"), sampling=None)
+    monkeypatch.setattr(beams, "load_beam", lambda name: bare)
+    assert plan.beam_shells("sps400", specs) == ([(0.7, math.inf)], specs[0].geometry.theta_max_rad)
 
 
 def test_flavour_blind_channels_share_their_samples_across_flavours():
