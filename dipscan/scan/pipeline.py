@@ -101,9 +101,10 @@ def unit_blocks(seed: int, specs: list[ExperimentSpec], unit: SamplingUnit, samp
         if not reads_shell(spec, shell):
             continue
         # Each experiment draws its photons from its own stream per shell: adding an
-        # experiment to a scenario leaves the others' numbers unchanged.
-        own_rng = channel_rng(seed, f"{unit.beam}/{spec.label}/{shell[0]!r}", unit.mass_index,
-                              unit.channel)
+        # experiment to a scenario leaves the others' numbers unchanged. Only the "photon"
+        # mode draws any (the stream costs more to seed than most paper-mode weights).
+        own_rng = (channel_rng(seed, f"{unit.beam}/{spec.label}/{shell[0]!r}", unit.mass_index,
+                               unit.channel) if spec.geometry.mode == "photon" else None)
         out[spec.label] = [compress_block(SampleBlock(spec.label, unit.mass_index,
                                                       unit.channel.name, weight,
                                                       samples.betagamma, l_start, l_end))
