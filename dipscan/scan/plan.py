@@ -308,12 +308,13 @@ def submit_units(plan: SweepPlan, scenarios: list[Scenario], pool: Executor, cac
 def prepare_sweep(plan: SweepPlan, scenarios: list[Scenario], pool: Executor, cache_root: Path,
                   workers: int) -> list[dict[SamplingUnit, tuple]]:
     """Work of a sweep done on the pool before the scenarios run, the largest pieces first:
-    every sampling unit, then the BaBar recast grids and the thermal-relic lines; each distinct
-    piece once, whichever scenarios need it. Returns, per scenario, the blocks of its units
+    the thermal-relic lines (a Boltzmann solution per mass, seconds each), the BaBar recast
+    grids, then every sampling unit, costliest first; each distinct piece once, whichever
+    scenarios need it. Returns, per scenario, the blocks of its units
     (`dipscan.scan.pipeline.compute(ready=...)`); the scenario then only reduces."""
-    units = submit_units(plan, scenarios, pool, cache_root, workers)
+    relic = submit_relic_lines(scenarios, pool, cache_root, chunk=1)
     babar = submit_babar_grids(scenarios, pool, cache_root)
-    relic = submit_relic_lines(scenarios, pool, cache_root)
+    units = submit_units(plan, scenarios, pool, cache_root, workers)
     ready: list[dict[SamplingUnit, tuple]] = [{} for _ in scenarios]
     for future in units:
         # A failure here (a damaged table, say) is left to the scenarios that need the unit:
