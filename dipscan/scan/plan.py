@@ -149,10 +149,13 @@ def experiments_by_beam(scenario: Scenario) -> dict[str, list[ExperimentSpec]]:
 
 def make_unit(scenario: Scenario, model: Model, beam: str, shell: Shell, theta_accept_rad: float,
               mass_index: int, mass_GeV: float, channel: Channel) -> SamplingUnit:
-    return SamplingUnit(beam, scenario.model.kind, tuple(sorted(model.sample_params(channel).items())),
-                        scenario.seed, mass_index, float(mass_GeV), channel, float(shell[0]),
-                        float(shell[1]), float(theta_accept_rad), scenario.llp_samples_max,
-                        tuple(sorted(dict(scenario.model.params).items())))
+    every = tuple(sorted(dict(scenario.model.params).items()))
+    # A model that does not say which parameters its samples depend on keeps all of them.
+    sample_params = getattr(model, "sample_params", None)
+    kinematic = tuple(sorted(sample_params(channel).items())) if sample_params else every
+    return SamplingUnit(beam, scenario.model.kind, kinematic, scenario.seed, mass_index,
+                        float(mass_GeV), channel, float(shell[0]), float(shell[1]),
+                        float(theta_accept_rad), scenario.llp_samples_max, every)
 
 
 def scenario_units(scenario: Scenario) -> list[SamplingUnit]:
