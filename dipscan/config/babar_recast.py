@@ -27,7 +27,7 @@ from pydantic import BeforeValidator, Field, create_model, model_validator
 
 from dipscan.config.presets import Colour, Linestyle, scenarios_dir
 from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
-from dipscan.io.toml_loader import Rule, Strict, choice, fail, load, number, read_toml, text
+from dipscan.io.toml_loader import Rule, Strict, choice, fail, load, number, read_toml, shown, text
 from dipscan.limits.babar import BabarSelection
 
 ORIGINS = ("paper", "added")
@@ -120,13 +120,17 @@ class RecastFile(Strict):
 
     label: text()
     """legend label"""
-    color: Colour | None = None
-    """matplotlib colour (none: the base file's, else 'tab:gray')"""
-    linestyle: Linestyle | None = None
-    """line style (none: the base file's, else 'dotted')"""
-    base: text() | None = None
-    """recast file whose choices this one starts from"""
-    choice: ChoicesTable | None = None
+    color: Colour | None = shown(None, default_text="the base's, else `\"tab:gray\"`", allowed="a matplotlib colour")
+    """how it is drawn"""
+    linestyle: Linestyle | None = shown(None, default_text="the base's, else `\"dotted\"`")
+    """line style"""
+    base: text() | None = shown(None, default_text="none", allowed="a recast name of `limits/`")
+    """another recast file whose choices this one starts from"""
+    choice: ChoicesTable | None = shown(None, default_text="every choice required without `base`",
+                                        type_="tables `[choice.NAME]`")
+    """one per choice: `value` (a number; `[low, high]` for the cos(theta*) ranges), `origin`
+    (`"paper"`: stated in sec. 4.2 of arXiv:2406.17599; `"added"`: not), `source`, `reason`, all
+    required"""
 
     @model_validator(mode="after")
     def _every_choice_without_base(self):
@@ -161,8 +165,9 @@ def _load(name, scenario_file, key, files, depth) -> BabarRecast:
     path = limits_dir() / f"{name}.toml"
     if not isinstance(name, str) or "/" in name or "\\" in name or not path.is_file():
         names = ", ".join(list_recasts()) or f"none: {limits_dir()} is empty"
+        what = "a recast name" if key == "base" else "true, false, or recast names"
         raise ScenarioError(scenario_file if scenario_file is not None else limits_dir(), key,
-                            name, f"true, false, or recast names of scenarios/limits/: {names}")
+                            name, f"{what} of scenarios/limits/: {names}")
     raw, data = read_toml(path)
     files[f"limits/{name}.toml"] = raw
     top = load(RecastFile, data, path)

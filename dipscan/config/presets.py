@@ -31,10 +31,11 @@ from dipscan.io.toml_loader import (
     load,
     number,
     read_toml,
+    shown,
     text,
 )
 from dipscan.production.beams import list_beams
-from dipscan.scan.geometry import SHAPES, Shape, shape_keys
+from dipscan.scan.geometry import SHAPES, Shape, shape_key_doc, shape_keys
 
 # 1 mb * 1 fb^-1 = 1e-27 cm^2 * 1e39 cm^-2 = 1e12 collisions.
 MB_TIMES_INVFB = 1e12
@@ -230,12 +231,13 @@ def preset_model() -> type[Strict]:
 
         KEYS_CONTEXT = "for kind 'pot': "
         kind: Literal["pot"]
-        pot: number(gt=0) | None = None
+        """fixed target, N_M = pot * f_M"""
+        pot: number(gt=0) | None = shown(None, default_text="required (or the two keys below)")
         """protons on target"""
-        pot_per_year: number(gt=0) | None = None
-        """protons on target per year (with `years`)"""
-        years: number(gt=0) | None = None
-        """years of running (with `pot_per_year`)"""
+        pot_per_year: number(gt=0) | None = shown(None, default_text="instead of `pot`", allowed="`> 0`, with `years`")
+        """protons on target per year, as design reports quote it: pot = pot_per_year x years"""
+        years: number(gt=0) | None = shown(None, default_text="instead of `pot`", allowed="`> 0`, with `pot_per_year`")
+        """years of running"""
 
         @model_validator(mode="after")
         def _one_form(self):
@@ -257,10 +259,11 @@ def preset_model() -> type[Strict]:
 
         KEYS_CONTEXT = "for kind 'collider': "
         kind: Literal["collider"]
+        """N_M = sigma_inel * L * f_M (eq. 4.2)"""
         sigma_inel_mb: number(gt=0)
-        """inelastic cross section in mb"""
+        """inelastic cross section in mb (1 mb x 1 fb^-1 = 10^12 collisions)"""
         luminosity_invfb: number(gt=0)
-        """integrated luminosity in fb^-1"""
+        """integrated luminosity in fb^-1 (3 ab^-1 = 3000)"""
 
         def build(self) -> Exposure:
             return Exposure("collider", sigma_inel_mb=self.sigma_inel_mb, luminosity_invfb=self.luminosity_invfb)
@@ -268,18 +271,31 @@ def preset_model() -> type[Strict]:
     class Selection(Strict):
         """[selection]"""
 
-        photon_threshold_GeV: number(ge=0)
-        photon_max_GeV: number(gt=0, inf=True, above="photon_threshold_GeV") | None = None
-        """upper end of the photon energy window (none: no upper end)"""
-        efficiency: number(gt=0, le=1) = 1.0
+        photon_threshold_GeV: number(ge=0) = shown(type_="number, GeV")
+        """minimum lab photon energy"""
+        photon_max_GeV: number(gt=0, inf=True, above="photon_threshold_GeV") | None = shown(
+            None, type_="number, GeV", default_text="`inf`", allowed="`> photon_threshold_GeV`")
+        """maximum lab photon energy (CHARM-II window [3, 24] GeV)"""
+        efficiency: number(gt=0, le=1) = shown(1.0, allowed="`0 < efficiency <= 1`")
+        """flat reconstruction efficiency epsilon multiplying every event"""
 
     class GeometryBase(Strict):
         mode: choice(GEOMETRY_MODES)
-        l_start_m: number(gt=0)
-        l_end_m: number(gt=0, above="l_start_m")
-        theta_max_rad: number(**_ANGLE) | None = None
-        calorimeter_z_m: number(gt=0, at_least="l_end_m") | None = None
-        calorimeter_radius_m: number(gt=0) | None = None
+        """how acceptance is computed (below)"""
+        l_start_m: number(gt=0) = shown(type_="number, m")
+        """L_i: start of the region where the LLP must decay"""
+        l_end_m: number(gt=0, above="l_start_m") = shown(type_="number, m", allowed="`> l_start_m`")
+        """L_f: its end"""
+        theta_max_rad: number(**_ANGLE) | None = shown(
+            None, type_="number, rad", default_text="required for `cone`, optional otherwise",
+            allowed="`0 < theta < pi/2`")
+        """`cone`: its half-angle (apex at the target). Any other shape: the angular acceptance of mode `paper`"""
+        calorimeter_z_m: number(gt=0, at_least="l_end_m") | None = shown(
+            None, type_="number, m", default_text="none", allowed="`>= l_end_m`; together with `calorimeter_radius_m`")
+        """face of the calorimeter, for mode `photon`"""
+        calorimeter_radius_m: number(gt=0) | None = shown(
+            None, type_="number, m", default_text="none", allowed="`> 0`; together with `calorimeter_z_m`")
+        """its radius"""
 
         @model_validator(mode="before")
         @classmethod
@@ -312,26 +328,43 @@ def preset_model() -> type[Strict]:
 
     shapes = []
     for shape, keys in SHAPE_KEYS.items():
-        own = {key: (number(**_ANGLE) if key == "theta_max_rad" else number(gt=0), ...) for key in keys}
+        own = {key: (number(**_ANGLE) if key == "theta_max_rad" else number(gt=0), Field(
+            description=f"`{shape}`: {shape_key_doc(shape, key)}",
+            json_schema_extra={"x-type": "number, m", "x-default": f"required for `{shape}`"}))
+            for key in keys if key != "theta_max_rad"}
+        if "theta_max_rad" in keys:
+            own["theta_max_rad"] = (number(**_ANGLE), Field(description=shape_key_doc(shape, "theta_max_rad")))
         shapes.append(create_model(f"Geometry_{shape}", __base__=GeometryBase, __doc__=f"[geometry] shape = {shape!r}",
-                                   shape=(Literal[shape], ...), **own))
+                                   shape=(Literal[shape], Field(description=(
+                                       "the real decay volume between `l_start_m` and `l_end_m`"))), **own))
     methods = stat_methods()
 
     class StatisticsTable(Strict):
         """[statistics]: the experiment's own limit setting."""
 
         observed: integer(ge=0)
+        """events observed in the search that is recast"""
         background: number(ge=0)
+        """expected background events"""
         background_uncertainty: number(ge=0) = 0.0
-        confidence_level: number(gt=0, lt=1) = 0.95
-        method: choice(methods) = "poisson"
-        signal_uncertainty: number(ge=0) = 0.0
+        """its absolute uncertainty (1 sigma)"""
         background_relative_uncertainty: number(ge=0) = 0.0
+        """relative uncertainty of the background normalisation (e.g. the neutrino flux); adds in
+        quadrature to the absolute one"""
+        signal_uncertainty: number(ge=0) = shown(0.0, allowed="`>= 0`; `< 1/z_CL` with `gaussian`")
+        """relative uncertainty of the signal normalisation (efficiency, parent flux)"""
+        confidence_level: number(gt=0, lt=1) = shown(0.95, allowed="`0 < CL < 1`")
+        """of the upper limit"""
+        method: choice(methods) = shown("poisson", allowed=", ".join(f'`"{m}"`' for m in methods) + (
+            f" (`observed <= {FELDMAN_COUSINS_MAX_OBSERVED}`)" if "feldman_cousins" in methods else ""))
+        """how the upper limit s_up on signal events is computed (`dipscan.limits.statistics`)"""
         observed_uncertainty: Annotated[
             number(gt=0) | Annotated[list[Annotated[float, Field(gt=0, allow_inf_nan=False)]], Field(min_length=1)],
             Rule("", wording="a positive number or a list of them (errors of sub-samples, added in quadrature)"),
-        ] | None = None
-        """errors of the count (sub-samples add in quadrature)"""
+        ] | None = shown(None, type_="number or array of numbers", default_text="none",
+                         allowed="`> 0`; `gaussian` only")
+        """published error of the measured count, used instead of sqrt(observed); a list of errors
+        of independent sub-samples adds in quadrature"""
 
         @model_validator(mode="after")
         def _method_limits(self):
@@ -358,21 +391,31 @@ def preset_model() -> type[Strict]:
     class ExperimentPreset(Strict):
         """An experiment preset, scenarios/experiments/NAME.toml."""
 
-        name: text()
-        """name shown in labels"""
+        name: text() = shown(allowed="non-empty")
+        """display name (used in default labels)"""
         description: str = ""
-        beam: text()
-        """beam preset of scenarios/beams/"""
-        target: text()
-        target_mass_number: number(ge=1)
-        color: Colour = "black"
+        """one line on what it is, with its source"""
+        beam: text() = shown(allowed="an existing beam file")
+        """the beam preset `beams/<beam>.toml`; fixes the beam energy and the meson tables"""
+        target: text() = shown(allowed="free text")
+        """target material, for the record"""
+        target_mass_number: number(ge=1) = shown(allowed="`>= 1` (1 for p-p)")
+        """A of the target: charm and beauty multiplicities (J/psi, Upsilon, D+-, Ds, B+-) are scaled
+        by A^0.29 (sec. 4.1)"""
+        color: Colour = shown("black", allowed="a matplotlib colour")
+        """default line colour"""
         linestyle: Linestyle = "solid"
+        """default line style"""
         exposure: Annotated[PotExposure | ColliderExposure, Field(discriminator="kind")]
+        """how many collisions the experiment sees (below)"""
         selection: Selection
+        """photon energy window and efficiency (below)"""
         geometry: Annotated[functools.reduce(operator.or_, shapes), Field(discriminator="shape")]
+        """decay region and acceptance (below)"""
         statistics: StatisticsTable | None = None
-        approximations: list[text()] = []
-        """what the preset approximates, stated in each run's provenance"""
+        """the experiment's own limit setting (below)"""
+        approximations: list[text()] = shown([], allowed="non-empty strings")
+        """what the preset approximates, one sentence each; copied into every run's `provenance.json`"""
 
     return ExperimentPreset
 

@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
 
-__all__ = ["Rule", "Strict", "choice", "fail", "flag", "integer", "load", "number", "read_toml", "text"]
+__all__ = ["Rule", "Strict", "choice", "fail", "flag", "integer", "load", "number", "read_toml", "shown", "text"]
 
 _LINE_COL = re.compile(r"\(at line (\d+), column (\d+)\)")
 # The error type of every dipscan check raised from a validator (see `fail`).
@@ -113,6 +113,14 @@ def choice(values, wording: str | None = None) -> Any:
 
 
 flag = Annotated[bool, Rule("", wording="true or false")]
+
+
+def shown(default: Any = ..., *, type_: str | None = None, default_text: str | None = None,
+          allowed: str | None = None) -> Any:
+    """A field's default, and how the README key tables show its type, default and allowed values
+    where the schema's own words would not say it (the field's docstring is its meaning)."""
+    extra = {f"x-{k}": v for k, v in (("type", type_), ("default", default_text), ("allowed", allowed)) if v}
+    return Field(default, json_schema_extra=extra or None)
 
 
 def fail(key: str, found: object, allowed: str) -> PydanticCustomError:

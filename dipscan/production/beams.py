@@ -58,6 +58,7 @@ from dipscan.io.toml_loader import (
     load,
     number,
     read_toml,
+    shown,
     text,
 )
 from dipscan.physics.constants import PROTON_MASS_GeV
@@ -318,9 +319,14 @@ class FixedTarget(Strict):
 
     KEYS_CONTEXT = "for frame 'fixed-target': "
     frame: Literal["fixed-target"]
+    """a beam on a target at rest; the event record is in the lab"""
     beam_pdgid: int = 2212
+    """PDG id of the beam particle"""
     target_pdgid: int = 2212
-    beam_energy_GeV: number(gt=0, wording="a positive beam energy in GeV")
+    """PDG id of the target particle"""
+    beam_energy_GeV: number(gt=0, wording="a positive beam energy in GeV") = shown(
+        type_="number, GeV", default_text="required for `fixed-target`")
+    """beam energy in the lab"""
 
 
 class Collider(Strict):
@@ -328,9 +334,14 @@ class Collider(Strict):
 
     KEYS_CONTEXT = "for frame 'collider': "
     frame: Literal["collider"]
+    """two beams in their centre-of-mass frame"""
     beam_pdgid: int = 2212
+    """PDG id of the beam particle"""
     target_pdgid: int = 2212
-    ecm_GeV: number(gt=0, wording="a positive centre-of-mass energy in GeV")
+    """PDG id of the target particle"""
+    ecm_GeV: number(gt=0, wording="a positive centre-of-mass energy in GeV") = shown(
+        type_="number, GeV", default_text="required for `collider`")
+    """centre-of-mass energy"""
 
 
 class Generation(Strict):
@@ -347,35 +358,52 @@ class Generation(Strict):
 class Inelastic(Strict):
     """[normalisation.inelastic]: the inelastic cross section measured yields are divided by."""
 
-    sigma_mb: number(gt=0)
+    sigma_mb: number(gt=0) = shown(type_="number, mb")
+    """measured inelastic cross section the measured species are divided by"""
     source: str
+    """reference and value"""
 
 
 class Measured(Strict):
     """[[normalisation.measured]]: a species tied to a measured cross section in a window."""
 
-    species: str
-    """a meson name of this beam"""
-    sigma_ub: number(gt=0)
+    species: str = shown(allowed="a meson name of this beam, measured once")
+    """the species scaled, when its table is read, so that its weight in the window per inelastic
+    collision equals sigma_ub x energy_factor / sigma_inel; the table and its hash are unchanged"""
+    sigma_ub: number(gt=0) = shown(type_="number, ub")
+    """measured cross section in the window"""
     energy_factor: number(gt=0) = 1.0
+    """factor to this beam's sqrt(s) when the measurement was made at another"""
     y_min: number(ge=0)
-    y_max: number(ge=0, above="y_min")
-    pt_max_GeV: number(gt=0, inf=True) | None = None
-    """upper pT of the window (none: no upper end)"""
+    """lower rapidity of the window (one side, along +z)"""
+    y_max: number(ge=0, above="y_min") = shown(allowed="`> y_min`")
+    """upper rapidity of the window"""
+    pt_max_GeV: number(gt=0, inf=True) | None = shown(None, type_="number, GeV", default_text="`inf`")
+    """upper pT of the window"""
     relative_uncertainty: number(ge=0)
+    """relative uncertainty of the measurement"""
     source: str
+    """reference and value"""
 
 
 class Normalisation(Strict):
     """[normalisation]"""
 
     per: choice(COLLISION_DEFINITIONS, _words(COLLISION_DEFINITIONS)) = COLLISION_DEFINITIONS[0]
+    """what one collision is: every p-p event, elastic ones included, or inelastic events only"""
     feed_down: choice(FEED_DOWN_CONVENTIONS, _words(FEED_DOWN_CONVENTIONS))
+    """every instance of a species counts, also from decays of heavier hadrons"""
     note: str = ""
-    approximations: list[text()] = []
+    """free text, for the record"""
+    approximations: list[text()] = shown([], allowed="non-empty strings")
+    """what the beam approximates, one sentence each; copied into every run's `provenance.json`"""
     reason: str = ""
-    inelastic: Inelastic | None = None
+    """why species without a measurement or Table 1 value keep PYTHIA8's own multiplicity (shown by
+    `dipscan tables report`)"""
+    inelastic: Inelastic | None = shown(None, default_text="required with `measured`")
+    """[normalisation.inelastic] (below)"""
     measured: list[Measured] | None = None
+    """[[normalisation.measured]] (below)"""
 
     @model_validator(mode="after")
     def _inelastic_with_measured(self):
@@ -399,28 +427,36 @@ def _is_setting(value: str) -> str:
 class Bin(Strict):
     """One polar-angle bin of a prescale."""
 
-    theta_max_rad: number(gt=0, inf=True)
+    theta_max_rad: number(gt=0, inf=True) = shown(type_="number, rad", allowed="above the previous bin's; the last `inf` (or >= pi)")
+    """upper edge of the bin in the lab polar angle"""
     factor: number(ge=1, wording="a finite prescale factor >= 1")
+    """one meson in `factor` is kept, with `factor` times the weight"""
 
 
 class Split(Strict):
     """Multiplicities per charge state."""
 
     particle: number(gt=0)
+    """multiplicity of the particle"""
     antiparticle: number(gt=0)
+    """multiplicity of the antiparticle"""
 
 
 class MesonTable(Strict):
     """[[production.meson]]"""
 
     pdgid: Annotated[int, Field(ge=1), Rule("", wording="a positive PDG id (antiparticles are recorded with their particle)")]
+    """PDG id of the species (a known meson); charged species keep the sign in the table"""
     name: text("lower-case letters, digits and _ (it names the table file)", _SLUG.pattern)
+    """short name: the table file and the species' name in `[uncertainties]`"""
     multiplicity: Annotated[number(gt=0) | Split | Literal["pythia"],
                             Rule("", wording='a number, {particle = x, antiparticle = y} or "pythia"')]
     """per collision; "pythia" keeps PYTHIA8's own"""
     source: str | None = None
     """where the multiplicity comes from (required unless "pythia")"""
-    prescale: Annotated[list[Bin], Field(min_length=1)] = [Bin(theta_max_rad=math.inf, factor=1)]
+    prescale: Annotated[list[Bin], Field(min_length=1)] | None = shown(None, default_text="keep every meson")
+    """polar-angle bins `{ theta_max_rad, factor }`: wide-angle mesons, which cannot send a daughter
+    into a forward detector, are thinned out"""
 
     @model_validator(mode="after")
     def _meson(self):
@@ -434,14 +470,17 @@ class MesonTable(Strict):
         if self.source is None and self.multiplicity != "pythia":
             raise fail("source", MISSING_VALUE, "a string")
         last = 0.0
-        for k, b in enumerate(self.prescale):
+        for k, b in enumerate(self.bins()):
             if not b.theta_max_rad > last:
                 raise fail(f"prescale[{k}].theta_max_rad", b.theta_max_rad, f"an angle above the previous edge {last}")
             last = b.theta_max_rad
         if not last >= math.pi:
-            raise fail(f"prescale[{len(self.prescale) - 1}].theta_max_rad", last,
+            raise fail(f"prescale[{len(self.bins()) - 1}].theta_max_rad", last,
                        "the last bin must reach pi (write inf)")
         return self
+
+    def bins(self) -> list[Bin]:
+        return self.prescale if self.prescale is not None else [Bin(theta_max_rad=math.inf, factor=1)]
 
     def build(self) -> MesonSpec:
         split = None
@@ -451,19 +490,26 @@ class MesonTable(Strict):
         return MesonSpec(
             pdgid=self.pdgid, name=self.name, signed=not Particle.from_pdgid(self.pdgid).is_self_conjugate,
             multiplicity=multiplicity, split=split, source=self.source if self.source is not None else "PYTHIA8",
-            prescale=tuple(PrescaleBin(b.theta_max_rad, b.factor) for b in self.prescale))
+            prescale=tuple(PrescaleBin(b.theta_max_rad, b.factor) for b in self.bins()))
 
 
 class ProductionTable(Strict):
     """[[production]]: a PYTHIA8 process selection and the mesons taken from it."""
 
     name: text("lower-case letters, digits and _ (it names cache folders)", _SLUG.pattern)
-    pythia: list[Annotated[str, AfterValidator(_is_setting)]]
-    """PYTHIA8 settings "Key:name = value" """
+    """distinct within the beam; names the cache folders"""
+    pythia: list[Annotated[str, AfterValidator(_is_setting)]] = shown(
+        allowed="settings \"Key:name = value\", not Beams:, Random:, Print:, Next: or Main:")
+    """PYTHIA8 process selection"""
     n_events: integer(ge=1)
+    """events generated"""
     raw_multiplicity: choice(RAW_MULTIPLICITY_MODES, _words(RAW_MULTIPLICITY_MODES))
+    """how PYTHIA8's own multiplicity is measured: mesons per event (minimum bias) or from the
+    cross section (hard processes)"""
     meson: Annotated[list[MesonTable], Field(min_length=1)]
+    """[[production.meson]]: the species recorded (each species in one production only)"""
     note: str = ""
+    """free text, for the record"""
 
     def build(self) -> Production:
         return Production(name=self.name, pythia=tuple(s.strip() for s in self.pythia), n_events=self.n_events,
@@ -474,35 +520,49 @@ class Sourced(Strict):
     """A value and its source."""
 
     sigma: number(ge=0)
+    """one standard deviation"""
     source: text()
+    """reference and value"""
 
 
 class RelativeSourced(Strict):
     """A relative uncertainty and its source."""
 
     relative: number(ge=0)
+    """relative uncertainty r: a factor 1 + r"""
     source: text()
+    """reference and value"""
 
 
 class BeamUncertainties(Strict):
     """[uncertainties]: defaults of every scenario on the beam."""
 
     mc_statistics: flag = False
-    a_exponent: Sourced | None = None
-    normalisation: dict[str, RelativeSourced] | None = None
+    """whether Monte Carlo statistics count"""
+    a_exponent: Sourced | None = shown(None, type_="`{ sigma, source }`")
+    """uncertainty of the heavy-flavour exponent"""
+    normalisation: dict[str, RelativeSourced] | None = shown(None, type_="`NAME = { relative, source }`",
+                                                             allowed="`NAME` a meson name of this beam")
+    """normalisation uncertainty of each species"""
 
 
 class BeamFile(Strict):
     """A beam preset, scenarios/beams/NAME.toml."""
 
-    name: str
-    """the file name without extension"""
+    name: str = shown(allowed="the file name without extension")
+    """the beam's name"""
     description: str = ""
+    """one line on what it is"""
     kinematics: Annotated[FixedTarget | Collider, Field(discriminator="frame")]
+    """beams and energies (below)"""
     generation: Generation
+    """seeds and shards (below)"""
     normalisation: Normalisation
+    """what one collision is, and the ties to data (below)"""
     production: Annotated[list[ProductionTable], Field(min_length=1)]
+    """[[production]]: PYTHIA8 runs (below)"""
     uncertainties: BeamUncertainties | None = None
+    """defaults of the uncertainty bands of every scenario on the beam (below)"""
 
     @model_validator(mode="after")
     def _across_tables(self):
