@@ -138,15 +138,11 @@ def _cmd_validate(args, console: Console) -> int:
 
 
 def _cmd_list(args, console: Console) -> int:
-    from dipscan.config.scenario import list_presets, list_scenarios
-    from dipscan.production.beams import list_beams
+    from dipscan.io.paths import toml_names  # file names only: listing loads no configuration
 
-    console.print("[bold]scenarios[/bold]: " + escape(", ".join(p.stem for p in list_scenarios())))
-    console.print("[bold]experiment presets[/bold]: " + escape(", ".join(list_presets())))
-    console.print("[bold]beams[/bold]: " + escape(", ".join(list_beams())))
-    from dipscan.cli.figures import list_figures
-
-    console.print("[bold]figures[/bold]: " + escape(", ".join(p.stem for p in list_figures())))
+    for what, folder in (("scenarios", ""), ("experiment presets", "experiments"), ("beams", "beams"),
+                         ("figures", "figures")):
+        console.print(f"[bold]{what}[/bold]: " + escape(", ".join(toml_names(folder))))
     return 0
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import AfterValidator, Field, create_model, model_validator
 
 from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
-from dipscan.io.paths import beams_dir, project_root
+from dipscan.io.paths import beams_dir, scenarios_dir, toml_names
 from dipscan.io.toml_loader import (
     Rule,
     Strict,
@@ -59,18 +59,13 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 # --------------------------------------------------------------------------- locations
 # One lookup of the dipscan home (DIPSCAN_HOME, `~` expanded) for every file kind: production.paths.
-def scenarios_dir() -> Path:
-    """The scenarios folder: $DIPSCAN_HOME/scenarios if set, else the one of this checkout."""
-    return project_root() / "scenarios"
-
-
 def experiments_dir() -> Path:
     return scenarios_dir() / "experiments"
 
 
 def list_presets() -> list[str]:
     """Names of the experiment presets (scenarios/experiments/*.toml), sorted."""
-    return sorted(p.stem for p in experiments_dir().glob("*.toml"))
+    return toml_names("experiments")
 
 
 # --------------------------------------------------------------------------- dataclasses
