@@ -13,7 +13,7 @@ from pydantic import BeforeValidator, Field
 
 from dipscan.config.presets import Colour, Linestyle
 from dipscan.errors import ScenarioError, Shown
-from dipscan.io.toml_loader import Rule, Strict, choice, fail, flag, text
+from dipscan.io.toml_loader import Rule, Strict, choice, fail, flag, shown, text
 
 # "outside": to the right of the axes (the default); "none": no legend; else a matplotlib `loc`.
 LEGEND_PLACES = ("outside", "none", "best", "upper right", "upper left", "lower left",
@@ -81,31 +81,35 @@ AxisRange = Annotated[list[Annotated[float, Field(gt=0)]], Field(min_length=2, m
 class CurveTable(Strict):
     """[plot.curve.LABEL]: the style of one curve."""
 
-    color: Colour | None = None
-    """matplotlib colour (none: the preset's)"""
-    linestyle: Linestyle | None = None
-    """line style (none: the preset's)"""
+    color: Colour | None = shown(None, default_text="the preset's", allowed="a matplotlib colour")
+    """line colour"""
+    linestyle: Linestyle | None = shown(None, default_text="the preset's")
+    """line style"""
     visible: flag = True
     """draw the curve"""
-    label: text() | None = None
+    label: text() | None = shown(None, default_text="the label", allowed="non-empty")
     """legend text (the outputs keep the curve's own label)"""
 
 
 class PlotTable(Strict):
     """[plot]: the figure."""
 
-    title: text() | None = None
-    """figure title (none: the model, its parameter and N)"""
-    mass_range_GeV: AxisRange | None = None
-    """[min, max] of the mass axis (none: the mass grid)"""
-    coupling_range_GeVinv: AxisRange | None = None
-    """[min, max] of the coupling axis (none: the coupling grid)"""
-    legend: choice(LEGEND_PLACES) = "outside"
+    title: text() | None = shown(None, default_text="the model, its parameter and N", allowed="non-empty")
+    """figure title"""
+    mass_range_GeV: AxisRange | None = shown(None, type_="array `[low, high]`", default_text="the scan grid",
+                                             allowed="`0 < low < high`")
+    """mass axis range"""
+    coupling_range_GeVinv: AxisRange | None = shown(None, type_="array `[low, high]`", default_text="the scan grid",
+                                                    allowed="`0 < low < high`")
+    """coupling axis range"""
+    legend: choice(LEGEND_PLACES) = shown("outside", default_text='`"outside"` (right of the axes)', allowed=(
+        '`"outside"`, `"none"`, or a matplotlib location: ' + ", ".join(f'`"{p}"`' for p in LEGEND_PLACES[2:])))
     """legend placement"""
-    overlays: list[str] | None = None
-    """overlay kinds drawn (none: every overlay the scenario computes)"""
-    curve: dict[str, CurveTable] | None = None
-    """style per curve label"""
+    overlays: list[str] | None = shown(None, default_text="every overlay the scenario computes", allowed=(
+        "names among " + ", ".join(f'`"{k}"`' for k in OVERLAY_KINDS) + " that the scenario's `[overlays]` switches on"))
+    """which overlays to draw"""
+    curve: dict[str, CurveTable] | None = shown(None, type_='tables `[plot.curve."LABEL"]`', default_text="none")
+    """style per curve (below)"""
 
 
 def read_plot(t: PlotTable | None, curve_labels: list[str], overlay_kinds: list[str], file) -> PlotSpec:

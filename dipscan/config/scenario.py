@@ -49,6 +49,7 @@ from dipscan.io.toml_loader import (
     load,
     number,
     read_toml,
+    shown,
     text,
 )
 
@@ -210,21 +211,25 @@ class SamplingTable(Strict):
 class ExperimentEntry(Strict):
     """[[experiment]]: a preset of scenarios/experiments/ and its overrides."""
 
-    preset: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"), Rule("", wording=_presets_text)]
-    """file name of scenarios/experiments/ without .toml"""
-    label: text() | None = None
-    """legend label and output key"""
-    pot: number(gt=0) | None = None
-    """protons on target (pot exposure)"""
-    luminosity_invfb: number(gt=0) | None = None
-    """integrated luminosity in fb^-1"""
-    photon_threshold_GeV: number(ge=0) | None = None
-    """photon energy threshold"""
-    geometry_mode: choice(GEOMETRY_MODES) | None = None
-    """acceptance model"""
-    color: Colour | None = None
-    """matplotlib colour"""
-    linestyle: Linestyle | None = None
+    preset: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"), Rule("", wording=_presets_text)] = shown(
+        allowed="a file stem of `experiments/`")
+    """the preset `experiments/<preset>.toml`"""
+    label: text() | None = shown(None, default_text='`"<preset name> <exposure>"`, e.g. `"NA62 1e18 POT"`, `"FASER 2 3 ab^-1"`',
+                                 allowed="unique within the scenario")
+    """legend entry; also the key of the experiment in every output table"""
+    pot: number(gt=0) | None = shown(None, default_text="the preset's", allowed="`> 0`; fixed-target presets only")
+    """protons on target, replaces `exposure.pot`"""
+    luminosity_invfb: number(gt=0) | None = shown(None, default_text="the preset's", allowed="`> 0`; collider presets only")
+    """integrated luminosity in fb^-1, replaces `exposure.luminosity_invfb`"""
+    photon_threshold_GeV: number(ge=0) | None = shown(None, type_="number, GeV", default_text="the preset's",
+                                                      allowed="`>= 0` and below the preset's `photon_max_GeV`")
+    """minimum photon energy, replaces `selection.photon_threshold_GeV`"""
+    geometry_mode: choice(GEOMETRY_MODES) | None = shown(None, default_text="the preset's")
+    """replaces `geometry.mode`"""
+    color: Colour | None = shown(None, default_text="the preset's",
+                                 allowed='a matplotlib colour (`"tab:blue"`, `"C3"`, `"#1f77b4"`)')
+    """line colour"""
+    linestyle: Linestyle | None = shown(None, default_text="the preset's")
     """line style"""
 
 
@@ -255,14 +260,22 @@ class OverlaysTable(Strict):
     """[overlays]: existing limits drawn beside the experiments."""
 
     babar: Annotated[bool | text() | list[text()],
-                     Rule("", wording="true, false, a recast name or a list of distinct recast names")] = False
-    """BaBar mono-photon recasts (dark_dipole): true (the paper's), a recast name or a list of them"""
-    relic: flag = False
-    """thermal-relic line (dark_dipole)"""
-    literature: flag = False
-    """published limits (neutrino_dipole)"""
-    curve: list[CurveEntry] | None = None
-    """the user's own curves"""
+                     Rule("", wording="true, false, a recast name or a list of distinct recast names")] = shown(
+        False, type_="boolean, string or array of strings",
+        allowed='`true`, a name of `limits/` or distinct names; only with `kind = "dark_dipole"`')
+    """BaBar mono-photon recast(s), e+e- -> gamma chi1 chi2 at the Upsilon(3S), defined by
+    `limits/NAME.toml` (below): `true` is `"babar"` (the paper's 60 fb^-1, 10 signal events; shaded,
+    dotted edge); a name or a list of names draws each"""
+    relic: flag = shown(False, allowed='`true` only with `kind = "dark_dipole"`')
+    """thermal-relic line Omega h^2 = 0.12 (coannihilation, Boltzmann equation); dashed black; masses
+    below 10 MeV shaded as disfavoured by CMB/BBN. Solved once per (delta, mass range) and cached in
+    `outputs/.cache/`"""
+    literature: flag = shown(False, allowed='`true` only with `kind = "neutrino_dipole"`')
+    """published neutrino-dipole limits for the chosen flavour from the installed `hnlimits` package
+    (LEP, LSND, NOMAD, MiniBooNE, SK, Borexino+SK, DONUT, CHARM-II, BBN, SN1987A as applicable); a
+    curve the package lacks gives a warning in the provenance, never a failure"""
+    curve: list[CurveEntry] | None = shown(None, default_text="none")
+    """the user's own curves, `[[overlays.curve]]` (below)"""
 
 
 def _model_table(kind: str) -> type[Strict]:

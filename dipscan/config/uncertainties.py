@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dipscan.config.presets import beam_path
 from dipscan.errors import ScenarioError, Shown
-from dipscan.io.toml_loader import Strict, flag, load, number, read_toml
+from dipscan.io.toml_loader import Strict, flag, load, number, read_toml, shown
 from dipscan.production.beams import BeamUncertainties
 
 SHAPE_NOTE = ("alternative production table (shape variation): not included, no beam preset "
@@ -81,13 +81,16 @@ class UncertaintiesTable(Strict):
     """[uncertainties]: bands, on top of the beams' defaults."""
 
     enabled: flag = True
-    """draw uncertainty bands"""
-    mc_statistics: flag | None = None
-    """Monte Carlo statistics band (none: as the beams say)"""
-    a_exponent_sigma: number(ge=0) | None = None
-    """sigma of the A^0.29 exponent (none: the beams' own)"""
-    normalisation: dict[str, number(ge=0)] | None = None
-    """relative uncertainty per meson name of the scenario's beams"""
+    """draw bands (pessimistic and optimistic curves, shading, band columns)"""
+    mc_statistics: flag | None = shown(None, default_text="the beam presets'")
+    """count the Monte Carlo statistics of the LLP samples (sum of w^2 per grid cell)"""
+    a_exponent_sigma: number(ge=0) | None = shown(None, default_text="the beam presets'")
+    """uncertainty of the heavy-flavour exponent 0.29 (factor A^sigma on J/psi, Upsilon, D, Ds, B
+    channels; nothing for p-p)"""
+    normalisation: dict[str, number(ge=0)] | None = shown(None, type_="`NAME = r`, numbers", default_text="the beam presets'",
+                                                          allowed="`>= 0`; `NAME` a meson name of the scenario's beams")
+    """relative normalisation uncertainty of species `NAME` (a meson name of a beam preset: `pi0`, `eta`,
+    `etaprime`, `rho0`, `omega`, `phi`, `kpm`, `jpsi`, `upsilon`, `dpm`, `dspm`, `bpm`): a factor 1 + r"""
 
 
 def _beam_defaults(beam: str) -> tuple[bool, dict[str, tuple[float, str]], ExponentInput | None]:

@@ -15,7 +15,7 @@ import polars as pl
 
 from dipscan.config.presets import Colour, Linestyle
 from dipscan.errors import DipscanError, ScenarioError
-from dipscan.io.toml_loader import Strict, choice, flag, text
+from dipscan.io.toml_loader import Strict, choice, flag, shown, text
 from dipscan.limits.literature import MEV_TO_GeV, MUB_TO_GeVinv
 
 # Factor to GeV and to GeV^-1. A transition magnetic moment mu in Bohr magnetons becomes
@@ -61,26 +61,28 @@ def _column(frame: pl.DataFrame, csv: Path, name: str, key: str) -> np.ndarray:
 class CurveEntry(Strict):
     """[[overlays.curve]]: a curve of the user's own, from a CSV file."""
 
-    file: text("a CSV file, relative to the scenario's folder")
-    """CSV file, relative to the scenario file"""
-    label: text() | None = None
-    """legend label (none: "curve N")"""
-    mass_column: text() = "mass"
-    """column of masses"""
-    coupling_column: text() = "coupling"
-    """column of couplings"""
+    file: text("a CSV file, relative to the scenario's folder") = shown(allowed="an existing file")
+    """the CSV, relative to the scenario file's folder"""
+    label: text() | None = shown(None, default_text="`curve N`", allowed="not an experiment's label, not another curve's")
+    """legend text and `experiment` value in the outputs"""
+    mass_column: text() = shown("mass", allowed="a column of the file; values finite and `> 0`")
+    """the column of masses"""
+    coupling_column: text() = shown("coupling", allowed="a column of the file; values finite and `> 0`")
+    """the column of couplings"""
     mass_unit: choice(MASS_UNITS) = "GeV"
     """unit of the mass column"""
-    coupling_unit: choice(COUPLING_UNITS) = "GeV^-1"
+    coupling_unit: choice(COUPLING_UNITS) = shown("GeV^-1", allowed=(
+        '`"GeV^-1"`; `"mu_B"` (a transition magnetic moment in Bohr magnetons, converted with d = (mu/mu_B) '
+        'e/(4 m_e) = 148.15 GeV^-1 x mu/mu_B) only with `kind = "neutrino_dipole"`'))
     """unit of the coupling column"""
     region: flag = False
-    """shade the region (an excluded area)"""
-    color: Colour = "tab:brown"
-    """matplotlib colour"""
+    """the points close an excluded region (shaded like the literature limits) rather than draw a line"""
+    color: Colour = shown("tab:brown", allowed="a matplotlib colour")
+    """how the curve is drawn"""
     linestyle: Linestyle = "dashdot"
-    """line style"""
-    source: text() | None = None
-    """where the curve comes from (none: the file name)"""
+    """its line style"""
+    source: text() | None = shown(None, default_text="the file name")
+    """citation kept in the provenance"""
 
 
 def read_curve(t: CurveEntry, scenario_file: Path, model_kind: str, index: int, key: str) -> UserCurve:
