@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_production_beams import BASE as BEAM  # the stand-in beam preset b.toml
 
 from dipscan.config.babar_recast import load_babar_recast
 from dipscan.config.figure import load_figure
@@ -22,28 +23,6 @@ from dipscan.production.beams import load_beam
 
 ROOT = Path(__file__).resolve().parents[1]
 
-BEAM = """\
-name = "b"
-[kinematics]
-frame = "fixed-target"
-beam_energy_GeV = 400.0
-[generation]
-seed = 1
-shard_events = 10
-[normalisation]
-feed_down = "inclusive"
-[[production]]
-name = "soft"
-pythia = ["SoftQCD:all = on"]
-n_events = 100
-raw_multiplicity = "per-event"
-[[production.meson]]
-pdgid = 111
-name = "pi0"
-multiplicity = 4.3
-source = "Table 1"
-prescale = [{ theta_max_rad = 0.03, factor = 2 }, { theta_max_rad = inf, factor = 10 }]
-"""
 HARD = """\
 [[production]]
 name = "hard"

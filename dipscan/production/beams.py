@@ -314,31 +314,30 @@ def _words(values) -> str:
     return " or ".join(f'"{v}"' for v in values)
 
 
-class FixedTarget(Strict):
+class _Particles(Strict):
+    beam_pdgid: int = 2212
+    """PDG id of the beam particle"""
+    target_pdgid: int = 2212
+    """PDG id of the target particle"""
+
+
+class FixedTarget(_Particles):
     """[kinematics] frame = "fixed-target": a beam on a target at rest."""
 
     KEYS_CONTEXT = "for frame 'fixed-target': "
     frame: Literal["fixed-target"]
     """a beam on a target at rest; the event record is in the lab"""
-    beam_pdgid: int = 2212
-    """PDG id of the beam particle"""
-    target_pdgid: int = 2212
-    """PDG id of the target particle"""
     beam_energy_GeV: number(gt=0, wording="a positive beam energy in GeV") = shown(
         type_="number, GeV", default_text="required for `fixed-target`")
     """beam energy in the lab"""
 
 
-class Collider(Strict):
+class Collider(_Particles):
     """[kinematics] frame = "collider": two beams in their centre-of-mass frame."""
 
     KEYS_CONTEXT = "for frame 'collider': "
     frame: Literal["collider"]
     """two beams in their centre-of-mass frame"""
-    beam_pdgid: int = 2212
-    """PDG id of the beam particle"""
-    target_pdgid: int = 2212
-    """PDG id of the target particle"""
     ecm_GeV: number(gt=0, wording="a positive centre-of-mass energy in GeV") = shown(
         type_="number, GeV", default_text="required for `collider`")
     """centre-of-mass energy"""
