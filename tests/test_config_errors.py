@@ -222,7 +222,7 @@ ERRORS = [
     pytest.param("beam", "b.toml", [("factor = 10 }]\n", "factor = 10 }]\n" + HARD)],
                  "{home}/beams/b.toml: production[1].meson[0].pdgid: found 111; allowed: a species not already taken from production 'soft'", id="beam_species_twice"),
     pytest.param("beam", "b.toml", [("[generation]", "[generation]\nseed = 2")],
-                 '{home}/beams/b.toml: line 7, column 9: found a TOML syntax error (Cannot overwrite a value); allowed: valid TOML 1.0 (https://toml.io)', id="beam_toml_key_twice"),
+                 '{home}/beams/b.toml: line 8, column 9: found a TOML syntax error (Cannot overwrite a value); allowed: valid TOML 1.0 (https://toml.io)', id="beam_toml_key_twice"),
     # ---------------------------------------------------------------- figure files
     pytest.param("figure", "fig4.toml", [("scenario = \"fig4_e\"", "scenaro = \"fig4_e\"")],
                  "{home}/figures/fig4.toml: panel[0].scenaro: found unknown key 'scenaro'; allowed: keys scenario, title (did you mean 'scenario'?)", id="figure_typo_with_did_you_mean"),
