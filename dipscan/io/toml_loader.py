@@ -15,6 +15,7 @@ import difflib
 import math
 import re
 import tomllib
+import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,8 +205,6 @@ def _strip(tp: Any) -> tuple[Any, list]:
 
 
 def _is_union(tp: Any) -> bool:
-    import types
-
     return typing.get_origin(tp) in (typing.Union, types.UnionType)
 
 
@@ -229,7 +228,6 @@ class _Place:
     siblings: dict | None = None  # its data
     tp: Any = None  # the type expected at the place
     rule: Rule | None = None
-    done: bool = False
 
 
 def _walk(model: type[BaseModel], data: Any, loc: tuple, prefix: str) -> _Place:
@@ -269,8 +267,7 @@ def _walk(model: type[BaseModel], data: Any, loc: tuple, prefix: str) -> _Place:
             if member is not None:  # a discriminator value in the loc: not a key of the file
                 place.tp = member
                 continue
-        place.done = True  # a union member's name (float, int, ...): the place is the field
-        break
+        break  # a union member's name (float, int, ...): the place is the field itself
     return place
 
 
@@ -315,7 +312,7 @@ def _type_text(tp: Any, key: str) -> str:
 
 def error_line(model: type[BaseModel], data: Any, file: Path | str, errors: list[dict],
                prefix: str = "") -> ScenarioError:
-    """Today's one-line message from pydantic's structured errors."""
+    """The one-line message of the most useful of pydantic's structured errors."""
     e = _pick(errors)
     place = _walk(model, data, e["loc"], prefix)
     kind, ctx = e["type"], e.get("ctx") or {}
