@@ -202,7 +202,7 @@ ERRORS = [
     pytest.param("beam", "b.toml", [('raw_multiplicity = "per-event"', 'raw_multiplicity = "per-pot"')],
                  '{home}/beams/b.toml: production[0].raw_multiplicity: found \'per-pot\'; allowed: "per-event" or "cross-section"', id="beam_raw_multiplicity"),
     pytest.param("beam", "b.toml", [("multiplicity = 4.3", "multiplicity = -4.3")],
-                 '{home}/beams/b.toml: production[0].meson[0].multiplicity: found -4.3; allowed: a number, {particle = x, antiparticle = y} or "pythia"', id="beam_negative_multiplicity"),
+                 '{home}/beams/b.toml: production[0].meson[0].multiplicity: found -4.3; allowed: a positive finite number per collision, {particle = x, antiparticle = y} or "pythia"', id="beam_negative_multiplicity"),
     pytest.param("beam", "b.toml", [("multiplicity = 4.3", "multiplicity = { particle = 1, antiparticle = 2 }")],
                  "{home}/beams/b.toml: production[0].meson[0].multiplicity: found {'particle': 1.0, 'antiparticle': 2.0}; allowed: a single number: pi0 is its own antiparticle", id="beam_split_of_a_self_conjugate_meson"),
     pytest.param("beam", "b.toml", [("pdgid = 111", "pdgid = -211")],

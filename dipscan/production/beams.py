@@ -449,7 +449,7 @@ class MesonTable(Strict):
     name: text("lower-case letters, digits and _ (it names the table file)", _SLUG.pattern)
     """short name: the table file and the species' name in `[uncertainties]`"""
     multiplicity: Annotated[number(gt=0) | Split | Literal["pythia"],
-                            Rule("", wording='a number, {particle = x, antiparticle = y} or "pythia"')]
+                            Rule("", wording='a positive finite number per collision, {particle = x, antiparticle = y} or "pythia"')]
     """per collision; "pythia" keeps PYTHIA8's own"""
     source: str | None = None
     """where the multiplicity comes from (required unless "pythia")"""
