@@ -40,20 +40,9 @@ from dipscan.scan.geometry import SHAPES, Shape, shape_key_doc, shape_keys
 # 1 mb * 1 fb^-1 = 1e-27 cm^2 * 1e39 cm^-2 = 1e12 collisions.
 MB_TIMES_INVFB = 1e12
 
-EXPOSURE_KINDS = ("pot", "collider")
 GEOMETRY_MODES = ("paper", "photon", "volume")
 SHAPE_KEYS: dict[str, tuple[str, ...]] = {name: shape_keys(name) for name in SHAPES}
 LINESTYLES = ("solid", "dashed", "dotted", "dashdot")
-# Keys a [[experiment]] entry of a scenario may set on top of its preset.
-OVERRIDE_KEYS = (
-    "label",
-    "pot",
-    "luminosity_invfb",
-    "photon_threshold_GeV",
-    "geometry_mode",
-    "color",
-    "linestyle",
-)
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
