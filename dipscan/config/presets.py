@@ -43,7 +43,7 @@ MB_TIMES_INVFB = 1e12
 GEOMETRY_MODES = ("paper", "photon", "volume")
 SHAPE_KEYS: dict[str, tuple[str, ...]] = {name: shape_keys(name) for name in SHAPES}
 LINESTYLES = ("solid", "dashed", "dotted", "dashdot")
-_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 # --------------------------------------------------------------------------- locations
@@ -407,7 +407,7 @@ def preset_model() -> type[Strict]:
 def _read_preset(name: str, scenario_file, key: str) -> tuple[Path, bytes, dict]:
     names = list_presets()
     path = preset_path(name)
-    if not _NAME_RE.match(name) or not path.is_file():
+    if not NAME_RE.match(name) or not path.is_file():
         hint = difflib.get_close_matches(name, names, n=1)
         raise ScenarioError(scenario_file if scenario_file is not None else path, key, name,
                             _presets_text() + (f" (did you mean {hint[0]!r}?)" if hint else ""))
@@ -419,7 +419,7 @@ def _parse_preset(name: str, path: Path, data: dict) -> tuple[ExperimentSpec, Pa
     """The preset as written (no overrides), and its beam file."""
     p = load(preset_model(), data, path)
     beam_file = beam_path(p.beam)
-    if not _NAME_RE.match(p.beam) or not beam_file.is_file():
+    if not NAME_RE.match(p.beam) or not beam_file.is_file():
         raise ScenarioError(path, "beam", p.beam,
                             "a beam preset of scenarios/beams/: " + _names_text(list_beams(), str(beams_dir())))
     exposure = p.exposure.build()

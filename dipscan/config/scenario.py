@@ -22,6 +22,7 @@ from pydantic import Field, create_model, model_validator
 from dipscan.config.plotspec import PlotSpec, PlotTable, read_plot
 from dipscan.config.presets import (
     GEOMETRY_MODES,
+    NAME_RE,
     Colour,
     ExperimentSpec,
     Exposure,
@@ -211,7 +212,7 @@ class SamplingTable(Strict):
 class ExperimentEntry(Strict):
     """[[experiment]]: a preset of scenarios/experiments/ and its overrides."""
 
-    preset: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"), Rule("", wording=_presets_text)] = shown(
+    preset: Annotated[str, Field(pattern=NAME_RE.pattern), Rule("", wording=_presets_text)] = shown(
         allowed="a file stem of `experiments/`")
     """the preset `experiments/<preset>.toml`"""
     label: text() | None = shown(None, default_text='`"<preset name> <exposure>"`, e.g. `"NA62 1e18 POT"`, `"FASER 2 3 ab^-1"`',
