@@ -12,6 +12,7 @@ that go together) raise `fail(key, found, allowed)` from a model validator. Read
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 import tomllib
@@ -140,10 +141,7 @@ class Strict(BaseModel):
 
     @model_validator(mode="after")
     def _sibling_bounds(self):
-        for name, field in type(self).model_fields.items():
-            rule = _field_rule(field)
-            if rule is None or not (rule.above or rule.at_least):
-                continue
+        for name, rule in _sibling_rules(type(self)):
             value = getattr(self, name)
             bound = getattr(self, rule.above or rule.at_least)
             if value is None or bound is None:
@@ -168,6 +166,13 @@ def load(model: type[M], data: Any, file: Path | str, prefix: str = "") -> M:
 
 def _rule(metadata) -> Rule | None:
     return next((m for m in metadata if isinstance(m, Rule)), None)
+
+
+@functools.cache
+def _sibling_rules(model: type[BaseModel]) -> tuple[tuple[str, Rule], ...]:
+    """The fields of a table whose bound names a sibling key (found once per table kind)."""
+    rules = ((name, _field_rule(field)) for name, field in model.model_fields.items())
+    return tuple((name, rule) for name, rule in rules if rule is not None and (rule.above or rule.at_least))
 
 
 def _field_rule(field) -> Rule | None:

@@ -36,6 +36,7 @@ angle pi - theta, the two rows sharing its weight, which doubles the statistics 
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -423,6 +424,11 @@ def _is_setting(value: str) -> str:
     return value
 
 
+@functools.cache
+def _particle(pdgid: int) -> Particle:
+    return Particle.from_pdgid(pdgid)
+
+
 class Bin(Strict):
     """One polar-angle bin of a prescale."""
 
@@ -460,7 +466,7 @@ class MesonTable(Strict):
     @model_validator(mode="after")
     def _meson(self):
         try:
-            part = Particle.from_pdgid(self.pdgid)
+            part = _particle(self.pdgid)
         except Exception:  # particle raises several types for unknown or malformed ids
             raise fail("pdgid", self.pdgid, "the PDG id of a known meson") from None
         if isinstance(self.multiplicity, Split) and part.is_self_conjugate:
@@ -487,7 +493,7 @@ class MesonTable(Strict):
             split = (self.multiplicity.particle, self.multiplicity.antiparticle)
         multiplicity = None if self.multiplicity == "pythia" else sum(split) if split else self.multiplicity
         return MesonSpec(
-            pdgid=self.pdgid, name=self.name, signed=not Particle.from_pdgid(self.pdgid).is_self_conjugate,
+            pdgid=self.pdgid, name=self.name, signed=not _particle(self.pdgid).is_self_conjugate,
             multiplicity=multiplicity, split=split, source=self.source if self.source is not None else "PYTHIA8",
             prescale=tuple(PrescaleBin(b.theta_max_rad, b.factor) for b in self.bins()))
 
