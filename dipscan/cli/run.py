@@ -15,7 +15,7 @@ from dipscan.cli.executors import open_executor
 from dipscan.cli.messages import print_error, print_note
 from dipscan.cli.preflight import preflight
 from dipscan.cli.progress import StageProgress
-from dipscan.cli.redraw import compute_digest, only_style_changed, redraw
+from dipscan.cli.redraw import compute_digest, figure_up_to_date, only_style_changed, redraw
 from dipscan.cli.report import dominance_frame, provenance, summary_frame
 from dipscan.config.scenario import Scenario, load_scenario
 from dipscan.errors import DipscanError, SweepError
@@ -82,6 +82,10 @@ def redraw_unchanged(scenarios: list[Scenario], console: Console) -> list[Scenar
         target = default_output_dir(scenario)
         if not only_style_changed(scenario, target):
             todo.append(scenario)
+            continue
+        if figure_up_to_date(target, scenario):
+            console.print(escape(f"{scenario.name}: the outputs in {target} are up to date; "
+                                 "nothing to write (--recompute to run it again)"), highlight=False)
             continue
         paths, seconds = redraw(target, scenario)
         drawn = f"redrew {', '.join(p.name for p in paths)}" if paths else "no figure to draw"
