@@ -87,3 +87,11 @@ def test_charged_parents_are_loaded_once_per_charge():
     assert per_id[411] + per_id[-411] == pytest.approx(4.3e-4, rel=1e-9)  # Table 1, D+-
     names = dict(zip(exposure["pdgid"].to_list(), exposure["meson"].to_list(), strict=True))
     assert names[321] == "K+" and names[-321] == "K-"
+
+
+def test_a_species_without_a_table_is_reported_and_the_others_are_read():
+    omitted: list[str] = []
+    frame = _load_parents("u70", {111, -553, 553}, omitted)  # no Upsilon at sqrt(s) = 11.5 GeV
+    assert omitted == ["u70: no table for PDG id 553; its channels are left out"]
+    assert frame["pdg_id"].unique().to_list() == [111] and frame.height > 0
+    assert _load_parents("u70", {553}, []).height == 0

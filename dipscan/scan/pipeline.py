@@ -16,7 +16,8 @@ from dipscan.io.sample_cache import SampleCache
 from dipscan.physics.mesons import charge_conjugate_name, meson
 from dipscan.physics.models import make_model
 from dipscan.physics.models.base import Channel, Model
-from dipscan.production.tables import SpeciesNotAvailable, load_meson_samples
+from dipscan.production.beams import load_beam
+from dipscan.production.tables import load_meson_samples
 from dipscan.scan.bands import ExperimentBand, band_contours, band_event_columns, experiment_bands
 from dipscan.scan.contours import contour_frame, iso_contours
 from dipscan.scan.experiments import production_scale, sample_weights
@@ -66,18 +67,20 @@ def _open_channels(model: Model, masses: np.ndarray) -> list[list[Channel]]:
 
 
 def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFrame:
-    """Parent meson samples of a beam; species without a table are reported, never silently zero."""
-    frames = []
+    """Parent meson samples of a beam; species without a table are reported, never silently zero.
+
+    Every available species is read in one pass (one preset, one manifest check)."""
     # Tables are keyed by |pdgid|: one table holds both charges of K, D, Ds and B.
-    for pdgid in sorted({abs(p) for p in pdgids}):
-        try:
-            frames.append(load_meson_samples(beam, [pdgid]))
-        except SpeciesNotAvailable:
+    wanted = sorted({abs(p) for p in pdgids})
+    available = set(load_beam(beam).species)
+    for pdgid in wanted:
+        if pdgid not in available:
             omitted.append(f"{beam}: no table for PDG id {pdgid}; its channels are left out")
-    if not frames:
+    present = [pdgid for pdgid in wanted if pdgid in available]
+    if not present:
         return pl.DataFrame(schema={"pdg_id": pl.Int32, "p_GeV": pl.Float64,
                                     "theta_rad": pl.Float64, "weight": pl.Float64})
-    return pl.concat(frames, how="vertical_relaxed")
+    return load_meson_samples(beam, present)
 
 
 def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
@@ -139,11 +142,12 @@ def meson_name(pdgid: int) -> str:
 
 def meson_exposure(scenario: Scenario, parents: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Mesons of each kind produced in each experiment: collisions x multiplicity (x A^0.29)."""
+    multiplicities = {beam: (frame.group_by("pdg_id", maintain_order=True)
+                             .agg(sequential_sum(pl.col("weight"))).sort("pdg_id").rows())
+                      for beam, frame in parents.items()}  # once per beam, however many experiments
     rows = []
     for spec in scenario.experiments:
-        per_species = (parents[spec.beam].group_by("pdg_id", maintain_order=True)
-                       .agg(sequential_sum(pl.col("weight"))).sort("pdg_id"))
-        for pdgid, multiplicity in per_species.iter_rows():
+        for pdgid, multiplicity in multiplicities[spec.beam]:
             rows.append({"experiment": spec.label, "pdgid": int(pdgid), "meson": meson_name(pdgid),
                          "multiplicity": float(multiplicity),
                          "n_produced": production_scale(spec, pdgid) * multiplicity})
