@@ -219,7 +219,7 @@ def check_float(value, allowed: str, make_error, *, gt=None, ge=None, lt=None, l
 
 def check_color(value: str, make_error) -> str:
     """A matplotlib colour specification (name, 'tab:blue', '#1f77b4', 'C0')."""
-    from matplotlib.colors import is_color_like  # lazy: only files that name a colour pay for it
+    from dipscan.config.colours import is_color_like  # matplotlib only for unusual values
 
     if not is_color_like(value):
         raise make_error(value)

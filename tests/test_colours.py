@@ -1,0 +1,36 @@
+"""Colour checks agree with matplotlib's and need no matplotlib import for the usual values."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from matplotlib.colors import is_color_like as matplotlib_is_color_like
+
+from dipscan.config.colours import is_color_like, named_colours
+
+VALUES = ["tab:blue", "darkred", "red", "r", "k", "xkcd:sky blue", "C0", "C12", "#1f77b4",
+          "#1f77b480", "#abc", "#abcd", "none", "0.5", "Red", "DarkRed", "grey", "tab:grey",
+          "xkcd:greyish", "xkcd:grayish", "#12345", "#ggg", "C", "c1", "tab:nothing", "blu", "",
+          "1.5", (1, 0, 0), (1, 0, 0, 0.5), "rebeccapurple", "tab:olive"]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=str)
+def test_the_answer_is_matplotlibs(value):
+    assert is_color_like(value) == matplotlib_is_color_like(value)
+
+
+def test_every_name_read_from_matplotlibs_tables_is_a_colour_for_matplotlib():
+    names = named_colours()
+    assert {"tab:blue", "darkred", "xkcd:sky blue", "b"} <= names and len(names) > 1000
+    assert all(matplotlib_is_color_like(name) for name in names)
+
+
+def test_reading_a_scenario_whose_presets_name_colours_does_not_import_matplotlib():
+    code = ("import sys; from dipscan.config.scenario import load_scenario; "
+            "s = load_scenario('scenarios/na62_delta0p01.toml'); "
+            "assert s.experiments[0].color; print('matplotlib' in sys.modules)")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"
