@@ -267,7 +267,7 @@ def data_normalisation(beam: Beam, pdgid: int, df: pl.DataFrame) -> float:
     measured = beam.measured_for(pdgid)
     if measured is None:
         return 1.0
-    from particle import Particle
+    from dipscan.physics.pdg import Particle
 
     mass_GeV = Particle.from_pdgid(pdgid).mass / 1000.0
     inside = window_weight(df["p_GeV"].to_numpy(), df["theta_rad"].to_numpy(),
