@@ -222,3 +222,9 @@ def test_infinite_size_limit_is_one_line_error(monkeypatch, tmp_path):
     monkeypatch.setenv("DIPSCAN_SAMPLE_CACHE_MB", "inf")
     with pytest.raises(DipscanError, match="DIPSCAN_SAMPLE_CACHE_MB.*'inf'"):
         SampleCache.open(tmp_path)
+
+
+def test_an_empty_unit_round_trips(tmp_path):
+    cache = SampleCache(tmp_path, 10**9)
+    cache.store(KEY, arrays(0))
+    assert all(values.size == 0 for values in cache.load(KEY).values())

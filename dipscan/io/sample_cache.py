@@ -75,7 +75,7 @@ def unit_key(parts: dict) -> str:
 def _header(key: str, stacked: np.ndarray) -> bytes:
     """First line of an entry: its key and a CRC-32 of shape and data (detects torn writes and
     disk faults at several GB/s; the key guards against a sound entry under a wrong name)."""
-    data = memoryview(np.ascontiguousarray(stacked)).cast("B")  # no copy of the arrays
+    data = np.ascontiguousarray(stacked).reshape(-1).view(np.uint8)  # the bytes, not a copy
     crc = zlib.crc32(data, zlib.crc32(repr(stacked.shape).encode()))
     return f"{key} {crc:08x}\n".encode("ascii")
 
