@@ -72,7 +72,11 @@ def test_clear_removes_only_dipscan_entries(tmp_path):
     mine = tmp_path / "notes.llp"
     mine.write_text("a user's file")
     (tmp_path / f".{KEY}.llp.tmp-12-0123abcd").write_text("torn write")
-    assert clear(tmp_path)[0] == 2
+    cache.store_record(KEY, {"species": []})  # a table summary
+    (tmp_path / f".{KEY}.json.tmp-12-0123abcd").write_text("torn write")
+    (tmp_path / "notes.json").write_text("{}")
+    assert clear(tmp_path)[0] == 4
+    (tmp_path / "notes.json").unlink()
     assert [p.name for p in tmp_path.iterdir()] == ["notes.llp"]
 
 

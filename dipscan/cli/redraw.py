@@ -9,6 +9,7 @@ outputs/NAME, only the figure can have changed, so it is redrawn instead of reco
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import time
@@ -33,6 +34,7 @@ PRESENTATION_MODULES = frozenset({
 STYLE_KEYS = ("color", "linestyle", "description", "preset_path")
 
 
+@functools.cache  # once per process: a sweep checks every scenario against the same code
 def code_digest() -> str:
     """sha256 over dipscan's computing modules (path and bytes), so a physics edit recomputes."""
     root = Path(__file__).resolve().parents[1]  # the dipscan package

@@ -10,6 +10,7 @@ reads the beam's tables once, on first need, and exactly as before (`load_parent
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from functools import cached_property
@@ -62,6 +63,7 @@ def species_multiplicities(frame: pl.DataFrame) -> list[tuple[int, float]]:
     return [(int(pdgid), float(total)) for pdgid, total in sums.iter_rows()]
 
 
+@functools.cache
 def _reading_code_digest() -> str:
     root = Path(__file__).resolve().parents[1]  # the dipscan package
     h = hashlib.sha256(__version__.encode())
