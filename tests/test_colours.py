@@ -1,9 +1,5 @@
 """Colour checks agree with matplotlib's and need no matplotlib import for the usual values."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from matplotlib.colors import is_color_like as matplotlib_is_color_like
 
@@ -24,13 +20,3 @@ def test_every_name_read_from_matplotlibs_tables_is_a_colour_for_matplotlib():
     names = named_colours()
     assert {"tab:blue", "darkred", "xkcd:sky blue", "b"} <= names and len(names) > 1000
     assert all(matplotlib_is_color_like(name) for name in names)
-
-
-def test_reading_a_scenario_whose_presets_name_colours_does_not_import_matplotlib():
-    code = ("import sys; from dipscan.config.scenario import load_scenario; "
-            "s = load_scenario('scenarios/na62_delta0p01.toml'); "
-            "assert s.experiments[0].color; print('matplotlib' in sys.modules)")
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "False"
