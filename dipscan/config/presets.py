@@ -171,7 +171,7 @@ _ANGLE = {"gt": 0, "lt": math.pi / 2}
 
 
 def _is_colour(value: str) -> str:
-    from matplotlib.colors import is_color_like  # lazy: only files that name a colour pay for it
+    from dipscan.config.colours import is_color_like  # matplotlib only for unusual values
 
     if not is_color_like(value):
         raise fail("", value, COLOR_ALLOWED)
