@@ -5,7 +5,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("matplotlib", "numba", "scipy", "dask", "distributed", "pydantic")
+# pydantic is not here: it is the configuration layer, so reading a scenario needs it.
+HEAVY = ("matplotlib", "numba", "scipy", "dask", "distributed")
 
 
 def _modules_after(code: str, cwd: Path) -> set[str]:
