@@ -16,11 +16,11 @@ from dipscan.io.sample_cache import SampleCache
 from dipscan.physics.mesons import charge_conjugate_name, meson
 from dipscan.physics.models import make_model
 from dipscan.physics.models.base import Channel, Model
-from dipscan.production.tables import SpeciesNotAvailable, load_meson_samples
 from dipscan.scan.bands import ExperimentBand, band_contours, band_event_columns, experiment_bands
 from dipscan.scan.contours import contour_frame, iso_contours
 from dipscan.scan.experiments import production_scale, sample_weights
 from dipscan.scan.overlays import Overlay, build_overlays
+from dipscan.scan.parents import BeamParents, LazyParents, load_parents
 from dipscan.scan.plan import (
     SamplingUnit,
     beam_shells,
@@ -34,7 +34,6 @@ from dipscan.scan.reduce import (
     SampleBlock,
     compress_block,
     event_counts,
-    sequential_sum,
     total_grid,
 )
 from dipscan.scan.sampling import LLPSamples, Parents, channel_rng
@@ -72,19 +71,8 @@ def _open_channels(model: Model, masses: np.ndarray) -> list[list[Channel]]:
     return [model.channels(float(m)) for m in masses]
 
 
-def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFrame:
-    """Parent meson samples of a beam; species without a table are reported, never silently zero."""
-    frames = []
-    # Tables are keyed by |pdgid|: one table holds both charges of K, D, Ds and B.
-    for pdgid in sorted({abs(p) for p in pdgids}):
-        try:
-            frames.append(load_meson_samples(beam, [pdgid]))
-        except SpeciesNotAvailable:
-            omitted.append(f"{beam}: no table for PDG id {pdgid}; its channels are left out")
-    if not frames:
-        return pl.DataFrame(schema={"pdg_id": pl.Int32, "p_GeV": pl.Float64,
-                                    "theta_rad": pl.Float64, "weight": pl.Float64})
-    return pl.concat(frames, how="vertical_relaxed")
+#: The name the sweep planner and the tests know the table reader by.
+_load_parents = load_parents
 
 
 #: What a sampling unit gives one scenario: its sample count and, per experiment that reads it,
@@ -114,7 +102,8 @@ def unit_blocks(seed: int, specs: list[ExperimentSpec], unit: SamplingUnit, samp
 
 
 def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
-                  channels_per_mass: list[list[Channel]], parents: dict[str, pl.DataFrame],
+                  channels_per_mass: list[list[Channel]],
+                  parents: dict[str, dict[int, Parents | LazyParents]],
                   progress: Progress | None = None, cache: SampleCache | None = None,
                   ready: dict[SamplingUnit, UnitBlocks] | None = None,
                   ) -> tuple[list[SampleBlock], dict[str, int]]:
@@ -122,14 +111,15 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
     experiment on that beam that can see the shell (dipscan.scan.plan).
 
     Each is a sampling unit: its blocks are taken from `ready` (computed by a sweep) when
-    there, else its samples are read from `cache` or drawn.
+    there, else its samples are read from `cache` or drawn; `parents` holds each beam's
+    species by signed pdgid (`BeamParents.species`).
     """
     beams = experiments_by_beam(scenario)
     blocks: list[SampleBlock] = []
     counts: dict[str, int] = {}
     total_steps, step = len(beams) * masses.size, 0
     for beam, specs in beams.items():
-        species = Parents.by_pdgid(parents[beam])
+        species = parents[beam]
         shells, theta = beam_shells(beam, specs)
         for i, mass in enumerate(masses):
             e_star = model.photon_energy_rest_GeV(float(mass))
@@ -173,13 +163,15 @@ def meson_name(pdgid: int) -> str:
     return name if pdgid > 0 else charge_conjugate_name(name)
 
 
-def meson_exposure(scenario: Scenario, parents: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Mesons of each kind produced in each experiment: collisions x multiplicity (x A^0.29)."""
+def meson_exposure(scenario: Scenario,
+                   multiplicities: dict[str, list[tuple[int, float]]]) -> pl.DataFrame:
+    """Mesons of each kind produced in each experiment: collisions x multiplicity (x A^0.29).
+
+    `multiplicities`: per beam, (signed pdgid, mesons per collision) by pdgid
+    (`dipscan.scan.parents.species_multiplicities`)."""
     rows = []
     for spec in scenario.experiments:
-        per_species = (parents[spec.beam].group_by("pdg_id", maintain_order=True)
-                       .agg(sequential_sum(pl.col("weight"))).sort("pdg_id"))
-        for pdgid, multiplicity in per_species.iter_rows():
+        for pdgid, multiplicity in multiplicities[spec.beam]:
             rows.append({"experiment": spec.label, "pdgid": int(pdgid), "meson": meson_name(pdgid),
                          "multiplicity": float(multiplicity),
                          "n_produced": production_scale(spec, pdgid) * multiplicity})
@@ -202,16 +194,18 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
     report = progress or (lambda stage, done, total: None)
     beams = list(dict.fromkeys(spec.beam for spec in scenario.experiments))
-    parents = {}
+    cache = SampleCache.open(cache_dir) if cache_dir is not None else None
+    tables, species = {}, {}
     for k, beam in enumerate(beams):
         report("tables", k, len(beams))
-        parents[beam] = _load_parents(beam, parent_ids, omitted)
+        tables[beam] = BeamParents(beam, parent_ids, omitted, cache)
+        # Reads only the table's summary when one is cached: the arrays wait for a unit to draw.
+        species[beam] = tables[beam].species
     report("tables", len(beams), len(beams))
     timings["load_tables"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    cache = SampleCache.open(cache_dir) if cache_dir is not None else None
-    blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, parents, progress,
+    blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, species, progress,
                                    cache, ready)
     if cache:
         cache.trim()
@@ -266,7 +260,8 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
                   for m, chans in zip(masses, channels_per_mass, strict=True) for ch in chans),
                  default=0.0)
     return ScenarioResult(scenario, model, masses, couplings, events, contours, timings,
-                          omitted, counts, max_br, levels, overlays, meson_exposure(scenario, parents),
+                          omitted, counts, max_br, levels, overlays, meson_exposure(
+                              scenario, {beam: t.multiplicities for beam, t in tables.items()}),
                           bands)
 
 

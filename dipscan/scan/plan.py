@@ -79,7 +79,7 @@ class SamplingUnit:
 
 #: The code that decides a unit's samples: any edit to it (not only a version bump) is a new key.
 SAMPLING_CODE = ("scan/sampling.py", "scan/plan.py", "physics/mesons.py", "physics/constants.py",
-                 "physics/decays", "physics/models")
+                 "physics/pdg.py", "physics/decays", "physics/models")
 #: Packages whose numbers enter the samples (random streams, compiled maths, PDG masses).
 SAMPLING_PACKAGES = ("numpy", "numba", "particle")
 
@@ -239,13 +239,14 @@ def _draw_units_task(units: list[SamplingUnit], readers: list[list[int]], scenar
     keep them in the cache, and weight them for every scenario that reads them: the blocks
     each scenario takes instead of drawing the unit itself, keyed by (scenario index, unit)."""
     from dipscan.physics.models import make_model
-    from dipscan.scan.pipeline import _load_parents, unit_blocks
+    from dipscan.scan.parents import BeamParents
+    from dipscan.scan.pipeline import unit_blocks
 
     cache = SampleCache.open(Path(cache_root))
     first = units[0]
     model = make_model(first.model_kind, **dict(first.model_all_params))
-    table = _load_parents(first.beam, {u.channel.parent_pdgid for u in units}, [])
-    species = Parents.by_pdgid(table)
+    # The table is read only if a unit is not in the cache (dipscan.scan.parents).
+    species = BeamParents(first.beam, {u.channel.parent_pdgid for u in units}, [], cache).species
     out = {}
     for unit, indices in zip(units, readers, strict=True):
         if unit.channel.parent_pdgid not in species:
