@@ -256,9 +256,7 @@ def _draw_units_task(units: list[SamplingUnit], readers: list[list[int]], scenar
         for k in indices:
             seed, specs = scenarios[k]
             out[(k, unit)] = unit_blocks(seed, specs, unit, samples, e_star)
-    if cache:
-        cache.trim()
-    return out
+    return out  # the cache is trimmed by the scenarios, once each
 
 
 def _table_rows(beam: str) -> dict[int, int]:
