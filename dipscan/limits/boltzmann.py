@@ -17,9 +17,10 @@ Beyond x_end the small remaining annihilation is added in closed form assuming <
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
 from dipscan.limits.dof import g_star_half, h_eff
 
@@ -43,42 +44,64 @@ def log_equilibrium_yield(x, mass_GeV: float, species: Sequence[tuple[float, flo
     return np.log(45.0 / (4.0 * np.pi**4)) + np.log(total) - x - np.log(h_eff(mass_GeV / x))
 
 
+GRID_POINTS_PER_UNIT_LN_X = 2000  # linear interpolation error of ln Y_eq and ln rate ~ 1e-8
+
+
+@dataclass(frozen=True)
+class FreezeOut:
+    """The coupling-independent parts of the freeze-out equation for one mass, on a uniform
+    grid in u = ln x: ln(x * rate) at unit cross-section scale, and ln Y_eq + x (the e^-x of
+    Y_eq is exact in the solver, so what is interpolated is smooth)."""
+
+    u0: float
+    du: float
+    log_rate: np.ndarray
+    log_eq_plus_x: np.ndarray
+
+    def log_yield(self, log_scale: float = 0.0, tol: float = 1e-9) -> float:
+        """ln Y_inf when <sigma v> is multiplied by e^log_scale (d^2 for the dipole)."""
+        from dipscan.limits.freeze_out_kernel import final_log_yield  # numba: imported on use
+
+        w_end = final_log_yield(log_scale, self.u0, self.du, self.log_rate, self.log_eq_plus_x, tol)
+        if not np.isfinite(w_end):
+            raise RuntimeError("Boltzmann integration failed (step size underflow)")
+        # int_{x_end}^inf rate dx with rate ~ x_end^2/x^2 beyond: x_end * rate(x_end).
+        tail = np.exp(self.log_rate[-1] + log_scale)
+        return float(-np.logaddexp(-w_end, np.log(tail)))
+
+
+def freeze_out_table(
+    mass_GeV: float,
+    sigma_v_GeVm2: Callable[[np.ndarray], np.ndarray],
+    species: Sequence[tuple[float, float]] = ((2.0, 1.0),),
+    x_start: float = 1.0,
+    x_end: float = 1.0e3,
+) -> FreezeOut:
+    """Tabulate rate and equilibrium yield for <sigma v>(x) in GeV^-2 (a callable of x, vectorised)."""
+    m = float(mass_GeV)
+    u0, u1 = np.log(x_start), np.log(x_end)
+    n = max(int(np.ceil((u1 - u0) * GRID_POINTS_PER_UNIT_LN_X)), 2)
+    u = np.linspace(u0, u1, n + 1)
+    x = np.exp(u)
+    x[0], x[-1] = x_start, x_end
+    rate = np.sqrt(np.pi / 45.0) * M_PLANCK_GeV * m * g_star_half(m / x) * sigma_v_GeVm2(x) / x
+    with np.errstate(divide="ignore"):
+        log_rate = np.log(rate)
+    return FreezeOut(float(u0), float(u[1] - u[0]), np.maximum(log_rate, -700.0),
+                     log_equilibrium_yield(x, m, species) + x)
+
+
 def freeze_out_yield(
     mass_GeV: float,
     sigma_v_GeVm2: Callable[[np.ndarray], np.ndarray],
     species: Sequence[tuple[float, float]] = ((2.0, 1.0),),
     x_start: float = 1.0,
     x_end: float = 1.0e3,
-    rtol: float = 1e-7,
+    tol: float = 1e-9,
 ) -> float:
     """Asymptotic yield Y_inf for <sigma v>(x) in GeV^-2 (a callable of x, vectorised)."""
-    m = float(mass_GeV)
-
-    def rate(x):
-        x = np.asarray(x, float)
-        return (
-            np.sqrt(np.pi / 45.0) * M_PLANCK_GeV * m * g_star_half(m / x) * sigma_v_GeVm2(x) / x**2
-        )
-
-    def rhs(x, w):
-        ln_eq = log_equilibrium_yield(x, m, species)
-        return -rate(x) * (np.exp(w) - np.exp(2.0 * ln_eq - w))
-
-    def jac(x, w):
-        ln_eq = log_equilibrium_yield(x, m, species)
-        return np.atleast_2d(-rate(x) * (np.exp(w) + np.exp(2.0 * ln_eq - w)))
-
-    w0 = np.atleast_1d(log_equilibrium_yield(x_start, m, species))
-    # Newton trial points of the implicit solver can overflow exp(); the step is then rejected.
-    with np.errstate(over="ignore"):
-        sol = integrate.solve_ivp(
-            rhs, (x_start, x_end), w0, method="Radau", jac=jac, rtol=rtol, atol=1e-10
-        )
-    if not sol.success:
-        raise RuntimeError(f"Boltzmann integration failed at m = {m} GeV: {sol.message}")
-    y_end = float(np.exp(sol.y[0, -1]))
-    tail = float(rate(x_end)) * x_end  # int_{x_end}^inf rate x_end^2/x^2 dx
-    return 1.0 / (1.0 / y_end + tail)
+    table = freeze_out_table(mass_GeV, sigma_v_GeVm2, species, x_start, x_end)
+    return float(np.exp(table.log_yield(0.0, tol)))
 
 
 def omega_h2(mass_GeV: float, yield_inf: float) -> float:
