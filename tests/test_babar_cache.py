@@ -49,12 +49,12 @@ def test_corrupt_entry_is_recomputed_and_replaced(tmp_path, damage):
               "header": b"{not json" + raw[raw.index(b"\n"):], "empty": b""}[damage]
     entry.write_bytes(broken)
     shape = (MASSES.size, COUPLINGS.size)
-    assert overlays.read_babar_cache(entry, shape) is None
+    assert overlays.read_array_cache(entry, shape) is None
     again = overlay(tmp_path)
     assert again.data["events"].tobytes() == reference.data["events"].tobytes()
     assert again.contours.equals(reference.contours)
     assert entry.read_bytes() == raw  # the entry was written again, whole
-    assert overlays.read_babar_cache(entry, shape) is not None
+    assert overlays.read_array_cache(entry, shape) is not None
 
 
 def test_every_input_of_the_recast_is_in_the_key(tmp_path, monkeypatch):

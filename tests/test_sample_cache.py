@@ -202,7 +202,7 @@ def test_relic_line_split_over_a_pool_is_the_line_relic_line_reads(tmp_path, mon
     masses, couplings = overlays.relic_line(0.1, float(grid.min()), float(grid.max()), tmp_path)
     assert masses.size == overlays.RELIC_MASS_POINTS
     assert couplings.tobytes() == (masses * 0.1 + 1e-9).tobytes()
-    assert len(list(tmp_path.glob("relic-*.parquet"))) == 1
+    assert len(list(tmp_path.glob("relic-*.line"))) == 1
 
 
 def test_key_changes_with_every_field_and_with_the_sampling_code(monkeypatch):

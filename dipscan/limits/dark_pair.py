@@ -65,13 +65,20 @@ def sigma_chi1chi2_to_ffbar_GeVm2(
     whose 1/v behaviour at threshold makes sigma v finite: the annihilation is s-wave.
     """
     s = np.asarray(s_GeV2, float)
-    mf2 = np.asarray(fermion_mass_GeV, float) ** 2
     p2_chi = pair_momentum_squared_GeV2(s, m1_GeV, m2_GeV)
     sigma_rev = sigma_ee_to_chi1chi2_GeVm2(s, m1_GeV, m2_GeV, coupling_GeVinv)
     with np.errstate(divide="ignore", invalid="ignore"):
         crossed = np.where(p2_chi > 0.0, sigma_rev * (s / 4.0) / p2_chi, 0.0)
+    return crossed * colour_charge2 * fermion_pair_factor(s, fermion_mass_GeV)
+
+
+def fermion_pair_factor(s_GeV2, fermion_mass_GeV) -> np.ndarray:
+    """beta_f (1 + 2 m_f^2/s): sigma(gamma* -> f fbar) of a massive over a massless fermion."""
+    s = np.asarray(s_GeV2, float)
+    mf2 = np.asarray(fermion_mass_GeV, float) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
         beta2 = np.clip(1.0 - 4.0 * mf2 / s, 0.0, None)
-    return crossed * colour_charge2 * np.sqrt(beta2) * (1.0 + 2.0 * mf2 / s)
+    return np.sqrt(beta2) * (1.0 + 2.0 * mf2 / s)
 
 
 def chi_angular_density(cos_theta, q2_GeV2, m1_GeV, m2_GeV) -> np.ndarray:

@@ -30,7 +30,11 @@ import numpy as np
 from scipy import special
 
 from dipscan.limits.boltzmann import OMEGA_H2_PER_GeV_YIELD, FreezeOut, freeze_out_table
-from dipscan.limits.dark_pair import pair_momentum_squared_GeV2, sigma_chi1chi2_to_ffbar_GeVm2
+from dipscan.limits.dark_pair import (
+    fermion_pair_factor,
+    pair_momentum_squared_GeV2,
+    sigma_chi1chi2_to_ffbar_GeVm2,
+)
 from dipscan.limits.r_ratio import narrow_resonance_weights, r_ratio_smooth
 from dipscan.physics.mesons import LEPTON_MASS_GeV
 
@@ -48,13 +52,12 @@ _T_NODES = np.linspace(0.0, 7.0, 561)  # e^{-t^2} < 1e-21 beyond the last node
 def sigma12_GeVm2(s_GeV2, m1_GeV: float, m2_GeV: float, coupling_GeVinv: float = 1.0) -> np.ndarray:
     """sigma(chi1 chi2 -> SM) = leptons + R(sqrt s) x massless muons (narrow resonances excluded)."""
     s = np.asarray(s_GeV2, float)
-    total = np.zeros_like(s)
-    for m_lep in LEPTON_MASSES_GeV:
-        total = total + sigma_chi1chi2_to_ffbar_GeVm2(
-            s, m1_GeV, m2_GeV, coupling_GeVinv, m_lep, 1.0
-        )
+    # Every channel is the massless point-like one times N_c Q^2 beta (1 + 2 m^2/s) (leptons) or R.
     point = sigma_chi1chi2_to_ffbar_GeVm2(s, m1_GeV, m2_GeV, coupling_GeVinv, 0.0, 1.0)
-    return total + r_ratio_smooth(np.sqrt(s)) * point
+    channels = r_ratio_smooth(np.sqrt(s))
+    for m_lep in LEPTON_MASSES_GeV:
+        channels = channels + fermion_pair_factor(s, m_lep)
+    return point * channels
 
 
 def griest_seckel_factor(delta, x, g1: float = G_CHI1, g2: float = G_CHI2) -> np.ndarray:

@@ -21,7 +21,7 @@ from dipscan.scan.contours import CONTOUR_SCHEMA, contour_frame, iso_contours
 
 RELIC_LABEL = "thermal relic"
 RELIC_MASS_POINTS = 30  # the relic line is smooth between resonances; solved on its own grid
-RELIC_CACHE_VERSION = 1  # bump when dipscan.limits.relic changes its physics
+RELIC_CACHE_VERSION = 2  # bump when dipscan.limits.relic changes its physics or its solver
 
 
 @dataclass
@@ -51,8 +51,9 @@ def _digest(parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def read_babar_cache(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
-    """The cached grid, or None if it is missing or corrupt (wrong header, size or checksum)."""
+def read_array_cache(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    """A cached array (BaBar grid, relic line), or None if it is missing or corrupt (wrong
+    header, size or checksum): a corrupt entry is never trusted, only computed again."""
     try:
         header, data = path.read_bytes().split(b"\n", 1)
         stored = json.loads(header)
@@ -63,10 +64,10 @@ def read_babar_cache(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
     return None
 
 
-def write_babar_cache(path: Path, events: np.ndarray) -> None:
+def write_array_cache(path: Path, array: np.ndarray) -> None:
     """One JSON header line (shape, sha256 of the data), then the little-endian doubles."""
-    data = np.ascontiguousarray(events, dtype="<f8").tobytes()
-    header = json.dumps({"shape": list(events.shape), "sha256": hashlib.sha256(data).hexdigest()})
+    data = np.ascontiguousarray(array, dtype="<f8").tobytes()
+    header = json.dumps({"shape": list(array.shape), "sha256": hashlib.sha256(data).hexdigest()})
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda tmp: tmp.write_bytes(header.encode() + b"\n" + data))
 
@@ -79,12 +80,12 @@ def babar_events(selection, delta: float, masses: np.ndarray, couplings: np.ndar
 
     path = babar_cache_path(selection, delta, masses, couplings, seed, cache_dir)
     if path is not None and path.exists():
-        cached = read_babar_cache(path, (masses.size, couplings.size))
+        cached = read_array_cache(path, (masses.size, couplings.size))
         if cached is not None:
             return cached
     events = babar_event_yield(masses, delta, couplings, rng=seed, selection=selection)
     if path is not None:
-        write_babar_cache(path, events)
+        write_array_cache(path, events)
     return events
 
 
@@ -112,25 +113,33 @@ def relic_masses(mass_min_GeV: float, mass_max_GeV: float) -> np.ndarray:
 
 def relic_cache_path(delta: float, masses: np.ndarray, cache_dir: Path | None) -> Path | None:
     key = hashlib.sha256(json.dumps([RELIC_CACHE_VERSION, delta, masses.tolist()]).encode()).hexdigest()
-    return cache_dir / f"relic-{key[:16]}.parquet" if cache_dir else None
+    return cache_dir / f"relic-{key[:16]}.line" if cache_dir else None
+
+
+def read_relic_cache(path: Path, masses: np.ndarray) -> np.ndarray | None:
+    """The cached couplings of a relic line, or None if missing, corrupt or for other masses."""
+    cached = read_array_cache(path, (2, masses.size))
+    if cached is None or not np.array_equal(cached[0], masses):
+        return None
+    return cached[1]
 
 
 def write_relic_cache(path: Path, masses: np.ndarray, couplings: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame = pl.DataFrame({"mass_GeV": masses, "coupling_GeVinv": couplings})
-    atomic_write(path, frame.write_parquet)
+    write_array_cache(path, np.stack([masses, couplings]))
 
 
 def relic_line(delta: float, mass_min_GeV: float, mass_max_GeV: float,
                cache_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    """(M1, d) with Omega h^2 = 0.12; solved once per (delta, mass range) and cached on disk."""
+    """(M1, d) with Omega h^2 = 0.12; solved once per (delta, mass range) and cached on disk
+    (a corrupt entry is solved again and replaced)."""
     from dipscan.limits.relic import relic_coupling
 
     masses = relic_masses(mass_min_GeV, mass_max_GeV)
     path = relic_cache_path(delta, masses, cache_dir)
     if path is not None and path.exists():
-        cached = pl.read_parquet(path)
-        return cached["mass_GeV"].to_numpy(), cached["coupling_GeVinv"].to_numpy()
+        cached = read_relic_cache(path, masses)
+        if cached is not None:
+            return masses, cached
     couplings = np.asarray(relic_coupling(masses, delta), dtype=float)
     if path is not None:
         write_relic_cache(path, masses, couplings)

@@ -365,14 +365,14 @@ def submit_babar_grids(scenarios: Iterable[Scenario], pool: Executor, cache_root
 
 
 def finish_babar_grids(grids: dict[Path, list[Future]]) -> None:
-    from dipscan.scan.overlays import write_babar_cache
+    from dipscan.scan.overlays import write_array_cache
 
     for path, parts in grids.items():
         try:
             events = np.concatenate([part.result() for part in parts])
         except Exception:  # left to the scenarios, as in `prepare_sweep`
             continue
-        write_babar_cache(path, events)
+        write_array_cache(path, events)
 
 
 def _relic_chunk(masses: list[float], delta: float) -> list[float]:
@@ -386,7 +386,7 @@ def submit_relic_lines(scenarios: Iterable[Scenario], pool: Executor, cache_root
     """Each distinct thermal-relic line of a sweep not yet in the overlay cache, its masses
     spread over the pool (each mass is solved on its own, so the line is the same numbers
     however it is split)."""
-    from dipscan.scan.overlays import relic_cache_path, relic_masses
+    from dipscan.scan.overlays import read_relic_cache, relic_cache_path, relic_masses
 
     lines = {}
     for scenario in scenarios:
@@ -395,7 +395,7 @@ def submit_relic_lines(scenarios: Iterable[Scenario], pool: Executor, cache_root
             delta = dict(scenario.model.params)["delta"]
             masses = relic_masses(float(grid.min()), float(grid.max()))
             path = relic_cache_path(delta, masses, cache_root)
-            if not path.exists():
+            if not path.exists() or read_relic_cache(path, masses) is None:
                 lines[path] = (delta, masses)
     return {path: (masses, [pool.submit(_relic_chunk, masses[i:i + chunk].tolist(), delta)
                             for i in range(0, masses.size, chunk)])
