@@ -8,8 +8,11 @@ Seckel, Phys. Rev. D 43 (1991) 3191; Edsjo and Gondolo, Phys. Rev. D 56 (1997) 1
     Y_eq = 45 / (4 pi^4 h_eff) sum_i g_i (m_i/m)^2 x^2 K_2(x m_i/m),
 and the relic density Omega h^2 = (s_0 / (rho_c/h^2)) m Y_inf.
 
-It is solved for W = ln Y with an implicit (Radau) integrator: near equilibrium the equation is
-extremely stiff. Bessel functions are exponentially scaled so that nothing underflows at large x.
+It is solved for W = ln Y in u = ln x with an implicit integrator (near equilibrium the equation
+is extremely stiff): `freeze_out_table` tabulates the coupling-independent rate and ln Y_eq of
+one mass once, and `FreezeOut.log_yield` solves for any overall scale of <sigma v> (d^2 for the
+dipole) in compiled code (`freeze_out_kernel`). Bessel functions are exponentially scaled so
+that nothing underflows at large x.
 Beyond x_end the small remaining annihilation is added in closed form assuming <sigma v> constant
 (exact for s-wave, an upper bound when <sigma_eff v> still falls).
 """

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from dipscan.limits.boltzmann import OMEGA_H2_PER_GeV_YIELD, FreezeOut, freeze_out_table
+from dipscan.limits.boltzmann import FreezeOut, OMEGA_H2_PER_GeV_YIELD, freeze_out_table
 from dipscan.limits.dark_pair import (
     fermion_pair_factor,
     pair_momentum_squared_GeV2,
@@ -127,9 +127,10 @@ def relic_coupling(m1_GeV, delta: float, omega_target: float = OMEGA_DM_H2) -> n
     """Dipole coefficient d [GeV^-1] giving Omega h^2 = omega_target, for each mass M1 [GeV].
 
     Omega h^2 scales almost exactly as 1/d^2 (up to the logarithmic shift of freeze-out), so a
-    secant iteration in (ln d, ln Omega) converges in three or four Boltzmann solutions
-    (~0.4 s per mass). Masses below THERMAL_DM_MIN_MASS_GeV are computed all the same; the
-    plotting layer is expected to cut the line there.
+    secant iteration in (ln d, ln Omega) converges in a few Boltzmann solutions of milliseconds
+    each; the thermal average <sigma_eff v>(x) dominates the ~0.05 s per mass. Masses below
+    THERMAL_DM_MIN_MASS_GeV are computed all the same; the plotting layer is expected to cut the
+    line there.
     """
     masses = np.atleast_1d(np.asarray(m1_GeV, float))
     out = np.empty(masses.size)

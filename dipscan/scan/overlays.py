@@ -158,7 +158,8 @@ def relic_overlay(delta: float, masses: np.ndarray, cache_dir: Path | None) -> O
                    {"mass_GeV": m[ok], "coupling_GeVinv": d[ok], "mass_min": float(masses.min()),
                     "disfavoured_below_GeV": THERMAL_DM_MIN_MASS_GeV},
                    ["thermal relic: chi1 chi2 coannihilation (Griest-Seckel), hadrons via a "
-                    "parametrised R-ratio, Boltzmann equation solved numerically; Omega h^2 = 0.12"])
+                    "parametrised R-ratio, Boltzmann equation solved numerically (compiled Radau IIA, "
+                    "ln Omega to ~1e-6); Omega h^2 = 0.12"])
 
 
 def literature_overlay(flavour: str) -> Overlay:
