@@ -50,7 +50,7 @@ def log_equilibrium_yield(x, mass_GeV: float, species: Sequence[tuple[float, flo
 GRID_POINTS_PER_UNIT_LN_X = 2000  # linear interpolation error of ln Y_eq and ln rate ~ 1e-8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FreezeOut:
     """The coupling-independent parts of the freeze-out equation for one mass, on a uniform
     grid in u = ln x: ln(x * rate) at unit cross-section scale, and ln Y_eq + x (the e^-x of
