@@ -395,7 +395,7 @@ def submit_relic_lines(scenarios: Iterable[Scenario], pool: Executor, cache_root
             delta = dict(scenario.model.params)["delta"]
             masses = relic_masses(float(grid.min()), float(grid.max()))
             path = relic_cache_path(delta, masses, cache_root)
-            if not path.exists() or read_relic_cache(path, masses) is None:
+            if read_relic_cache(path, masses) is None:
                 lines[path] = (delta, masses)
     return {path: (masses, [pool.submit(_relic_chunk, masses[i:i + chunk].tolist(), delta)
                             for i in range(0, masses.size, chunk)])
