@@ -102,7 +102,7 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                     continue
                 unit = make_unit(scenario, beam, precuts, i, float(mass), channel)
                 samples = draw_unit(unit, model, species[channel.parent_pdgid], cache)
-                counts[channel.name] = counts.get(channel.name, 0) + len(samples)
+                counts[channel.name] = counts.get(channel.name, 0) + samples.drawn
                 for spec in specs:
                     # Each experiment draws its photons from its own stream: adding an
                     # experiment to a scenario leaves the others' numbers unchanged.

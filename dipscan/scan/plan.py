@@ -127,14 +127,12 @@ def draw_unit(unit: SamplingUnit, model: Model, parents: Parents,
     if cache:
         arrays = cache.load(key)
         if arrays is not None:
-            return LLPSamples(unit.mass_GeV, llp_mass, unit.channel, arrays["weight"],
-                              arrays["p_GeV"], arrays["theta_rad"], arrays["phi_rad"])
+            return LLPSamples.from_arrays(unit.mass_GeV, llp_mass, unit.channel, arrays)
     rng = channel_rng(unit.seed, unit.beam, unit.mass_index, unit.channel)
     samples = sample_channel(model, unit.channel, unit.mass_GeV, parents, rng,
                              unit.photon_floor_GeV, unit.max_samples, unit.theta_accept_rad)
     if cache:
-        cache.store(key, {"weight": samples.weight, "p_GeV": samples.p_GeV,
-                          "theta_rad": samples.theta_rad, "phi_rad": samples.phi_rad})
+        cache.store(key, samples.arrays())
     return samples
 
 
