@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 
 import numpy as np
 from numba import config, njit, prange
@@ -40,6 +41,28 @@ from numba import config, njit, prange
 # sleeps. A user's own NUMBA_THREADING_LAYER still wins.
 if "NUMBA_THREADING_LAYER" not in os.environ:
     config.THREADING_LAYER = "workqueue"
+
+
+def _load_array_maths_without_blas() -> None:
+    """Load numba's array maths now, telling it that scipy's BLAS is absent.
+
+    When numba first loads a compiled function it imports its array maths, which checks for a
+    BLAS by importing scipy.linalg: a quarter to half a second, for matrix products these
+    kernels never use. Hiding scipy's BLAS module for the duration of that one import makes the
+    check fail at once; it is put back before anything else runs, and if scipy's BLAS is already
+    loaded nothing is hidden.
+    """
+    blas = "scipy.linalg.cython_blas"
+    if blas in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules[blas] = None  # an import of it now raises ImportError without loading scipy
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules[blas]
+
+
+_load_array_maths_without_blas()
 
 #: Rows from which a chain runs over all cores: below, the thread launch costs more than it saves.
 PARALLEL_MIN_ROWS = 32_768
