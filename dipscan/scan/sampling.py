@@ -179,35 +179,36 @@ def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: Par
     Every remaining parent is decayed (`n_drawn`); the LLPs outside the same cuts are then left
     out (`LabCut`, with a margin): they carry no weight for any experiment on the beam.
     """
-    p_parent, theta_parent, weight = parents.p_GeV, parents.theta_rad, parents.weight
     llp_mass = model.llp_mass_GeV(mass_GeV)
     e_star = model.photon_energy_rest_GeV(mass_GeV)
-    if p_parent.size:
-        chosen = _contributing(p_parent, theta_parent, MESONS[abs(channel.parent_pdgid)].mass_GeV,
-                               llp_mass, e_star, photon_floor_GeV, theta_accept_rad)
-        p_parent, theta_parent, weight = p_parent[chosen], theta_parent[chosen], weight[chosen]
-    if max_samples is not None and p_parent.size > max_samples:
-        chosen = np.sort(rng.choice(p_parent.size, size=max_samples, replace=False))
-        scale = p_parent.size / max_samples
-        p_parent, theta_parent, weight = p_parent[chosen], theta_parent[chosen], weight[chosen] * scale
-    if p_parent.size == 0:
+    chosen = _contributing(parents.p_GeV, parents.theta_rad,
+                           MESONS[abs(channel.parent_pdgid)].mass_GeV, llp_mass, e_star,
+                           photon_floor_GeV, theta_accept_rad)
+    scale = 1.0
+    if max_samples is not None and chosen.size > max_samples:
+        scale = chosen.size / max_samples
+        chosen = chosen[np.sort(rng.choice(chosen.size, size=max_samples, replace=False))]
+    if chosen.size == 0:
         empty = np.empty(0)
         return LLPSamples(mass_GeV, llp_mass, channel, empty, empty, empty, empty,
                           np.empty(0, np.int64), 0)
     cut = LabCut.from_precuts(llp_mass, e_star, photon_floor_GeV, theta_accept_rad)
-    llps = model.sample_llp(channel, mass_GeV, p_parent, theta_parent, rng, cut)
-    return LLPSamples(mass_GeV, llp_mass, channel, weight[llps.row], llps.p_GeV, llps.theta_rad,
-                      llps.phi_rad, llps.row, int(p_parent.size))
+    llps = model.sample_llp(channel, mass_GeV, parents.p_GeV[chosen], parents.theta_rad[chosen],
+                            rng, cut)
+    weight = parents.weight[chosen[llps.row]]
+    return LLPSamples(mass_GeV, llp_mass, channel, weight * scale if scale != 1.0 else weight,
+                      llps.p_GeV, llps.theta_rad, llps.phi_rad, llps.row, int(chosen.size))
 
 
 def _contributing(p_parent: np.ndarray, theta_parent: np.ndarray, parent_mass_GeV: float,
                   llp_mass_GeV: float, e_star_GeV: float, photon_floor_GeV: float,
                   theta_accept_rad: float | None):
-    """`parents_that_can_contribute` as a boolean mask (numpy path) or as the indices of the
-    same parents (compiled path, one pass without temporaries)."""
+    """Indices of the parents `parents_that_can_contribute` keeps (numpy path), or of the same
+    parents from one branch-free compiled pass (compiled path)."""
     if kernel_choice() == "numpy":
-        return parents_that_can_contribute(p_parent, theta_parent, parent_mass_GeV, llp_mass_GeV,
-                                           e_star_GeV, photon_floor_GeV, theta_accept_rad)
+        return np.flatnonzero(parents_that_can_contribute(
+            p_parent, theta_parent, parent_mass_GeV, llp_mass_GeV, e_star_GeV, photon_floor_GeV,
+            theta_accept_rad))
     from dipscan.physics.decays import kernels  # numba only when samples are drawn
 
     return kernels.contributing_parents(p_parent, theta_parent, parent_mass_GeV**2, e_star_GeV,

@@ -238,22 +238,20 @@ def dalitz_proposals_serial(cum, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, 
                     iu_out, iv_out, m12_out, m23_out, jac_out)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def _parent_mask(p, theta, parent_mass_sq, e_star, llp_mass, photon_floor, theta_limit, keep):
+    for i in range(p.size):
+        e = math.sqrt(p[i] * p[i] + parent_mass_sq)
+        keep[i] = (e_star * (e + p[i]) / llp_mass >= photon_floor) & (theta[i] <= theta_limit)
+
+
 def contributing_parents(p, theta, parent_mass_sq, e_star, llp_mass, photon_floor, theta_limit):
     """Indices of the parents kept by `sampling.parents_that_can_contribute`, with its arithmetic
-    in its order: E* (sqrt(p^2 + M^2) + p) / m_LLP >= floor (when floor > 0), and
-    theta <= theta_limit (inf: no angular cut)."""
-    keep = np.empty(p.size, np.int64)
-    n = 0
-    for i in range(p.size):
-        if photon_floor > 0.0:
-            e = math.sqrt(p[i] * p[i] + parent_mass_sq)
-            if not e_star * (e + p[i]) / llp_mass >= photon_floor:
-                continue
-        if theta[i] <= theta_limit:
-            keep[n] = i
-            n += 1
-    return keep[:n]
+    in its order: E* (sqrt(p^2 + M^2) + p) / m_LLP >= floor (always true for floor = 0), and
+    theta <= theta_limit (inf: no angular cut). One branch-free pass, then the indices."""
+    keep = np.empty(p.size, np.bool_)
+    _parent_mask(p, theta, parent_mass_sq, e_star, llp_mass, photon_floor, theta_limit, keep)
+    return np.flatnonzero(keep)
 
 
 def _parallel(n: int) -> bool:
