@@ -87,3 +87,34 @@ def test_charged_parents_are_loaded_once_per_charge():
     assert per_id[411] + per_id[-411] == pytest.approx(4.3e-4, rel=1e-9)  # Table 1, D+-
     names = dict(zip(exposure["pdgid"].to_list(), exposure["meson"].to_list(), strict=True))
     assert names[321] == "K+" and names[-321] == "K-"
+
+
+def test_units_on_threads_give_the_same_blocks_as_one_thread():
+    """Units on two threads, or one, or with the compiled kernels spread over numba's threads
+    (large batches from the main thread): every block is the same, to the bit, in the same
+    order, and so are the sample counts."""
+    from dipscan.physics.decays import kernels
+
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios"
+                             / "geometry_modes_delta0p01.toml")  # paper, volume and photon modes
+    model = make_model(scenario.model.kind, **dict(scenario.model.params))
+    masses = np.array([0.02, 0.3])
+    channels = [model.channels(float(m)) for m in masses]
+    ids = {c.parent_pdgid for cs in channels for c in cs}
+    parents = {spec.beam: _load_parents(spec.beam, ids, []) for spec in scenario.experiments}
+    runs = [sample_blocks(scenario, model, masses, channels, parents, threads=n) for n in (1, 2)]
+    saved = kernels.PARALLEL_MIN_ROWS
+    kernels.PARALLEL_MIN_ROWS = 0
+    try:
+        runs.append(sample_blocks(scenario, model, masses, channels, parents, threads=1))
+    finally:
+        kernels.PARALLEL_MIN_ROWS = saved
+    (first, counts), others = runs[0], runs[1:]
+    assert len(first) > 10 and sum(counts.values()) > 0
+    for blocks, other_counts in others:
+        assert other_counts == counts
+        assert [(b.experiment, b.mass_index, b.channel, b.l_start_m) for b in blocks] == \
+            [(b.experiment, b.mass_index, b.channel, b.l_start_m) for b in first]
+        for a, b in zip(first, blocks, strict=True):
+            assert a.weight.tobytes() == b.weight.tobytes()
+            assert a.betagamma.tobytes() == b.betagamma.tobytes()

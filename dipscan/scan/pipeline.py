@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +24,7 @@ from dipscan.scan.bands import ExperimentBand, band_contours, band_event_columns
 from dipscan.scan.contours import contour_frame, iso_contours
 from dipscan.scan.experiments import production_scale, sample_weights
 from dipscan.scan.overlays import Overlay, build_overlays
-from dipscan.scan.plan import beam_precuts, draw_unit, experiments_by_beam, make_unit
+from dipscan.scan.plan import SamplingUnit, beam_precuts, draw_unit, experiments_by_beam, make_unit
 from dipscan.scan.reduce import (
     GridInputs,
     SampleBlock,
@@ -80,40 +83,92 @@ def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFra
     return pl.concat(frames, how="vertical_relaxed")
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One sampling unit and what its weights need."""
+
+    beam: str
+    specs: list[ExperimentSpec]
+    mass_index: int
+    e_star_GeV: float
+    unit: SamplingUnit
+    parents: Parents
+
+
 def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                   channels_per_mass: list[list[Channel]], parents: dict[str, pl.DataFrame],
                   progress: Progress | None = None,
-                  cache: SampleCache | None = None) -> tuple[list[SampleBlock], dict[str, int]]:
+                  cache: SampleCache | None = None,
+                  threads: int | None = None) -> tuple[list[SampleBlock], dict[str, int]]:
     """LLP samples drawn once per (beam, mass, channel), weighted for every experiment on that beam.
 
-    Each (beam, mass, channel) is a sampling unit, read from `cache` when it holds it.
+    Each (beam, mass, channel) is a sampling unit, read from `cache` when it holds it. Units run
+    on `threads` threads (default: the cores this process may use); each draws from its own
+    random streams and the results are taken in the order of the units, so the blocks are the
+    same, to the bit, whatever the number of threads.
     """
     beams = experiments_by_beam(scenario)
-    blocks: list[SampleBlock] = []
-    counts: dict[str, int] = {}
-    total_steps, step = len(beams) * masses.size, 0
+    groups: list[list[_Job]] = []  # one per (beam, mass): the progress steps
     for beam, specs in beams.items():
         species = Parents.by_pdgid(parents[beam])
         precuts = beam_precuts(specs)
         for i, mass in enumerate(masses):
             e_star = model.photon_energy_rest_GeV(float(mass))
-            for channel in channels_per_mass[i]:
-                if channel.parent_pdgid not in species:
-                    continue
-                unit = make_unit(scenario, beam, precuts, i, float(mass), channel)
-                samples = draw_unit(unit, model, species[channel.parent_pdgid], cache)
-                counts[channel.name] = counts.get(channel.name, 0) + samples.drawn
-                for spec in specs:
-                    # Each experiment draws its photons from its own stream: adding an
-                    # experiment to a scenario leaves the others' numbers unchanged.
-                    own_rng = channel_rng(scenario.seed, f"{beam}/{spec.label}", i, channel)
-                    for (l_start, l_end), weight in sample_weights(spec, samples, e_star, own_rng):
-                        blocks.append(compress_block(SampleBlock(
-                            spec.label, i, channel.name, weight, samples.betagamma, l_start, l_end)))
-            step += 1
-            if progress:
-                progress("sampling", step, total_steps)
+            groups.append([_Job(beam, specs, i, e_star,
+                                make_unit(scenario, beam, precuts, i, float(mass), channel),
+                                species[channel.parent_pdgid])
+                           for channel in channels_per_mass[i] if channel.parent_pdgid in species])
+
+    def run(job: _Job) -> tuple[str, int, list[SampleBlock]]:
+        channel = job.unit.channel
+        samples = draw_unit(job.unit, model, job.parents, cache)
+        blocks = []
+        for spec in job.specs:
+            # Each experiment draws its photons from its own stream: adding an
+            # experiment to a scenario leaves the others' numbers unchanged.
+            own_rng = channel_rng(scenario.seed, f"{job.beam}/{spec.label}", job.mass_index, channel)
+            for (l_start, l_end), weight in sample_weights(spec, samples, job.e_star_GeV, own_rng):
+                blocks.append(compress_block(SampleBlock(
+                    spec.label, job.mass_index, channel.name, weight, samples.betagamma, l_start,
+                    l_end)))
+        return channel.name, samples.drawn, blocks
+
+    blocks: list[SampleBlock] = []
+    counts: dict[str, int] = {}
+    results = in_order(run, [job for group in groups for job in group],
+                       threads or available_cores())
+    for step, group in enumerate(groups, start=1):
+        for _ in group:
+            name, drawn, unit_blocks = next(results)
+            counts[name] = counts.get(name, 0) + drawn
+            blocks += unit_blocks
+        if progress:
+            progress("sampling", step, len(groups))
     return blocks, counts
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def in_order(function, items: list, threads: int, ahead: int = 4):
+    """function(item) for every item, yielded in the order of items, computed on `threads`
+    threads with at most threads + ahead results waiting (bounded memory)."""
+    if threads <= 1 or len(items) <= 1:
+        yield from map(function, items)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        pending = collections.deque(pool.submit(function, item) for item in items[:threads + ahead])
+        for item in items[threads + ahead:]:
+            done = pending.popleft().result()
+            pending.append(pool.submit(function, item))
+            yield done
+        while pending:
+            yield pending.popleft().result()
 
 
 def grid_inputs(scenario: Scenario, model: Model, masses: np.ndarray, couplings: np.ndarray,

@@ -13,9 +13,11 @@ lab momentum, angles and azimuth are not finished (no hypot, no atan2): most LLP
 detector are of that kind. A cheap test on the lab momentum components, with a safety margin far
 above rounding, settles the clear cases; the rest is decided on the exact angle.
 
-Rows are independent, so large batches run over both cores (`prange`), small ones in one thread
-(a parallel launch costs about a millisecond); either way each row is computed by the same code
-with its own random numbers: the same bytes whatever the thread count.
+Rows are independent, so large batches called from the main thread run over all cores
+(`prange`), small ones in one thread (a parallel launch costs more than it saves); the kernels
+release the GIL, so a scenario can also run its units on threads (`scan.pipeline.in_order`).
+Either way each row is computed by the same code from its own random numbers: the same bytes
+whatever the thread count.
 
 The Dalitz sampler's accept-reject loop stays in numpy (`DalitzSampler.sample`: it draws every
 batch of uniforms and evaluates the matrix element); `dalitz_proposal_kernel` turns a batch of
@@ -33,6 +35,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 
 import numpy as np
 from numba import config, njit, prange
@@ -65,7 +68,7 @@ def _load_array_maths_without_blas() -> None:
 _load_array_maths_without_blas()
 
 #: Rows from which a chain runs over all cores: below, the thread launch costs more than it saves.
-PARALLEL_MIN_ROWS = 32_768
+PARALLEL_MIN_ROWS = 8192
 
 
 @njit(cache=True, inline="always")
@@ -123,7 +126,7 @@ def _two_body_row(i, p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_mas
     _finish(i, px, py, pz, cut, seen, p_out, theta_out, phi_out)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def two_body_parallel(p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_mass, q, e_llp,
                       cut, seen, p_out, theta_out, phi_out):
     for i in prange(p_parent.size):
@@ -131,7 +134,7 @@ def two_body_parallel(p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_ma
                       cut, seen, p_out, theta_out, phi_out)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def two_body_serial(p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_mass, q, e_llp,
                     cut, seen, p_out, theta_out, phi_out):
     for i in range(p_parent.size):
@@ -169,7 +172,7 @@ def _three_body_row(i, p_parent, theta_parent, u_phi, m12sq, m23sq, normals, mas
     _finish(i, px, py, pz, cut, seen, p_out, theta_out, phi_out)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def three_body_parallel(p_parent, theta_parent, u_phi, m12sq, m23sq, normals, masses, cut,
                         seen, p_out, theta_out, phi_out):
     for i in prange(p_parent.size):
@@ -177,7 +180,7 @@ def three_body_parallel(p_parent, theta_parent, u_phi, m12sq, m23sq, normals, ma
                         seen, p_out, theta_out, phi_out)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def three_body_serial(p_parent, theta_parent, u_phi, m12sq, m23sq, normals, masses, cut,
                       seen, p_out, theta_out, phi_out):
     for i in range(p_parent.size):
@@ -222,7 +225,7 @@ def _dalitz_row(i, cum, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23, big
     jac_out[i] = (hi23 - lo23) * width
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def dalitz_proposals_parallel(cum, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23, big_m,
                               m1, m2, m3, iu_out, iv_out, m12_out, m23_out, jac_out):
     for i in prange(r_cell.size):
@@ -230,7 +233,7 @@ def dalitz_proposals_parallel(cum, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23
                     iu_out, iv_out, m12_out, m23_out, jac_out)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def dalitz_proposals_serial(cum, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23, big_m,
                             m1, m2, m3, iu_out, iv_out, m12_out, m23_out, jac_out):
     for i in range(r_cell.size):
@@ -238,7 +241,7 @@ def dalitz_proposals_serial(cum, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, 
                     iu_out, iv_out, m12_out, m23_out, jac_out)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _parent_mask(p, theta, parent_mass_sq, e_star, llp_mass, photon_floor, theta_limit, keep):
     for i in range(p.size):
         e = math.sqrt(p[i] * p[i] + parent_mass_sq)
@@ -255,7 +258,10 @@ def contributing_parents(p, theta, parent_mass_sq, e_star, llp_mass, photon_floo
 
 
 def _parallel(n: int) -> bool:
-    return n >= PARALLEL_MIN_ROWS
+    """Spread the rows over numba's threads? Only for large batches, and only from the main
+    thread: numba's work-queue layer must not be entered by two threads at once, and a
+    scenario whose units already run on threads (`scan.pipeline.in_order`) keeps both cores busy."""
+    return n >= PARALLEL_MIN_ROWS and threading.current_thread() is threading.main_thread()
 
 
 def dalitz_proposals(sampler):
