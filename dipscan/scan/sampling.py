@@ -176,8 +176,8 @@ def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: Par
     are dropped before decaying: an exact cut (`parents_that_can_contribute`).
     If more than `max_samples` parents remain, a uniform random subset of that size is decayed
     with its weights scaled up by the inverse fraction (unbiased; costs statistics, not accuracy).
-    Every remaining parent is decayed (`n_drawn`); the LLPs outside the same cuts are then left
-    out (`LabCut`, with a margin): they carry no weight for any experiment on the beam.
+    Every remaining parent is decayed (`n_drawn`); the LLPs beyond `theta_accept_rad` are then
+    left out (`LabCut`, with a margin): they carry no weight for any experiment on the beam.
     """
     llp_mass = model.llp_mass_GeV(mass_GeV)
     e_star = model.photon_energy_rest_GeV(mass_GeV)
@@ -192,7 +192,7 @@ def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: Par
         empty = np.empty(0)
         return LLPSamples(mass_GeV, llp_mass, channel, empty, empty, empty, empty,
                           np.empty(0, np.int64), 0)
-    cut = LabCut.from_precuts(llp_mass, e_star, photon_floor_GeV, theta_accept_rad)
+    cut = LabCut.from_acceptance(theta_accept_rad)
     llps = model.sample_llp(channel, mass_GeV, parents.p_GeV[chosen], parents.theta_rad[chosen],
                             rng, cut)
     weight = parents.weight[chosen[llps.row]]

@@ -24,10 +24,9 @@ from dipscan.physics.decays.kinematics import (
     two_body_momentum_GeV,
 )
 
-# Margins of the pre-cut, far above rounding (1e-16) and far below any physics scale: an LLP
-# within them of a cut is kept, and the experiments' own selection decides.
+# Margin of the pre-cut, far above rounding (1e-16) and far below any physics scale: an LLP
+# within it of the widest accepted angle is kept, and the experiments' own selection decides.
 ANGLE_MARGIN = 1e-9
-ENERGY_MARGIN = 1e-9
 
 
 class LabLLPs(NamedTuple):
@@ -42,34 +41,24 @@ class LabLLPs(NamedTuple):
 
 @dataclass(frozen=True)
 class LabCut:
-    """LLPs no experiment can see: polar angle above `theta_max_rad`, or E + p below
-    `min_e_plus_p_GeV` (the photon's lab energy is at most E* (E + p)/m, so such an LLP cannot
-    give a photon above the lowest threshold). Both carry a relative margin (`from_precuts`)."""
+    """LLPs no experiment on the beam can see: polar angle above `theta_max_rad` (the widest
+    accepted angle of the experiments that read the samples, with a relative margin)."""
 
     theta_max_rad: float = math.inf
-    min_e_plus_p_GeV: float = 0.0
-    llp_mass_GeV: float = 1.0
 
     @classmethod
-    def from_precuts(cls, llp_mass_GeV: float, e_star_GeV: float, photon_floor_GeV: float = 0.0,
-                     theta_accept_rad: float | None = None) -> LabCut:
-        theta = math.inf if theta_accept_rad is None else theta_accept_rad * (1.0 + ANGLE_MARGIN)
-        floor = photon_floor_GeV * llp_mass_GeV / e_star_GeV * (1.0 - ENERGY_MARGIN)
-        return cls(theta, max(floor, 0.0), llp_mass_GeV)
+    def from_acceptance(cls, theta_accept_rad: float | None) -> LabCut:
+        return cls(math.inf if theta_accept_rad is None else theta_accept_rad * (1.0 + ANGLE_MARGIN))
 
     def keep(self, p_GeV: np.ndarray, theta_rad: np.ndarray) -> np.ndarray:
         """The numpy reference of the cut: True for LLPs kept."""
-        keep = theta_rad <= self.theta_max_rad
-        if self.min_e_plus_p_GeV > 0.0:
-            keep &= np.hypot(p_GeV, self.llp_mass_GeV) + p_GeV >= self.min_e_plus_p_GeV
-        return keep
+        return theta_rad <= self.theta_max_rad
 
-    def kernel_args(self) -> tuple[float, float, float, float]:
-        """(theta_max, tan^2 of it with a 1e-6 margin for the fast test or -1, E + p floor, m)."""
+    def kernel_args(self) -> tuple[float, float]:
+        """(theta_max, tan^2 of it with a 1e-6 margin for the fast test, or -1 for none)."""
         fast = (math.tan(self.theta_max_rad) ** 2 * (1.0 + 1e-6)
                 if self.theta_max_rad < 0.5 * math.pi else -1.0)
-        return (float(self.theta_max_rad), fast, float(self.min_e_plus_p_GeV),
-                float(self.llp_mass_GeV))
+        return float(self.theta_max_rad), fast
 
 
 NO_CUT = LabCut()

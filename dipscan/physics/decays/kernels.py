@@ -8,10 +8,10 @@ from the numpy Generator in the order the numpy path does and pass the arrays in
 therefore agree sample by sample up to the last bits of rounding (tests/test_kernels.py).
 
 The pre-cut: an LLP that no experiment on the beam can see (polar angle above the widest
-accepted one, or a photon that cannot reach the lowest threshold) is flagged as unseen and its
-lab momentum, angles and azimuth are not finished (no hypot, no atan2): most LLPs of a narrow
-detector are of that kind. A cheap test on the lab momentum components, with a safety margin far
-above rounding, settles the clear cases; the rest is decided on the exact angle.
+accepted one) is flagged as unseen and its lab momentum, angles and azimuth are not finished (no
+hypot, no atan2): most LLPs of a narrow detector are of that kind. A cheap test on the lab
+momentum components, with a safety margin far above rounding, settles the clear cases; the rest
+is decided on the exact angle.
 
 Rows are independent, so large batches called from the main thread run over all cores
 (`prange`), small ones in one thread (a parallel launch costs more than it saves); the kernels
@@ -92,23 +92,22 @@ def _parent_eta(p, theta, u_phi, mass):
 @njit(cache=True, inline="always")
 def _finish(i, px, py, pz, cut, seen, p_out, theta_out, phi_out):
     """(p, theta, phi) of row i from its lab momentum, as `polar_of`; `seen[i]` = 0 when the
-    pre-cut `cut` = (theta_max_rad, tan2_fast, min_e_plus_p_GeV, llp_mass_GeV) rejects it.
+    pre-cut `cut` = (theta_max_rad, tan2_fast) rejects it.
 
     tan2_fast = tan^2(theta_max) (1 + 1e-6) (negative: no fast test) rejects what lies clearly
-    outside the cone without the square roots and arc tangents; the rest is decided on the exact
-    theta and on E + p of the LLP, which bounds its photon's lab energy."""
-    theta_max, tan2_fast, min_e_plus_p, llp_mass = cut
+    outside the cone without square roots and arc tangents; the rest is decided on the exact
+    theta."""
+    theta_max, tan2_fast = cut
     if tan2_fast >= 0.0 and (pz <= 0.0 or px * px + py * py > tan2_fast * (pz * pz)):
         seen[i] = 0
         return
     pt = math.hypot(px, py)
-    p = math.hypot(pt, pz)
     theta = math.atan2(pt, pz)
-    if theta > theta_max or (min_e_plus_p > 0.0 and math.hypot(p, llp_mass) + p < min_e_plus_p):
+    if theta > theta_max:
         seen[i] = 0
         return
     seen[i] = 1
-    p_out[i], theta_out[i], phi_out[i] = p, theta, math.atan2(py, px)
+    p_out[i], theta_out[i], phi_out[i] = math.hypot(pt, pz), theta, math.atan2(py, px)
 
 
 @njit(cache=True, inline="always")
