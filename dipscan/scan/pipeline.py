@@ -83,6 +83,10 @@ def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFra
     return pl.concat(frames, how="vertical_relaxed")
 
 
+#: Sample cap from which a scenario's units run on threads: below, a unit is mostly Python.
+THREADED_UNIT_SAMPLES = 20_000
+
+
 @dataclass(frozen=True)
 class _Job:
     """One sampling unit and what its weights need."""
@@ -103,7 +107,8 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
     """LLP samples drawn once per (beam, mass, channel), weighted for every experiment on that beam.
 
     Each (beam, mass, channel) is a sampling unit, read from `cache` when it holds it. Units run
-    on `threads` threads (default: the cores this process may use); each draws from its own
+    on `threads` threads (default: the cores this process may use when units may hold
+    `THREADED_UNIT_SAMPLES` samples or more, else one); each draws from its own
     random streams and the results are taken in the order of the units, so the blocks are the
     same, to the bit, whatever the number of threads.
     """
@@ -135,8 +140,9 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
 
     blocks: list[SampleBlock] = []
     counts: dict[str, int] = {}
-    results = in_order(run, [job for group in groups for job in group],
-                       threads or available_cores())
+    if threads is None:  # small units are mostly Python and would only contend for the GIL
+        threads = available_cores() if scenario.llp_samples_max >= THREADED_UNIT_SAMPLES else 1
+    results = in_order(run, [job for group in groups for job in group], threads)
     for step, group in enumerate(groups, start=1):
         for _ in group:
             name, drawn, unit_blocks = next(results)
