@@ -118,3 +118,30 @@ def test_units_on_threads_give_the_same_blocks_as_one_thread():
         for a, b in zip(first, blocks, strict=True):
             assert a.weight.tobytes() == b.weight.tobytes()
             assert a.betagamma.tobytes() == b.betagamma.tobytes()
+
+
+def test_in_order_keeps_the_order_and_stops_at_the_first_error():
+    import threading
+    import time
+
+    from dipscan.scan.pipeline import in_order
+
+    def slow_square(x):
+        time.sleep(0.002 * (x % 3))  # finish out of order
+        return x * x, threading.current_thread().name
+
+    results = list(in_order(slow_square, list(range(40)), threads=2))
+    assert [r for r, _ in results] == [x * x for x in range(40)]
+    assert len({name for _, name in results}) == 2  # both threads worked
+
+    started = []
+
+    def fails_at_five(x):
+        started.append(x)
+        if x == 5:
+            raise ValueError("unit 5")
+        return x
+
+    with pytest.raises(ValueError, match="unit 5"):
+        list(in_order(fails_at_five, list(range(1000)), threads=2))
+    assert len(started) < 20  # the units queued behind the error were not run

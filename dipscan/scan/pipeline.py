@@ -167,7 +167,8 @@ def in_order(function, items: list, threads: int, ahead: int = 4):
     if threads <= 1 or len(items) <= 1:
         yield from map(function, items)
         return
-    with ThreadPoolExecutor(threads) as pool:
+    pool = ThreadPoolExecutor(threads)
+    try:
         pending = collections.deque(pool.submit(function, item) for item in items[:threads + ahead])
         for item in items[threads + ahead:]:
             done = pending.popleft().result()
@@ -175,6 +176,8 @@ def in_order(function, items: list, threads: int, ahead: int = 4):
             yield done
         while pending:
             yield pending.popleft().result()
+    finally:  # on an error or an interrupt, units not started are dropped, not run
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def grid_inputs(scenario: Scenario, model: Model, masses: np.ndarray, couplings: np.ndarray,
