@@ -125,6 +125,9 @@ def _two_body_row(i, p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_mas
     _finish(i, px, py, pz, cut, seen, p_out, theta_out, phi_out)
 
 
+# Each chain has twin loops over one row function, `prange` (all cores) and `range` (one).
+# Their arguments stay flat arrays and numbers: in numba 0.68 a parallel loop does not write
+# through arrays handed in as a tuple (tested: the outputs stay unwritten).
 @njit(cache=True, nogil=True, parallel=True)
 def two_body_parallel(p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_mass, q, e_llp,
                       cut, seen, p_out, theta_out, phi_out):
