@@ -6,11 +6,16 @@ the same run: 20 million uniform doubles x from a seeded generator, then five ti
 `(np.exp(-x) * np.expm1(-0.5 * x)).sum()` (the median of all its measurements).
 
 (t) the targets, each a fresh `dipscan run` in its own empty working folder (so its sample
-    cache starts empty), timed from interpreter start to exit: the spine scenario cold, warm,
-    and warm after changing only the POT; one experiment on a 100 x 100 grid; all figure
-    scenarios on two workers, cold and warm; the peak memory and CPU time of each. The
-    yardstick is measured again before each target (the median is used), so that a machine
-    whose load changes during the bench is compared with itself;
+    cache starts empty), timed from interpreter start to exit: the spine scenario cold; warm
+    (`spine_warm`: the same command again, whose outputs are then up to date, so it computes
+    and draws nothing); warm after changing only the POT (`spine_warm_other_pot`: every
+    sampling unit read from the cache, then weights, reduction, contours and all outputs
+    again); one experiment on a 100 x 100 grid; all figure scenarios on two workers, cold and
+    warm; the peak memory and CPU time of each; and the imports on the path of a run beyond
+    numpy and polars (`run_path_imports`, from `python -X importtime`, the modules imported
+    while reading the scenario included). The yardstick is measured again before each target
+    (the median is used), so that a machine whose load changes during the bench is compared
+    with itself;
 (a) one experiment on a 100 x 100 grid and the spine scenario: stages, peak memory, throughput;
 (b) all figure scenarios one by one (in (a) and (b) the sample cache is off: every unit drawn);
 (c) PYTHIA8 generation through dipscan against a bare PYTHIA8 loop with the same settings;
@@ -158,18 +163,43 @@ print(json.dumps({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
                   "peak_rss_MB": usage.ru_maxrss / 1024}))
 """
 
+# Imports on the path of `dipscan run`: the modules a run imports before it computes, and those
+# it imports while reading its scenario (presets, beams, colour names), beyond numpy and polars.
+# Run under `python -X importtime`; the marks split the report into numpy + polars and the rest.
 IMPORT_PROBE = r"""
-import json, sys, time
-t0 = time.perf_counter()
+import sys
+sys.stderr.write("dipscan-bench: start\n")
 import numpy, polars
-t1 = time.perf_counter()
-for name in sys.argv[1:]:
+sys.stderr.write("dipscan-bench: numpy and polars\n")
+for name in sys.argv[2:]:
     __import__(name)
-print(json.dumps({"numpy_polars_s": t1 - t0, "rest_s": time.perf_counter() - t1}))
+from dipscan.config.scenario import load_scenario
+load_scenario(sys.argv[1])
+sys.stderr.write("dipscan-bench: end\n")
 """
 
 # Modules imported before a `dipscan run` starts computing (the plotting backend comes later).
 RUN_PATH_MODULES = ("dipscan.cli.commands", "dipscan.cli.run", "dipscan.scan.pipeline", "dipscan.config.scenario")
+
+
+def import_seconds(scenario: Path) -> dict:
+    """Seconds of imports (outermost modules, as `-X importtime` reports them) of numpy + polars
+    and of everything else a run imports before computing, reading `scenario` included."""
+    done = subprocess.run([PY, "-X", "importtime", "-c", IMPORT_PROBE, str(scenario),
+                           *RUN_PATH_MODULES], cwd=ROOT, env=probe_env(), capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise SystemExit(f"bench probe failed:\n{done.stderr[-3000:]}")
+    part, seconds = None, {"numpy_polars_s": 0.0, "wall_s": 0.0}
+    for line in done.stderr.splitlines():
+        if line.startswith("dipscan-bench: "):
+            part = {"start": "numpy_polars_s", "numpy and polars": "wall_s"}.get(line[15:])
+        elif part and line.startswith("import time:") and "|" in line:
+            _, cumulative_us, name = line.split("|")
+            if not name.startswith("  "):  # outermost import: its time includes its children
+                seconds[part] += int(cumulative_us) * 1e-6
+    return seconds
+
 
 TARGETS = {  # name: ratio to the yardstick not to exceed (issue: speed)
     "spine_cold": 1.0,
@@ -240,8 +270,8 @@ def target_figures(workdir: Path, yardstick: Yardstick, figures: bool = True) ->
         measure("figures_cold", "figures", *scenarios, "--workers", "2")
         measure("figures_warm", "figures", *scenarios, "--workers", "2")
     yardstick.measure()
-    imports = [probe_json(IMPORT_PROBE, *RUN_PATH_MODULES) for _ in range(3)]
-    runs["run_path_imports"] = {"wall_s": median([i["rest_s"] for i in imports]),
+    imports = [import_seconds(spine) for _ in range(3)]
+    runs["run_path_imports"] = {"wall_s": median([i["wall_s"] for i in imports]),
                                 "numpy_polars_s": median([i["numpy_polars_s"] for i in imports])}
     return runs
 
@@ -262,12 +292,22 @@ def print_targets(yardstick: Yardstick, runs: dict) -> None:
           + ("met" if peak <= PEAK_MEMORY_TARGET_MB else "MISSED") + ")")
 
 
-def probe(code: str, *args: str, cwd: Path = ROOT, **env_vars: str) -> str:
-    # This checkout's package first, whatever is installed (the bench may run on another copy).
+def probe_env(**env_vars: str) -> dict[str, str]:
+    """The environment of every measured process.
+
+    This checkout's package first, whatever is installed (the bench may run on another copy).
+    Python caches compiled bytecode as it does for any user: a PYTHONDONTWRITEBYTECODE in the
+    calling shell would make every measured process compile dipscan's modules again.
+    """
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=path, **env_vars)
-    done = subprocess.run([PY, "-c", code, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def probe(code: str, *args: str, cwd: Path = ROOT, **env_vars: str) -> str:
+    done = subprocess.run([PY, "-c", code, *args], cwd=cwd, env=probe_env(**env_vars),
+                          capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"bench probe failed:\n{done.stderr[-3000:]}")
     return done.stdout
@@ -308,7 +348,8 @@ def timed(*args: str) -> tuple[float, float]:
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([PY, "-m", "dipscan.cli.commands", *args], check=True, cwd=ROOT, capture_output=True)
+    subprocess.run([PY, "-m", "dipscan.cli.commands", *args], check=True, cwd=ROOT, capture_output=True,
+                   env=probe_env())
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -111,27 +111,6 @@ def test_scenario_mistakes(home, tmp_path, value, key, allowed):
     assert err.value.file == str(path) and err.value.key == key and allowed in err.value.allowed
 
 
-@pytest.mark.parametrize("old, new, key, allowed", [
-    ('origin = "added"\nsource = "arXiv:0808.0017: fiducial', 'origin = "guess"\nsource = "arXiv:0808.0017: fiducial',
-     "choice.leading_cos_range.origin", "'paper', 'added'"),
-    ("value = [-0.31, 0.6]", "value = [0.6, -0.31]", "choice.leading_cos_range.value", "low < high"),
-    ("value = [-0.31, 0.6]", "value = 0.6", "choice.leading_cos_range.value", "[low, high]"),
-    ("value = [-0.31, 0.6]", "value = [-1.0, 0.6]", "choice.leading_cos_range.value", "-1 < low"),
-    ("value = 60.0", "value = -60.0", "choice.luminosity_invfb.value", "> 0"),
-    ('reason = "the BaBar single-photon trigger"', "", "choice.leading_min_energy_GeV.reason",
-     "source and its reason"),
-    ("[choice.decay_radius_m]", "[choice.decay_radius]", "choice.decay_radius", "decay_radius_m"),
-])
-def test_recast_file_mistakes_name_the_file(home, old, new, key, allowed):
-    path = home / "limits" / "babar.toml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-    with pytest.raises(ScenarioError) as err:
-        load_babar_recast("babar")
-    assert err.value.file == str(path) and err.value.key == key and allowed in err.value.allowed
-
-
 def test_missing_choice_in_a_base_file(home):
     path = home / "limits" / "babar.toml"
     text = path.read_text()

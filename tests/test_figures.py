@@ -86,14 +86,10 @@ def test_figure_exports_each_panel_as_its_own_scenario(home, tmp_path):
     assert provenance["panels"][0]["provenance"]["scenario"]["seed"] == 3
 
 
+# The other mistakes of a figure file are rows of tests/test_config_errors.py.
 @pytest.mark.parametrize("text, key, allowed", [
     ("[figure]\ntitle = 'x'\n", "panel", "at least one [[panel]]"),
     ("panel = []\n", "panel", "at least one [[panel]]"),
-    ("[[panel]]\nscenario = 'nu_tau'\n", "panel[0].scenario", "the name of a scenario"),
-    ("[[panel]]\nscenario = '../nu_mu'\n", "panel[0].scenario", "the name of a scenario"),
-    ("[[panel]]\nscenaro = 'nu_mu'\n", "panel[0].scenaro", "did you mean 'scenario'?"),
-    ("[figure]\ncolumns = 0\n[[panel]]\nscenario = 'nu_mu'\n", "figure.columns", "an integer >= 1"),
-    ("[figure]\nshare_mass = 1\n[[panel]]\nscenario = 'nu_mu'\n", "figure.share_mass", "true or false"),
 ])
 def test_mistakes_name_file_and_key(home, text, key, allowed):
     path = write_figure(home, text, "bad.toml")

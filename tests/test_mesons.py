@@ -37,12 +37,13 @@ def test_each_charge_of_a_species_is_counted_once():
     import polars as pl
 
     from dipscan.config.scenario import load_scenario
+    from dipscan.scan.parents import species_multiplicities
     from dipscan.scan.pipeline import meson_exposure
 
     tiny = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "tiny.toml")
     parents = pl.DataFrame({"pdg_id": [321, 321, -321, 111], "weight": [0.25, 0.05, 0.2, 4.0]},
                            schema={"pdg_id": pl.Int32, "weight": pl.Float64})
-    rows = meson_exposure(tiny, {tiny.experiments[0].beam: parents})
+    rows = meson_exposure(tiny, {tiny.experiments[0].beam: species_multiplicities(parents)})
     collisions = tiny.experiments[0].exposure.n_collisions()
     kaons = rows.filter(pl.col("pdgid").abs() == 321)
     assert sorted(kaons["meson"].to_list()) == ["K+", "K-"]

@@ -8,8 +8,10 @@ import pytest
 from dipscan.config.scenario import load_scenario
 from dipscan.physics.models import make_model
 from dipscan.scan.contours import iso_contours
-from dipscan.scan.pipeline import _load_parents, grid_inputs, meson_exposure, sample_blocks
+from dipscan.scan.parents import load_parents, species_multiplicities
+from dipscan.scan.pipeline import grid_inputs, meson_exposure, sample_blocks
 from dipscan.scan.reduce import event_counts, reference_event_counts, total_grid
+from dipscan.scan.sampling import Parents
 
 TINY = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "tiny.toml"
 
@@ -21,8 +23,9 @@ def tiny():
     masses = np.geomspace(0.05, 1.0, 6)
     couplings = np.geomspace(1e-7, 1e-1, 13)
     channels = [model.channels(float(m)) for m in masses]
-    parents = {"sps400": _load_parents("sps400", {c.parent_pdgid for cs in channels for c in cs}, [])}
-    blocks, _ = sample_blocks(scenario, model, masses, channels, parents)
+    parents = {"sps400": load_parents("sps400", {c.parent_pdgid for cs in channels for c in cs}, [])}
+    blocks, _ = sample_blocks(scenario, model, masses, channels,
+                              {beam: Parents.by_pdgid(frame) for beam, frame in parents.items()})
     return scenario, model, masses, couplings, channels, parents, blocks
 
 
@@ -44,7 +47,7 @@ def test_fast_path_contours_do_not_move(tiny):
 
 def test_exposure_is_collisions_times_table1(tiny):
     scenario, *_, parents, _ = tiny
-    exposure = meson_exposure(scenario, parents)
+    exposure = meson_exposure(scenario, {"sps400": species_multiplicities(parents["sps400"])})
     pot = scenario.experiments[0].exposure.n_collisions()
     rho = exposure.filter(exposure["pdgid"] == 113).row(0, named=True)
     assert rho["n_produced"] == pytest.approx(pot * 0.58, rel=1e-9)  # Table 1: f_rho = 0.58
@@ -79,7 +82,7 @@ def test_charged_parents_are_loaded_once_per_charge():
     model = make_model(scenario.model.kind, **dict(scenario.model.params))
     ids = {c.parent_pdgid for c in model.channels(0.1)}
     assert {321, -321} <= ids
-    parents = {"sps400": _load_parents("sps400", ids, [])}
+    parents = {"sps400": species_multiplicities(load_parents("sps400", ids, []))}
     exposure = meson_exposure(scenario, parents)
     per_id = dict(zip(exposure["pdgid"].to_list(), exposure["multiplicity"].to_list(), strict=True))
     assert per_id[321] == pytest.approx(0.29, rel=1e-9)  # K+ decaying in flight (sec. 4.1)
@@ -101,7 +104,8 @@ def test_units_on_threads_give_the_same_blocks_as_one_thread():
     masses = np.array([0.02, 0.3])
     channels = [model.channels(float(m)) for m in masses]
     ids = {c.parent_pdgid for cs in channels for c in cs}
-    parents = {spec.beam: _load_parents(spec.beam, ids, []) for spec in scenario.experiments}
+    parents = {spec.beam: Parents.by_pdgid(load_parents(spec.beam, ids, []))
+               for spec in scenario.experiments}
     runs = [sample_blocks(scenario, model, masses, channels, parents, threads=n) for n in (1, 2)]
     saved = kernels.PARALLEL_MIN_ROWS
     kernels.PARALLEL_MIN_ROWS = 0
@@ -145,3 +149,11 @@ def test_in_order_keeps_the_order_and_stops_at_the_first_error():
     with pytest.raises(ValueError, match="unit 5"):
         list(in_order(fails_at_five, list(range(1000)), threads=2))
     assert len(started) < 20  # the units queued behind the error were not run
+
+
+def test_a_species_without_a_table_is_reported_and_the_others_are_read():
+    omitted: list[str] = []
+    frame = load_parents("u70", {111, -553, 553}, omitted)  # no Upsilon at sqrt(s) = 11.5 GeV
+    assert omitted == ["u70: no table for PDG id 553; its channels are left out"]
+    assert frame["pdg_id"].unique().to_list() == [111] and frame.height > 0
+    assert load_parents("u70", {553}, []).height == 0

@@ -53,28 +53,6 @@ label = "NA62"
     assert PlotSpec.from_dict(plot.to_dict()) == plot
 
 
-@pytest.mark.parametrize(("extra", "key", "allowed"), [
-    ("[plot]\nlegnd = 'best'", "plot.legnd", "did you mean 'legend'"),
-    ("[plot]\nlegend = 'top'", "plot.legend", "'upper right'"),
-    ("[plot]\nmass_range_GeV = [0.5, 0.1]", "plot.mass_range_GeV", "0 < low < high"),
-    ("[plot]\ncoupling_range_GeVinv = [1e-7]", "plot.coupling_range_GeVinv", "two numbers"),
-    ("[plot]\noverlays = ['babar']", "plot.overlays[0]", "no overlays"),
-    ("[plot.curve.'SHiP']\ncolor = 'red'", "plot.curve.'SHiP'", "'NA62 1e18 POT'"),
-    ("[plot.curve.'NA62 1e18 POT']\ncolor = 'notacolour'", "plot.curve.NA62 1e18 POT.color",
-     "matplotlib colour"),
-    ("[plot.curve.'NA62 1e18 POT']\nvisible = 'no'", "plot.curve.NA62 1e18 POT.visible",
-     "true or false"),
-    ("[plot.curve.'NA62 1e18 POT']\nwidth = 2", "plot.curve.NA62 1e18 POT.width", "color"),
-])
-def test_plot_mistakes_name_file_key_and_allowed(tmp_path, extra, key, allowed):
-    path = _scenario(tmp_path, extra)
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(path)
-    message = str(err.value)
-    assert message.startswith(f"{path}: {key}: found ") and allowed in message
-    assert "\n" not in message
-
-
 def test_overlays_listed_in_plot_must_be_computed_by_the_scenario(tmp_path):
     scenario = load_scenario(_scenario(tmp_path, "[plot]\noverlays = ['literature']", TINY_NU))
     assert scenario.plot.overlays == ("literature",)

@@ -60,80 +60,12 @@ def test_valid_preset(home):
     assert "Beams:frameType = 2" in b.beam_settings() and "Beams:eB = 0." in b.beam_settings()
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "key"),
-    [
-        ('frame = "fixed-target"', 'frame = "orbit"', "kinematics.frame"),
-        ("beam_energy_GeV = 400.0", "beam_energy_GeV = -1.0", "kinematics.beam_energy_GeV"),
-        ("shard_events = 10", "shard_events = 0", "generation.shard_events"),
-        ('feed_down = "inclusive"', 'feed_down = "prompt"', "normalisation.feed_down"),
-        ('feed_down = "inclusive"', 'feed_down = "inclusive"\nper = "proton"', "normalisation.per"),
-        (
-            'pythia = ["SoftQCD:all = on"]',
-            'pythia = ["Random:seed = 3"]',
-            "production[0].pythia[0]",
-        ),
-        ('pythia = ["SoftQCD:all = on"]', 'pythia = ["SoftQCD:all on"]', "production[0].pythia[0]"),
-        ("n_events = 100", 'n_events = "many"', "production[0].n_events"),
-        (
-            'raw_multiplicity = "per-event"',
-            'raw_multiplicity = "per-pot"',
-            "production[0].raw_multiplicity",
-        ),
-        ("multiplicity = 4.3", "multiplicity = -4.3", "production[0].meson[0].multiplicity"),
-        (
-            "multiplicity = 4.3",
-            "multiplicity = { particle = 1, antiparticle = 2 }",
-            "production[0].meson[0].multiplicity",
-        ),
-        ("pdgid = 111", "pdgid = -211", "production[0].meson[0].pdgid"),
-        ('name = "pi0"', 'name = "Pi 0"', "production[0].meson[0].name"),
-        ('source = "Table 1"', "", "production[0].meson[0].source"),
-        (
-            "theta_max_rad = inf",
-            "theta_max_rad = 1.0",
-            "production[0].meson[0].prescale[1].theta_max_rad",
-        ),
-        (
-            "theta_max_rad = inf",
-            "theta_max_rad = 0.01",
-            "production[0].meson[0].prescale[1].theta_max_rad",
-        ),
-        ("factor = 2", "factor = 0.5", "production[0].meson[0].prescale[0].factor"),
-        ("seed = 1", "seed = 1\nworkers = 3", "generation.workers"),
-        ('name = "b"', 'name = "c"', "name"),
-    ],
-)
-def test_invalid_preset_names_file_and_key(home, old, new, key):
-    assert old in BASE
-    _write(home, BASE.replace(old, new, 1))
-    with pytest.raises(ScenarioError) as info:
-        load_beam("b")
-    assert info.value.key == key
-    assert info.value.file.endswith("b.toml")
-
-
-def test_species_taken_twice(home):
-    _write(
-        home, BASE + BASE[BASE.index("[[production]]") :].replace('name = "soft"', 'name = "hard"')
-    )
-    with pytest.raises(ScenarioError, match="already taken from production 'soft'"):
-        load_beam("b")
-
-
 def test_unknown_beam_lists_the_presets(home):
     _write(home, BASE)
     with pytest.raises(
         ScenarioError, match=r"nope\.toml: found 'nope'; allowed: a beam preset in .*: b$"
     ):
         load_beam("nope")
-
-
-def test_symmetrise_only_for_symmetric_colliders(home):
-    _write(home, BASE.replace("shard_events = 10", "shard_events = 10\nsymmetrise = true"))
-    with pytest.raises(ScenarioError) as info:
-        load_beam("b")
-    assert info.value.key == "generation.symmetrise"
 
 
 def test_hashes_follow_the_configuration(home):

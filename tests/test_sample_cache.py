@@ -10,7 +10,7 @@ import pytest
 from dipscan import cli
 from dipscan.config.scenario import load_scenario
 from dipscan.errors import DipscanError
-from dipscan.io.sample_cache import SampleCache, clear, list_entries
+from dipscan.io.sample_cache import ARRAYS, SampleCache, clear, list_entries
 from dipscan.scan import plan
 from dipscan.scan.pipeline import compute
 
@@ -74,7 +74,11 @@ def test_clear_removes_only_dipscan_entries(tmp_path):
     mine = tmp_path / "notes.llp"
     mine.write_text("a user's file")
     (tmp_path / f".{KEY}.llp.tmp-12-0123abcd").write_text("torn write")
-    assert clear(tmp_path)[0] == 2
+    cache.store_record(KEY, {"species": []})  # a table summary
+    (tmp_path / f".{KEY}.json.tmp-12-0123abcd").write_text("torn write")
+    (tmp_path / "notes.json").write_text("{}")
+    assert clear(tmp_path)[0] == 4
+    (tmp_path / "notes.json").unlink()
     assert [p.name for p in tmp_path.iterdir()] == ["notes.llp"]
 
 
@@ -110,6 +114,44 @@ def test_rerun_changing_only_exposure_and_label_draws_nothing(tmp_path, monkeypa
     monkeypatch.undo()
     reference = compute(load_scenario(changed))
     assert _events_bytes(other) == _events_bytes(reference)
+
+
+def test_a_run_whose_units_are_all_cached_reads_no_table(tmp_path, monkeypatch):
+    from dipscan.scan import parents as parents_module
+
+    first = compute(load_scenario(TINY), cache_dir=tmp_path)
+    changed = tmp_path / "tiny_other_pot.toml"
+    changed.write_text(TINY.read_text().replace('preset = "na62"', 'preset = "na62"\npot = 3e17'))
+    reference = compute(load_scenario(changed))  # no cache: tables read, units drawn
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a parent table was read")
+
+    monkeypatch.setattr(parents_module, "load_meson_samples", no_reading)
+    monkeypatch.setattr(plan, "sample_channel", _no_drawing)
+    again = compute(load_scenario(changed), cache_dir=tmp_path)
+    assert _events_bytes(again) == _events_bytes(reference)
+    assert again.exposure.equals(reference.exposure) and not again.exposure.equals(first.exposure)
+    # the summary is addressed by the table files: another table is read again
+    digests = parents_module.table_digests
+    monkeypatch.setattr(parents_module, "table_digests", lambda beam: {**digests(beam), "x": "y"})
+    with pytest.raises(AssertionError, match="a parent table was read"):
+        compute(load_scenario(changed), cache_dir=tmp_path)
+    monkeypatch.setattr(parents_module, "table_digests", digests)
+    # and a damaged summary is removed, never trusted
+    (record,) = (tmp_path / "samples").glob("*.json")
+    record.write_bytes(record.read_bytes().replace(b"0", b"1", 1)[:-3] + b"}}}")
+    with pytest.raises(AssertionError, match="a parent table was read"):
+        compute(load_scenario(changed), cache_dir=tmp_path)
+    assert not record.exists()
+    # a run with new units reads the table when it first draws one, to the same bytes
+    monkeypatch.undo()
+    compute(load_scenario(changed), cache_dir=tmp_path)  # the summary is cached again
+    finer = tmp_path / "tiny_finer.toml"
+    finer.write_text(changed.read_text().replace("max = 1.0\npoints = 4", "max = 1.0\npoints = 6"))
+    assert finer.read_text() != changed.read_text()
+    assert _events_bytes(compute(load_scenario(finer), cache_dir=tmp_path)) == _events_bytes(
+        compute(load_scenario(finer)))
 
 
 def test_corrupt_entry_in_a_run_is_recomputed_to_the_same_bytes(tmp_path):
@@ -186,3 +228,10 @@ def test_infinite_size_limit_is_one_line_error(monkeypatch, tmp_path):
     monkeypatch.setenv("DIPSCAN_SAMPLE_CACHE_MB", "inf")
     with pytest.raises(DipscanError, match="DIPSCAN_SAMPLE_CACHE_MB.*'inf'"):
         SampleCache.open(tmp_path)
+
+
+def test_an_empty_unit_round_trips(tmp_path):
+    cache = SampleCache(tmp_path, 10**9)
+    cache.store(KEY, arrays(0))
+    loaded = cache.load(KEY)
+    assert all(loaded[name].size == 0 for name in ARRAYS) and loaded["n_drawn"] == 0

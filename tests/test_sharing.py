@@ -137,6 +137,32 @@ def test_style_only_edit_redraws_and_a_compute_edit_recomputes(shared, tmp_path,
     assert computed == [1, 1, 1] and (out / "events.parquet").is_file()
 
 
+def test_an_unchanged_rerun_writes_nothing_and_a_missing_plot_is_redrawn(shared, tmp_path,
+                                                                        monkeypatch, capsys):
+    path, out = _copy_run(shared, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", str(path)]) == 0  # another scenario file: provenance is brought up to date
+    redrawn = []
+    real_redraw = runner_module.redraw
+
+    def counting_redraw(*args, **kwargs):
+        redrawn.append(1)
+        return real_redraw(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "redraw", counting_redraw)
+    monkeypatch.setattr(runner_module, "compute", lambda *a, **k: pytest.fail("computed"))
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+    capsys.readouterr()
+    assert cli.main(["run", str(path)]) == 0
+    assert redrawn == []
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == before
+    assert "up to date; nothing to write" in capsys.readouterr().err
+    # a plot file that went missing is drawn again, from the tables
+    (out / "plot.pdf").unlink()
+    assert cli.main(["run", str(path)]) == 0
+    assert redrawn == [1] and (out / "plot.pdf").is_file()
+
+
 def test_plot_of_a_folder_without_a_run_is_one_line(tmp_path, capsys):
     (tmp_path / "mine").mkdir()
     assert cli.main(["plot", str(tmp_path / "mine")]) == 2
@@ -284,7 +310,7 @@ def test_a_run_without_figures_is_not_recomputed_and_plot_draws_on_request(tmp_p
     computed = []
     monkeypatch.setattr(runner_module, "compute", lambda *a, **k: computed.append(1))
     assert cli.main(["run", str(path)]) == 0
-    assert computed == [] and "up to date; no figure to draw" in " ".join(capsys.readouterr().err.split())
+    assert computed == [] and "up to date; nothing to write" in " ".join(capsys.readouterr().err.split())
     out = tmp_path / "outputs" / "tiny"
     assert not (out / "plot.png").exists()
     assert cli.main(["plot", str(out)]) == 0

@@ -82,8 +82,8 @@ def _cmd_figure(args, console: Console) -> int:
 
 def _validate_preset(path: Path, console: Console) -> bool:
     """Check a file that is not a scenario (beam or experiment preset, figure, recast); False if it is one."""
-    from dipscan.config.presets import Shown, read_toml
-    from dipscan.errors import ScenarioError
+    from dipscan.errors import ScenarioError, Shown
+    from dipscan.io.toml_loader import read_toml
 
     folder = path.resolve().parent.name
     if folder not in ("beams", "experiments", "figures", "limits"):
@@ -96,7 +96,7 @@ def _validate_preset(path: Path, console: Console) -> bool:
     elif folder == "experiments":
         from dipscan.config.presets import _parse_preset
 
-        spec, _ = _parse_preset(path.stem, path, read_toml(path)[1], {}, "", None)
+        spec, _ = _parse_preset(path.stem, path, read_toml(path)[1])
         what = f"experiment preset {spec.label}"
     elif folder == "figures":
         from dipscan.cli.figures import load_figure
@@ -138,15 +138,11 @@ def _cmd_validate(args, console: Console) -> int:
 
 
 def _cmd_list(args, console: Console) -> int:
-    from dipscan.config.scenario import list_presets, list_scenarios
-    from dipscan.production.beams import list_beams
+    from dipscan.io.paths import toml_names  # file names only: listing loads no configuration
 
-    console.print("[bold]scenarios[/bold]: " + escape(", ".join(p.stem for p in list_scenarios())))
-    console.print("[bold]experiment presets[/bold]: " + escape(", ".join(list_presets())))
-    console.print("[bold]beams[/bold]: " + escape(", ".join(list_beams())))
-    from dipscan.cli.figures import list_figures
-
-    console.print("[bold]figures[/bold]: " + escape(", ".join(p.stem for p in list_figures())))
+    for what, folder in (("scenarios", ""), ("experiment presets", "experiments"), ("beams", "beams"),
+                         ("figures", "figures")):
+        console.print(f"[bold]{what}[/bold]: " + escape(", ".join(toml_names(folder))))
     return 0
 
 

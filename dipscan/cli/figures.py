@@ -1,6 +1,6 @@
 """Figures of several panels, declared in TOML: each panel is a scenario, drawn on shared axes.
 
-A figure file (`scenarios/figures/NAME.toml`) lists its panels in order:
+A figure file (`scenarios/figures/NAME.toml`, read by dipscan.config.figure) lists its panels in order:
 
     [figure]
     title = "Figure 4: active-sterile neutrino dipole"   # optional; default: the file stem
@@ -22,74 +22,18 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 from rich.console import Console
 
-from dipscan.config.presets import MISSING_VALUE, Shown, Table, read_toml, scenarios_dir
-from dipscan.config.scenario import Scenario, load_scenario
-from dipscan.errors import ScenarioError
+from dipscan.config.figure import FigureSpec, list_figures, load_figure
+from dipscan.config.scenario import Scenario
 
-_TOP_KEYS = ("figure", "panel")
-_FIGURE_KEYS = ("title", "columns", "share_mass", "share_coupling")
-_PANEL_KEYS = ("scenario", "title")
+__all__ = ["list_figures", "load_figure", "run_figure"]
+
 PANEL_SIZE_IN = (5.0, 4.2)  # width, height of one panel in inches
 LEGEND_WIDTH_IN = 2.6
-
-
-@dataclass(frozen=True)
-class Panel:
-    scenario: Scenario
-    title: str
-
-
-@dataclass(frozen=True)
-class FigureSpec:
-    path: Path
-    name: str
-    title: str
-    columns: int
-    share_mass: bool
-    share_coupling: bool
-    panels: tuple[Panel, ...]
-
-
-def figures_dir() -> Path:
-    return scenarios_dir() / "figures"
-
-
-def list_figures() -> list[Path]:
-    return sorted(figures_dir().glob("*.toml"))
-
-
-def load_figure(path: str | Path) -> FigureSpec:
-    """Read a figure file and every scenario it names; one-line ScenarioError on any mistake."""
-    path = Path(path)
-    _, data = read_toml(path)
-    top = Table(data, path, "", _TOP_KEYS)
-    meta = top.table("figure", _FIGURE_KEYS, required=False) or Table({}, path, "figure", _FIGURE_KEYS)
-    raw_panels = top.raw("panel", None)
-    if not isinstance(raw_panels, list) or not raw_panels:
-        found = MISSING_VALUE if raw_panels is None else Shown("not an array of tables")
-        raise ScenarioError(path, "panel", found, "at least one [[panel]] table with a scenario")
-    panels = []
-    for i, raw in enumerate(raw_panels):
-        if not isinstance(raw, dict):
-            raise ScenarioError(path, f"panel[{i}]", raw, "a [[panel]] table with a scenario")
-        t = Table(raw, path, f"panel[{i}]", _PANEL_KEYS)
-        name = t.str("scenario")
-        scenario_path = scenarios_dir() / f"{name}.toml"
-        if "/" in name or "\\" in name or not scenario_path.is_file():
-            names = ", ".join(p.stem for p in sorted(scenarios_dir().glob("*.toml")))
-            raise t.error("scenario", name, f"the name of a scenario of {scenarios_dir()}: {names}")
-        scenario = load_scenario(scenario_path)
-        panels.append(Panel(scenario, t.str("title", scenario.title)))
-    columns = meta.int("columns", len(panels), ge=1)
-    return FigureSpec(path=path, name=path.stem, title=meta.str("title", path.stem),
-                      columns=min(columns, len(panels)), share_mass=meta.bool("share_mass", True),
-                      share_coupling=meta.bool("share_coupling", True), panels=tuple(panels))
 
 
 def panel_frame(frame: pl.DataFrame, scenario: Scenario) -> pl.DataFrame:

@@ -9,6 +9,7 @@ outputs/NAME, only the figure can have changed, so it is redrawn instead of reco
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import time
@@ -33,6 +34,7 @@ PRESENTATION_MODULES = frozenset({
 STYLE_KEYS = ("color", "linestyle", "description", "preset_path")
 
 
+@functools.cache  # once per process: a sweep checks every scenario against the same code
 def code_digest() -> str:
     """sha256 over dipscan's computing modules (path and bytes), so a physics edit recomputes."""
     root = Path(__file__).resolve().parents[1]  # the dipscan package
@@ -117,6 +119,27 @@ def redraw(folder: Path, scenario=None, always: bool = False) -> tuple[list[Path
     write_json(record, folder / "provenance.json")
     record_files(folder, [p.name for p in paths])  # so the next run may replace the folder
     return paths, seconds
+
+
+def figure_up_to_date(folder: Path, scenario) -> bool:
+    """True when the run in `folder` already shows this scenario's figure: its figure record and
+    scenario file are the ones it would write now and every plot file it wrote is still there.
+
+    Then a rerun has nothing to write at all (the numbers are checked by `only_style_changed`).
+    """
+    try:
+        record = read_provenance(folder)
+    except DipscanError:
+        return False
+    meta = record.get("figure")
+    if meta is None or record.get("scenario", {}).get("file") != str(scenario.path) \
+            or record.get("scenario", {}).get("sha256") != scenario.digest:
+        return False
+    # Through JSON, as provenance.json stores it (tuples become lists).
+    if json.loads(json.dumps(restyle_meta(meta, scenario))) != meta:
+        return False
+    formats = [f for f in FIGURE_FORMATS if f in record.get("output_formats", FIGURE_FORMATS)]
+    return all((Path(folder) / f"plot.{ext}").is_file() for ext in formats)
 
 
 def only_style_changed(scenario, folder: Path) -> bool:

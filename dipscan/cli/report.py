@@ -77,15 +77,34 @@ def _role(spec) -> str:
     return "sensitivity" if spec.statistics is None else "limit"
 
 
+def _nearest_index(values: np.ndarray, value: float) -> int:
+    """Index of the grid value nearest (in log) to `value`."""
+    return int(np.argmin(np.abs(np.log(values / value))))
+
+
+def dominant_channels(result, label: str, points: list[tuple[int, int]]) -> list[str | None]:
+    """The channel with most events at each (mass index, coupling index) of `points` (None where
+    no channel has a row); ties go to the channel listed first in the events table.
+
+    One pass over the experiment's channel rows, whatever the number of points.
+    """
+    rows = result.events.filter((pl.col("experiment") == label) & (pl.col("channel") != "total"))
+    n_coupling = result.coupling_GeVinv.size
+    key = (rows["mass_index"].to_numpy().astype(np.int64) * n_coupling
+           + rows["coupling_index"].to_numpy())
+    # Per grid point, the row with the most events (the first such row on a tie).
+    order = np.lexsort((np.arange(key.size), -rows["n_events"].to_numpy(), key))
+    keys, first = np.unique(key[order], return_index=True)
+    channels = rows["channel"].to_numpy()[order[first]]
+    found = dict(zip(keys.tolist(), channels.tolist(), strict=True))
+    return [found.get(i * n_coupling + j) for i, j in points]
+
+
 def dominant_channel_at(result, label: str, mass_GeV: float, coupling_GeVinv: float) -> str | None:
     """The channel with most events at the grid point nearest (in log) to (mass, coupling)."""
-    i = int(np.argmin(np.abs(np.log(result.mass_GeV / mass_GeV))))
-    j = int(np.argmin(np.abs(np.log(result.coupling_GeVinv / coupling_GeVinv))))
-    rows = result.events.filter((pl.col("experiment") == label) & (pl.col("mass_index") == i)
-                                & (pl.col("coupling_index") == j) & (pl.col("channel") != "total"))
-    if rows.height == 0:
-        return None
-    return rows.sort("n_events", descending=True)["channel"][0]
+    point = (_nearest_index(result.mass_GeV, mass_GeV),
+             _nearest_index(result.coupling_GeVinv, coupling_GeVinv))
+    return dominant_channels(result, label, [point])[0]
 
 
 def dominance_frame(result) -> pl.DataFrame:
@@ -94,14 +113,12 @@ def dominance_frame(result) -> pl.DataFrame:
     for spec in result.scenario.experiments:
         level = result.levels[spec.label]
         grid = result.total_grid(spec.label)
-        for i, mass in enumerate(result.mass_GeV):
-            reached = np.nonzero(grid[i] >= level)[0]
-            if reached.size == 0:
-                continue
-            j = int(reached[0])
-            channel = dominant_channel_at(result, spec.label, mass, result.coupling_GeVinv[j])
-            out.append({"experiment": spec.label, "mass_GeV": float(mass),
-                        "coupling_GeVinv": float(result.coupling_GeVinv[j]), "dominant_channel": channel})
+        reached = [(i, int(np.nonzero(grid[i] >= level)[0][0]))
+                   for i in range(result.mass_GeV.size) if np.any(grid[i] >= level)]
+        channels = dominant_channels(result, spec.label, reached)
+        out += [{"experiment": spec.label, "mass_GeV": float(result.mass_GeV[i]),
+                 "coupling_GeVinv": float(result.coupling_GeVinv[j]), "dominant_channel": channel}
+                for (i, j), channel in zip(reached, channels, strict=True)]
     return pl.DataFrame(out, schema={"experiment": pl.String, "mass_GeV": pl.Float64,
                                      "coupling_GeVinv": pl.Float64, "dominant_channel": pl.String})
 

@@ -11,11 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from dipscan.cli.executors import open_executor
 from dipscan.cli.messages import print_error, print_note
 from dipscan.cli.preflight import preflight
-from dipscan.cli.progress import StageProgress
-from dipscan.cli.redraw import compute_digest, only_style_changed, redraw
+from dipscan.cli.redraw import compute_digest, figure_up_to_date, only_style_changed, redraw
 from dipscan.cli.report import dominance_frame, provenance, summary_frame
 from dipscan.config.scenario import Scenario, load_scenario
 from dipscan.errors import DipscanError, SweepError
@@ -24,6 +22,7 @@ from dipscan.plot.plotting import figure_data, write_figure
 from dipscan.scan.bands import band_dominance_frame, format_with_band
 
 if TYPE_CHECKING:
+    from dipscan.cli.progress import StageProgress
     from dipscan.scan.pipeline import ScenarioResult
 
 MAX_CREDIBLE_BR = 0.1  # above this the dipole decay competes with the meson's own width
@@ -60,6 +59,8 @@ def run_scenario(path: str | Path, output_dir: Path | None = None,
 
 def _compute_and_write(scenario: Scenario, target: Path, console: Console, t0: float,
                        notes: list[str]) -> ScenarioResult:
+    from dipscan.cli.progress import StageProgress  # rich's live display: only when computing
+
     with StageProgress(console, scenario.name) as progress:
         result = compute(scenario, progress=progress, cache_dir=CACHE_DIR)
         result.notes = notes
@@ -82,6 +83,10 @@ def redraw_unchanged(scenarios: list[Scenario], console: Console) -> list[Scenar
         target = default_output_dir(scenario)
         if not only_style_changed(scenario, target):
             todo.append(scenario)
+            continue
+        if figure_up_to_date(target, scenario):
+            console.print(escape(f"{scenario.name}: the outputs in {target} are up to date; "
+                                 "nothing to write (--recompute to run it again)"), highlight=False)
             continue
         paths, seconds = redraw(target, scenario)
         drawn = f"redrew {', '.join(p.name for p in paths)}" if paths else "no figure to draw"
@@ -134,6 +139,8 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
             print_note(console, f"{scenario.name}: {note}")
     failed: list[str] = []
     targets: list[Path] = []
+    from dipscan.cli.executors import open_executor
+    from dipscan.cli.progress import StageProgress
     from dipscan.io.sample_cache import SampleCache
     from dipscan.scan.plan import plan_sweep, prepare_sweep  # sampling code: only when computing
 

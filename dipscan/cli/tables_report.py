@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from particle import Particle
 from rich.markup import escape
 from rich.table import Table
 
+from dipscan.physics.pdg import Particle
 from dipscan.production.beams import load_beam
 from dipscan.production.tables import load_meson_samples, read_manifest
 

@@ -21,18 +21,13 @@ the provenance, so every number behind the BaBar curve can be traced to its sour
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Annotated
 
-from dipscan.config.presets import (
-    COLOR_ALLOWED,
-    LINESTYLES,
-    MISSING_VALUE,
-    Shown,
-    Table,
-    check_color,
-    check_float,
-    read_toml,
-    scenarios_dir,
-)
+from pydantic import BeforeValidator, Field, create_model, model_validator
+
+from dipscan.config.presets import Colour, Linestyle, scenarios_dir
+from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
+from dipscan.io.toml_loader import Rule, Strict, choice, fail, load, number, read_toml, shown, text
 from dipscan.limits.babar import BabarSelection
 
 ORIGINS = ("paper", "added")
@@ -49,8 +44,6 @@ CHOICES = {
     "missing_energy_min_GeV": False,
     "decay_radius_m": False,
 }
-_TOP_KEYS = ("label", "color", "linestyle", "base", "choice")
-_CHOICE_KEYS = ("value", "origin", "source", "reason")
 MAX_BASE_DEPTH = 4
 
 
@@ -90,6 +83,67 @@ class BabarRecast:
                                      "reason": c.reason, "file": c.file} for c in self.choices}}
 
 
+_RANGE_ALLOWED = "[low, high] with -1 < low < high < 1 (the ISR photon rate diverges along the beams)"
+_STATED = "every choice states its source and its reason"
+
+
+def _is_cos_range(value):
+    ok = isinstance(value, list) and len(value) == 2 and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    if not ok or not -1.0 < value[0] < value[1] < 1.0:
+        raise fail("", value if not isinstance(value, dict) else Shown("a table"), _RANGE_ALLOWED)
+    return [float(v) for v in value]
+
+
+CosRange = Annotated[list[Annotated[float, Field(gt=-1, lt=1)]], Field(min_length=2, max_length=2),
+                     BeforeValidator(_is_cos_range), Rule("", wording=_RANGE_ALLOWED)]
+
+
+def _choice_table(name: str, is_range: bool) -> type[Strict]:
+    strictly = name in ("sqrt_s_GeV", "luminosity_invfb", "required_events", "decay_radius_m")
+    value = CosRange if is_range else number(gt=0) if strictly else number(ge=0)
+    return create_model(
+        f"Choice_{name}", __base__=Strict, __doc__=f"[choice.{name}]: its value, where it comes from and why",
+        value=(value, Field(description="[low, high]" if is_range else "the value")),
+        origin=(choice(ORIGINS), Field(description="stated in the paper, or added")),
+        source=(text(_STATED), Field(description="reference and value")),
+        reason=(text(_STATED), Field(description="why this value")))
+
+
+ChoicesTable = create_model(
+    "Choices", __base__=Strict, __doc__="[choice.NAME]: every choice behind the curve (all of them without `base`).",
+    **{name: (_choice_table(name, is_range) | None, None) for name, is_range in CHOICES.items()})
+
+
+class RecastFile(Strict):
+    """A BaBar recast file, scenarios/limits/NAME.toml."""
+
+    label: text()
+    """legend label"""
+    color: Colour | None = shown(None, default_text="the base's, else `\"tab:gray\"`", allowed="a matplotlib colour")
+    """how it is drawn"""
+    linestyle: Linestyle | None = shown(None, default_text="the base's, else `\"dotted\"`")
+    """line style"""
+    base: text() | None = shown(None, default_text="none", allowed="a recast name of `limits/`")
+    """another recast file whose choices this one starts from"""
+    choice: ChoicesTable | None = shown(None, default_text="every choice required without `base`",
+                                        type_="tables `[choice.NAME]`")
+    """one per choice: `value` (a number; `[low, high]` for the cos(theta*) ranges), `origin`
+    (`"paper"`: stated in sec. 4.2 of arXiv:2406.17599; `"added"`: not), `source`, `reason`, all
+    required"""
+
+    @model_validator(mode="after")
+    def _every_choice_without_base(self):
+        if self.base is None:
+            if self.choice is None:
+                raise fail("choice", MISSING_VALUE, "a table [choice] with keys " + ", ".join(CHOICES))
+            for name in CHOICES:
+                if getattr(self.choice, name) is None:
+                    raise fail(f"choice.{name}", MISSING_VALUE,
+                               f"a table [choice.{name}] with keys value, origin, source, reason")
+        return self
+
+
 def limits_dir():
     return scenarios_dir() / "limits"
 
@@ -108,51 +162,28 @@ def load_babar_recast(name: str, scenario_file=None, key: str = "overlays.babar"
 
 
 def _load(name, scenario_file, key, files, depth) -> BabarRecast:
-    from dipscan.errors import ScenarioError
-
     path = limits_dir() / f"{name}.toml"
     if not isinstance(name, str) or "/" in name or "\\" in name or not path.is_file():
         names = ", ".join(list_recasts()) or f"none: {limits_dir()} is empty"
+        what = "a recast name" if key == "base" else "true, false, or recast names"
         raise ScenarioError(scenario_file if scenario_file is not None else limits_dir(), key,
-                            name, f"true, false, or recast names of scenarios/limits/: {names}")
+                            name, f"{what} of scenarios/limits/: {names}")
     raw, data = read_toml(path)
     files[f"limits/{name}.toml"] = raw
-    top = Table(data, path, "", _TOP_KEYS)
+    top = load(RecastFile, data, path)
     base = None
-    if top.has("base"):
+    if top.base is not None:
         if depth >= MAX_BASE_DEPTH:
-            raise top.error("base", top.data["base"], f"a chain of at most {MAX_BASE_DEPTH} base files")
-        base = _load(top.str("base"), path, "base", files, depth + 1)
+            raise ScenarioError(path, "base", top.base, f"a chain of at most {MAX_BASE_DEPTH} base files")
+        base = _load(top.base, path, "base", files, depth + 1)
     chosen = {c.name: c for c in base.choices} if base else {}
-    table = top.table("choice", CHOICES, required=base is None)
-    if table is not None:
-        for choice in CHOICES:
-            if table.has(choice) or base is None:
-                chosen[choice] = _read_choice(table, choice, str(path))
-    color = top.str("color", base.color if base else "tab:gray")
-    check_color(color, lambda found: top.error("color", found, COLOR_ALLOWED))
-    return BabarRecast(name=name, label=top.str("label"), color=color,
-                       linestyle=top.str("linestyle", base.linestyle if base else "dotted",
-                                         choices=LINESTYLES),
+    for name_ in CHOICES:
+        table = getattr(top.choice, name_) if top.choice is not None else None
+        if table is not None:
+            value = tuple(table.value) if CHOICES[name_] else table.value
+            chosen[name_] = Choice(name=name_, value=value, origin=table.origin, source=table.source,
+                                   reason=table.reason, file=str(path))
+    return BabarRecast(name=name, label=top.label,
+                       color=top.color or (base.color if base else "tab:gray"),
+                       linestyle=top.linestyle or (base.linestyle if base else "dotted"),
                        choices=tuple(chosen[c] for c in CHOICES))
-
-
-def _read_choice(parent: Table, name: str, file: str) -> Choice:
-    t = parent.table(name, _CHOICE_KEYS)
-    raw = t.raw("value", allowed="a number" if not CHOICES[name] else "[low, high]")
-    if CHOICES[name]:
-        allowed = "[low, high] with -1 < low < high < 1 (the ISR photon rate diverges along the beams)"
-        if not isinstance(raw, list) or len(raw) != 2:
-            raise t.error("value", raw if not isinstance(raw, dict) else Shown("a table"), allowed)
-        low, high = (check_float(v, allowed, lambda found: t.error("value", raw, allowed)) for v in raw)
-        if not -1.0 < low < high < 1.0:
-            raise t.error("value", raw, allowed)
-        value = (low, high)
-    else:
-        strictly = name in ("sqrt_s_GeV", "luminosity_invfb", "required_events", "decay_radius_m")
-        value = t.float("value", gt=0) if strictly else t.float("value", ge=0)
-    if not t.has("source") or not t.has("reason"):
-        missing = "source" if not t.has("source") else "reason"
-        raise t.error(missing, MISSING_VALUE, "every choice states its source and its reason")
-    return Choice(name=name, value=value, origin=t.str("origin", choices=ORIGINS),
-                  source=t.str("source"), reason=t.str("reason"), file=file)

@@ -7,8 +7,13 @@ redraw the figure from the exported tables instead of recomputing (see dipscan.c
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Annotated
 
-from dipscan.config.presets import COLOR_ALLOWED, LINESTYLES, Shown, Table, check_color
+from pydantic import BeforeValidator, Field
+
+from dipscan.config.presets import Colour, Linestyle
+from dipscan.errors import ScenarioError, Shown
+from dipscan.io.toml_loader import Rule, Strict, choice, fail, flag, shown, text
 
 # "outside": to the right of the axes (the default); "none": no legend; else a matplotlib `loc`.
 LEGEND_PLACES = ("outside", "none", "best", "upper right", "upper left", "lower left",
@@ -16,8 +21,6 @@ LEGEND_PLACES = ("outside", "none", "best", "upper right", "upper left", "lower 
                  "upper center", "center")
 # Overlay kinds a figure may draw; `curves` are the user's [[overlays.curve]] tables.
 OVERLAY_KINDS = ("babar", "relic", "literature", "curves")
-PLOT_KEYS = ("title", "mass_range_GeV", "coupling_range_GeVinv", "legend", "overlays", "curve")
-CURVE_KEYS = ("color", "linestyle", "visible", "label")
 
 
 @dataclass(frozen=True)
@@ -60,49 +63,76 @@ class PlotSpec:
                                 for label, style in data.get("curves", {}).items()))
 
 
-def _range(t: Table, name: str) -> tuple[float, float] | None:
-    allowed = "an array of two numbers [low, high] with 0 < low < high"
-    value = t.raw(name, None)
-    if value is None:
-        return None
+_RANGE_ALLOWED = "an array of two numbers [low, high] with 0 < low < high"
+
+
+def _is_range(value):
     ok = (isinstance(value, list) and len(value) == 2
-          and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value))
+          and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
     if not ok or not 0 < value[0] < value[1] or value[1] == float("inf"):
-        raise t.error(name, value if not isinstance(value, dict) else Shown("a table"), allowed)
-    return float(value[0]), float(value[1])
+        raise fail("", value if not isinstance(value, dict) else Shown("a table"), _RANGE_ALLOWED)
+    return [float(v) for v in value]
 
 
-def read_plot(t: Table | None, curve_labels: list[str], overlay_kinds: list[str]) -> PlotSpec:
-    """Validate `[plot]` against the curves and overlays this scenario draws."""
+AxisRange = Annotated[list[Annotated[float, Field(gt=0)]], Field(min_length=2, max_length=2),
+                      BeforeValidator(_is_range), Rule("", wording=_RANGE_ALLOWED)]
+
+
+class CurveTable(Strict):
+    """[plot.curve.LABEL]: the style of one curve."""
+
+    color: Colour | None = shown(None, default_text="the preset's", allowed="a matplotlib colour")
+    """line colour"""
+    linestyle: Linestyle | None = shown(None, default_text="the preset's")
+    """line style"""
+    visible: flag = True
+    """draw the curve"""
+    label: text() | None = shown(None, default_text="the label", allowed="non-empty")
+    """legend text (the outputs keep the curve's own label)"""
+
+
+class PlotTable(Strict):
+    """[plot]: the figure."""
+
+    title: text() | None = shown(None, default_text="the model, its parameter and N", allowed="non-empty")
+    """figure title"""
+    mass_range_GeV: AxisRange | None = shown(None, type_="array `[low, high]`", default_text="the scan grid",
+                                             allowed="`0 < low < high`")
+    """mass axis range"""
+    coupling_range_GeVinv: AxisRange | None = shown(None, type_="array `[low, high]`", default_text="the scan grid",
+                                                    allowed="`0 < low < high`")
+    """coupling axis range"""
+    legend: choice(LEGEND_PLACES) = shown("outside", default_text='`"outside"` (right of the axes)', allowed=(
+        '`"outside"`, `"none"`, or a matplotlib location: ' + ", ".join(f'`"{p}"`' for p in LEGEND_PLACES[2:])))
+    """legend placement"""
+    overlays: list[str] | None = shown(None, default_text="every overlay the scenario computes", allowed=(
+        "names among " + ", ".join(f'`"{k}"`' for k in OVERLAY_KINDS) + " that the scenario's `[overlays]` switches on"))
+    """which overlays to draw"""
+    curve: dict[str, CurveTable] | None = shown(None, type_='tables `[plot.curve."LABEL"]`', default_text="none")
+    """style per curve (below)"""
+
+
+def read_plot(t: PlotTable | None, curve_labels: list[str], overlay_kinds: list[str], file) -> PlotSpec:
+    """`[plot]` checked against the curves and overlays this scenario draws."""
     if t is None:
         return PlotSpec()
-    title = t.str("title", None) if t.has("title") else None
-    legend = t.str("legend", "outside", choices=LEGEND_PLACES)
     overlays = None
-    if t.has("overlays"):
+    if t.overlays is not None:
         allowed = "an array of distinct names from: " + (", ".join(repr(k) for k in overlay_kinds)
                                                        or "none (this scenario has no overlays)")
-        value = t.raw("overlays")
-        if not isinstance(value, list):
-            raise t.error("overlays", Shown("a table") if isinstance(value, dict) else value, allowed)
-        for i, kind in enumerate(value):
-            if kind not in overlay_kinds or value.index(kind) != i:
-                raise t.error(f"overlays[{i}]", kind, allowed)
-        overlays = tuple(value)
+        for i, kind in enumerate(t.overlays):
+            if kind not in overlay_kinds or t.overlays.index(kind) != i:
+                raise ScenarioError(file, f"plot.overlays[{i}]", kind, allowed)
+        overlays = tuple(t.overlays)
     curves = []
-    table = t.table("curve", None, required=False)
-    if table is not None:
-        allowed_labels = "a curve label of this scenario: " + ", ".join(repr(c) for c in curve_labels)
-        for label in table.data:
-            if label not in curve_labels:
-                raise table.error(repr(label), Shown(f"unknown curve {label!r}"), allowed_labels)
-            c = table.table(label, CURVE_KEYS)
-            color = None
-            if c.has("color"):
-                color = c.str("color")
-                check_color(color, lambda found, c=c: c.error("color", found, COLOR_ALLOWED))
-            linestyle = c.str("linestyle", None, choices=LINESTYLES) if c.has("linestyle") else None
-            legend_label = c.str("label") if c.has("label") else None
-            curves.append((label, CurveStyle(color, linestyle, c.bool("visible", True), legend_label)))
-    return PlotSpec(title, _range(t, "mass_range_GeV"), _range(t, "coupling_range_GeVinv"),
-                    legend, overlays, tuple(curves))
+    for label, c in (t.curve or {}).items():
+        if label not in curve_labels:
+            raise ScenarioError(file, f"plot.curve.{label!r}", Shown(f"unknown curve {label!r}"),
+                                "a curve label of this scenario: " + ", ".join(repr(c) for c in curve_labels))
+        curves.append((label, CurveStyle(c.color, c.linestyle, c.visible, c.label)))
+
+    def pair(value):
+        return None if value is None else (value[0], value[1])
+
+    return PlotSpec(t.title, pair(t.mass_range_GeV), pair(t.coupling_range_GeVinv), t.legend, overlays,
+                    tuple(curves))

@@ -1,232 +1,60 @@
 """Experiment presets: scenarios/experiments/<name>.toml -> ExperimentSpec.
 
-Also home of the small reader that every TOML file of dipscan goes through: it checks
-keys and types and raises ScenarioError(file, key path, found, allowed) on the first mistake.
-Nothing here writes a file.
+The typed model of the file (`preset_model`) is its reader and its JSON Schema; the one loader
+of dipscan.io.toml_loader words its mistakes. Nothing here writes a file.
 """
 
-from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import math
+import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import NormalDist
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import AfterValidator, Field, create_model, model_validator
 
-from dipscan.errors import MISSING_VALUE, ScenarioError, Shown  # noqa: F401 (re-exported)
-from dipscan.io.paths import beams_dir, project_root
+from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
+from dipscan.io.paths import beams_dir, scenarios_dir, toml_names
+from dipscan.io.toml_loader import (
+    Rule,
+    Strict,
+    choice,
+    fail,
+    integer,
+    load,
+    number,
+    read_toml,
+    shown,
+    text,
+)
 from dipscan.production.beams import list_beams
-from dipscan.scan.geometry import SHAPES, Shape, shape_keys
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python < 3.11 (pyproject pins tomli there)
-    import tomli as tomllib
+from dipscan.scan.geometry import SHAPES, Shape, shape_key_doc, shape_keys
 
 # 1 mb * 1 fb^-1 = 1e-27 cm^2 * 1e39 cm^-2 = 1e12 collisions.
 MB_TIMES_INVFB = 1e12
 
-EXPOSURE_KINDS = ("pot", "collider")
 GEOMETRY_MODES = ("paper", "photon", "volume")
 SHAPE_KEYS: dict[str, tuple[str, ...]] = {name: shape_keys(name) for name in SHAPES}
 LINESTYLES = ("solid", "dashed", "dotted", "dashdot")
-# Keys a [[experiment]] entry of a scenario may set on top of its preset.
-OVERRIDE_KEYS = (
-    "label",
-    "pot",
-    "luminosity_invfb",
-    "photon_threshold_GeV",
-    "geometry_mode",
-    "color",
-    "linestyle",
-)
-_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 # --------------------------------------------------------------------------- locations
 # One lookup of the dipscan home (DIPSCAN_HOME, `~` expanded) for every file kind: production.paths.
-def scenarios_dir() -> Path:
-    """The scenarios folder: $DIPSCAN_HOME/scenarios if set, else the one of this checkout."""
-    return project_root() / "scenarios"
-
-
 def experiments_dir() -> Path:
     return scenarios_dir() / "experiments"
 
 
 def list_presets() -> list[str]:
     """Names of the experiment presets (scenarios/experiments/*.toml), sorted."""
-    return sorted(p.stem for p in experiments_dir().glob("*.toml"))
-
-
-# --------------------------------------------------------------------------- reading TOML
-
-_REQUIRED = object()
-_LINE_COL = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-def read_toml(path: Path) -> tuple[bytes, dict]:
-    """Read a TOML file once; return its bytes (for the digest) and the parsed table."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(path, "", Shown("no such file"), "an existing .toml file") from None
-    except OSError as exc:
-        raise ScenarioError(path, "", Shown(f"unreadable file ({exc.strerror})"), "a readable .toml file") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(path, f"byte {exc.start}", Shown("a byte that is not UTF-8"), "UTF-8 text") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        where = _LINE_COL.search(message)
-        key = f"line {where.group(1)}, column {where.group(2)}" if where else "TOML syntax"
-        reason = _LINE_COL.sub("", message).strip()
-        raise ScenarioError(path, key, Shown(f"a TOML syntax error ({reason})"), "valid TOML 1.0 (https://toml.io)") from None
-    return raw, data
-
-
-def _describe(value: object) -> object:
-    """What to print as `found`: short text for tables and lists, the value otherwise."""
-    if isinstance(value, dict):
-        return Shown("a table {" + ", ".join(value) + "}")
-    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
-        return Shown(f"an array of {len(value)} tables")
-    return value
-
-
-def _bounds_text(kind: str, gt=None, ge=None, lt=None, le=None) -> str:
-    parts = []
-    if gt is not None:
-        parts.append(f"> {gt:g}")
-    if ge is not None:
-        parts.append(f">= {ge:g}")
-    if lt is not None:
-        parts.append(f"< {lt:g}")
-    if le is not None:
-        parts.append(f"<= {le:g}")
-    return f"{kind} " + " and ".join(parts) if parts else kind
-
-
-class Table:
-    """One TOML table at a key path of a file; every accessor validates what it returns."""
-
-    def __init__(self, data: Mapping, file: Path | str, path: str, allowed: Iterable[str] | None):
-        """`allowed=None` defers the unknown-key check to the caller (keys that depend on a value)."""
-        self.data, self.file, self.path = data, file, path
-        self.allowed = tuple(data if allowed is None else allowed)
-        for key in data:
-            if key not in self.allowed:
-                self.unknown(key)
-
-    # -- errors
-    def key(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
-
-    def error(self, name: str, found: object, allowed: str) -> ScenarioError:
-        return ScenarioError(self.file, self.key(name), found, allowed)
-
-    def unknown(self, name: str, allowed: Iterable[str] | None = None, context: str = "") -> None:
-        allowed = tuple(self.allowed if allowed is None else allowed)
-        hint = difflib.get_close_matches(name, allowed, n=1)
-        text = f"keys {context}" if context else "keys "
-        text += ", ".join(allowed) if allowed else "none"
-        if hint:
-            text += f" (did you mean {hint[0]!r}?)"
-        raise self.error(name, Shown(f"unknown key {name!r}"), text)
-
-    # -- accessors
-    def has(self, name: str) -> bool:
-        return name in self.data
-
-    def raw(self, name: str, default=_REQUIRED, allowed: str = "a value"):
-        if name in self.data:
-            return self.data[name]
-        if default is _REQUIRED:
-            raise self.error(name, MISSING_VALUE, allowed)
-        return default
-
-    def float(self, name: str, default=_REQUIRED, *, gt=None, ge=None, lt=None, le=None,
-              allow_inf: bool = False) -> float:
-        kind = "a number" if allow_inf else "a finite number"
-        allowed = _bounds_text(kind, gt, ge, lt, le)
-        value = self.raw(name, default, allowed)
-        if value is None:
-            return None
-        return check_float(value, allowed, lambda found: self.error(name, found, allowed),
-                           gt=gt, ge=ge, lt=lt, le=le, allow_inf=allow_inf)
-
-    def int(self, name: str, default=_REQUIRED, *, ge=None, le=None) -> int:
-        allowed = _bounds_text("an integer", ge=ge, le=le)
-        value = self.raw(name, default, allowed)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(name, _describe(value), allowed)
-        if (ge is not None and value < ge) or (le is not None and value > le):
-            raise self.error(name, value, allowed)
-        return value
-
-    def bool(self, name: str, default=_REQUIRED) -> bool:
-        value = self.raw(name, default, "true or false")
-        if not isinstance(value, bool):
-            raise self.error(name, _describe(value), "true or false")
-        return value
-
-    def str(self, name: str, default=_REQUIRED, *, choices: Iterable[str] | None = None) -> str:
-        choices = tuple(choices) if choices is not None else None
-        allowed = "one of: " + ", ".join(repr(c) for c in choices) if choices else "a non-empty string"
-        value = self.raw(name, default, allowed)
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(name, _describe(value), allowed)
-        if choices is not None and value not in choices:
-            raise self.error(name, value, allowed)
-        return value
-
-    def table(self, name: str, allowed: Iterable[str] | None, *, required: bool = True) -> Table | None:
-        text = f"a table [{self.key(name)}]"
-        if allowed is not None:
-            allowed = tuple(allowed)
-            text += " with keys " + ", ".join(allowed)
-        if name not in self.data:
-            if required:
-                raise self.error(name, MISSING_VALUE, text)
-            return None
-        value = self.data[name]
-        if not isinstance(value, dict):
-            raise self.error(name, _describe(value), text)
-        return Table(value, self.file, self.key(name), allowed)
-
-
-def check_float(value, allowed: str, make_error, *, gt=None, ge=None, lt=None, le=None,
-                allow_inf: bool = False) -> float:
-    """A TOML integer or float (never a bool, never NaN) inside the given bounds."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise make_error(_describe(value))
-    value = float(value)
-    if math.isnan(value) or (math.isinf(value) and not allow_inf):
-        raise make_error(value)
-    if ((gt is not None and not value > gt) or (ge is not None and not value >= ge)
-            or (lt is not None and not value < lt) or (le is not None and not value <= le)):
-        raise make_error(value)
-    return value
-
-
-def check_color(value: str, make_error) -> str:
-    """A matplotlib colour specification (name, 'tab:blue', '#1f77b4', 'C0')."""
-    from matplotlib.colors import is_color_like  # lazy: only files that name a colour pay for it
-
-    if not is_color_like(value):
-        raise make_error(value)
-    return value
-
-
-COLOR_ALLOWED = "a matplotlib colour: a name ('black', 'tab:blue'), 'C0'..'C9' or '#rrggbb'"
+    return toml_names("experiments")
 
 
 # --------------------------------------------------------------------------- dataclasses
@@ -336,18 +164,30 @@ class ExperimentSpec:
     approximations: tuple[str, ...] = ()  # stated in each run's provenance
 
 
-# --------------------------------------------------------------------------- preset parsing
-_PRESET_KEYS = ("name", "description", "beam", "target", "target_mass_number", "color", "linestyle",
-                "exposure", "selection", "geometry", "statistics", "approximations")
-_EXPOSURE_KEYS = {"pot": ("kind", "pot", "pot_per_year", "years"),
-                  "collider": ("kind", "sigma_inel_mb", "luminosity_invfb")}
-_SELECTION_KEYS = ("photon_threshold_GeV", "photon_max_GeV", "efficiency")
-_CALO_KEYS = ("calorimeter_z_m", "calorimeter_radius_m")
-_GEOMETRY_KEYS = ("mode", "shape", "l_start_m", "l_end_m",
-                  *dict.fromkeys(k for keys in SHAPE_KEYS.values() for k in keys), *_CALO_KEYS)
-_STATISTICS_KEYS = ("observed", "background", "background_uncertainty", "confidence_level", "method",
-                    "signal_uncertainty", "background_relative_uncertainty", "observed_uncertainty")
+# --------------------------------------------------------------------------- the preset file
+COLOR_ALLOWED = "a matplotlib colour: a name ('black', 'tab:blue'), 'C0'..'C9' or '#rrggbb'"
 FELDMAN_COUSINS_MAX_OBSERVED = 200  # as dipscan.limits.feldman_cousins.MAX_OBSERVED
+_ANGLE = {"gt": 0, "lt": math.pi / 2}
+
+
+def _is_colour(value: str) -> str:
+    from dipscan.config.colours import is_color_like  # matplotlib only for unusual values
+
+    if not is_color_like(value):
+        raise fail("", value, COLOR_ALLOWED)
+    return value
+
+
+# A matplotlib colour specification (name, 'tab:blue', '#1f77b4', 'C0').
+Colour = Annotated[str, Rule("", wording=COLOR_ALLOWED), AfterValidator(_is_colour)]
+Linestyle = choice(LINESTYLES)
+
+
+def stat_methods() -> tuple[str, ...]:
+    """The upper-limit methods of dipscan.limits.statistics, so that a preset names only real ones."""
+    from dipscan.limits.statistics import METHODS  # lazy: loading a preset needs no scipy
+
+    return tuple(METHODS)
 
 
 def preset_path(name: str) -> Path:
@@ -362,191 +202,280 @@ def _names_text(names: list[str], what: str) -> str:
     return ", ".join(names) if names else f"none: {what} is empty"
 
 
-def _read_exposure(t: Table) -> Exposure:
-    kind = t.str("kind", choices=EXPOSURE_KINDS)
-    for key in t.data:
-        if key not in _EXPOSURE_KEYS[kind]:
-            t.unknown(key, _EXPOSURE_KEYS[kind], context=f"for kind {kind!r}: ")
-    if kind == "pot":
-        return Exposure(kind, pot=_read_pot(t))
-    return Exposure(kind, sigma_inel_mb=t.float("sigma_inel_mb", gt=0),
-                    luminosity_invfb=t.float("luminosity_invfb", gt=0))
+def _presets_text() -> str:
+    return "a preset of scenarios/experiments/: " + _names_text(list_presets(), str(experiments_dir()))
 
 
-def _read_pot(t: Table) -> float:
-    """Protons on target: `pot`, or `pot_per_year` x `years` (the form design reports quote)."""
-    per_year = [k for k in ("pot_per_year", "years") if k in t.data]
-    if not per_year:
-        return t.float("pot", gt=0)
-    if "pot" in t.data:
-        raise t.error(per_year[0], t.data[per_year[0]], "either pot, or pot_per_year and years, not both")
-    if len(per_year) == 1:
-        missing = "years" if per_year[0] == "pot_per_year" else "pot_per_year"
-        raise t.error(missing, MISSING_VALUE, "pot_per_year and years together (or pot alone)")
-    return t.float("pot_per_year", gt=0) * t.float("years", gt=0)
+@functools.cache
+def preset_model() -> type[Strict]:
+    """The typed model of an experiment preset (built on first use: it names the limit methods)."""
 
+    class PotExposure(Strict):
+        """exposure kind = 'pot': pot, or pot_per_year and years."""
 
-def _read_geometry(t: Table) -> Geometry:
-    mode = t.str("mode", choices=GEOMETRY_MODES)
-    shape = t.str("shape", choices=tuple(SHAPE_KEYS))
-    l_start = t.float("l_start_m", gt=0)
-    l_end = t.float("l_end_m", gt=l_start)
-    # theta_max_rad is the cone's half-angle and, with any other shape, the angular cut of mode
-    # "paper" (without it, mode "paper" asks the direction to cross the downstream face).
-    own = set(SHAPE_KEYS[shape]) | {"theta_max_rad"}
-    for other, keys in SHAPE_KEYS.items():
-        for key in keys:
-            if key in t.data and key not in own:
-                raise t.error(key, Shown(f"key {key!r} of shape {other!r}"),
-                              f"for shape {shape!r} the keys " + ", ".join(SHAPE_KEYS[shape])
-                              + " (theta_max_rad is allowed with every shape, for mode 'paper')")
-    values: dict[str, float | None] = {}
-    for key in SHAPE_KEYS[shape]:
-        values[key] = t.float(key, gt=0, lt=math.pi / 2) if key == "theta_max_rad" else t.float(key, gt=0)
-    if shape != "cone":
-        values["theta_max_rad"] = t.float("theta_max_rad", None, gt=0, lt=math.pi / 2)
-    present = [k for k in _CALO_KEYS if k in t.data]
-    if len(present) == 1:
-        missing = next(k for k in _CALO_KEYS if k not in t.data)
-        raise t.error(missing, MISSING_VALUE, f"{_CALO_KEYS[0]} and {_CALO_KEYS[1]} together, or neither")
-    if present:
-        values["calorimeter_z_m"] = t.float("calorimeter_z_m", ge=l_end)
-        values["calorimeter_radius_m"] = t.float("calorimeter_radius_m", gt=0)
-    volume = SHAPES[shape](**{key: values[key] for key in SHAPE_KEYS[shape]})
-    values = {k: v for k, v in values.items() if k not in SHAPE_KEYS[shape] or k == "theta_max_rad"}
-    return Geometry(mode=mode, volume=volume, l_start_m=l_start, l_end_m=l_end, **values)
+        KEYS_CONTEXT = "for kind 'pot': "
+        kind: Literal["pot"]
+        """fixed target, N_M = pot * f_M"""
+        pot: number(gt=0) | None = shown(None, default_text="required (or the two keys below)")
+        """protons on target"""
+        pot_per_year: number(gt=0) | None = shown(None, default_text="instead of `pot`", allowed="`> 0`, with `years`")
+        """protons on target per year, as design reports quote it: pot = pot_per_year x years"""
+        years: number(gt=0) | None = shown(None, default_text="instead of `pot`", allowed="`> 0`, with `pot_per_year`")
+        """years of running"""
 
+        @model_validator(mode="after")
+        def _one_form(self):
+            per_year = [k for k in ("pot_per_year", "years") if getattr(self, k) is not None]
+            if not per_year and self.pot is None:
+                raise fail("pot", MISSING_VALUE, "a finite number > 0")
+            if per_year and self.pot is not None:
+                raise fail(per_year[0], getattr(self, per_year[0]), "either pot, or pot_per_year and years, not both")
+            if len(per_year) == 1:
+                missing = "years" if per_year[0] == "pot_per_year" else "pot_per_year"
+                raise fail(missing, MISSING_VALUE, "pot_per_year and years together (or pot alone)")
+            return self
 
-def stat_methods() -> tuple[str, ...]:
-    """The upper-limit methods of dipscan.limits.statistics, so that a preset names only real ones."""
-    from dipscan.limits.statistics import METHODS  # lazy: loading a preset needs no scipy
+        def build(self) -> Exposure:
+            return Exposure("pot", pot=self.pot if self.pot is not None else self.pot_per_year * self.years)
 
-    return tuple(METHODS)
+    class ColliderExposure(Strict):
+        """exposure kind = 'collider'."""
 
+        KEYS_CONTEXT = "for kind 'collider': "
+        kind: Literal["collider"]
+        """N_M = sigma_inel * L * f_M (eq. 4.2)"""
+        sigma_inel_mb: number(gt=0)
+        """inelastic cross section in mb (1 mb x 1 fb^-1 = 10^12 collisions)"""
+        luminosity_invfb: number(gt=0)
+        """integrated luminosity in fb^-1 (3 ab^-1 = 3000)"""
 
-def _read_statistics(t: Table) -> Statistics:
-    method = t.str("method", "poisson", choices=stat_methods())
-    cl = t.float("confidence_level", 0.95, gt=0, lt=1)
-    observed = (t.int("observed", ge=0, le=FELDMAN_COUSINS_MAX_OBSERVED) if method == "feldman_cousins"
-                else t.int("observed", ge=0))
-    # the Gaussian limit exists only while z_CL * sigma_s < 1
-    z = NormalDist().inv_cdf(cl)
-    signal = t.float("signal_uncertainty", 0.0, ge=0, lt=1.0 / z if method == "gaussian" and z > 0 else None)
-    observed_uncertainty = None
-    if t.has("observed_uncertainty"):
-        allowed = "a positive number or a list of them (errors of sub-samples, added in quadrature)"
-        if method != "gaussian":
-            raise t.error("observed_uncertainty", t.data["observed_uncertainty"],
-                          "no observed_uncertainty: it is used by method 'gaussian' only")
-        raw = t.data["observed_uncertainty"]
-        values = raw if isinstance(raw, list) and raw else [raw]
-        observed_uncertainty = tuple(check_float(v, allowed, lambda found: t.error("observed_uncertainty", raw, allowed),
-                                                 gt=0) for v in values)
-    return Statistics(
-        observed=observed,
-        background=t.float("background", ge=0),
-        background_uncertainty=t.float("background_uncertainty", 0.0, ge=0),
-        confidence_level=cl,
-        method=method,
-        signal_uncertainty=signal,
-        background_relative_uncertainty=t.float("background_relative_uncertainty", 0.0, ge=0),
-        observed_uncertainty=observed_uncertainty,
-    )
+        def build(self) -> Exposure:
+            return Exposure("collider", sigma_inel_mb=self.sigma_inel_mb, luminosity_invfb=self.luminosity_invfb)
+
+    class Selection(Strict):
+        """[selection]"""
+
+        photon_threshold_GeV: number(ge=0) = shown(type_="number, GeV")
+        """minimum lab photon energy"""
+        photon_max_GeV: number(gt=0, inf=True, above="photon_threshold_GeV") | None = shown(
+            None, type_="number, GeV", default_text="`inf`", allowed="`> photon_threshold_GeV`")
+        """maximum lab photon energy (CHARM-II window [3, 24] GeV)"""
+        efficiency: number(gt=0, le=1) = shown(1.0, allowed="`0 < efficiency <= 1`")
+        """flat reconstruction efficiency epsilon multiplying every event"""
+
+    class GeometryBase(Strict):
+        mode: choice(GEOMETRY_MODES)
+        """how acceptance is computed (below)"""
+        l_start_m: number(gt=0) = shown(type_="number, m")
+        """L_i: start of the region where the LLP must decay"""
+        l_end_m: number(gt=0, above="l_start_m") = shown(type_="number, m", allowed="`> l_start_m`")
+        """L_f: its end"""
+        theta_max_rad: number(**_ANGLE) | None = shown(
+            None, type_="number, rad", default_text="required for `cone`, optional otherwise",
+            allowed="`0 < theta < pi/2`")
+        """`cone`: its half-angle (apex at the target). Any other shape: the angular acceptance of mode `paper`"""
+        calorimeter_z_m: number(gt=0, at_least="l_end_m") | None = shown(
+            None, type_="number, m", default_text="none", allowed="`>= l_end_m`; together with `calorimeter_radius_m`")
+        """face of the calorimeter, for mode `photon`"""
+        calorimeter_radius_m: number(gt=0) | None = shown(
+            None, type_="number, m", default_text="none", allowed="`> 0`; together with `calorimeter_z_m`")
+        """its radius"""
+
+        @model_validator(mode="before")
+        @classmethod
+        def _keys_of_other_shapes(cls, data):
+            shape = cls.model_fields["shape"].annotation.__args__[0]
+            if isinstance(data, dict):
+                own = set(SHAPE_KEYS[shape]) | {"theta_max_rad"}
+                for other, keys in SHAPE_KEYS.items():
+                    for key in (k for k in keys if k in data and k not in own):
+                        raise fail(key, Shown(f"key {key!r} of shape {other!r}"),
+                                   f"for shape {shape!r} the keys " + ", ".join(SHAPE_KEYS[shape])
+                                   + " (theta_max_rad is allowed with every shape, for mode 'paper')")
+            return data
+
+        @model_validator(mode="after")
+        def _calorimeter_keys_together(self):
+            calo = ("calorimeter_z_m", "calorimeter_radius_m")
+            present = [k for k in calo if getattr(self, k) is not None]
+            if len(present) == 1:
+                missing = next(k for k in calo if k not in present)
+                raise fail(missing, MISSING_VALUE, f"{calo[0]} and {calo[1]} together, or neither")
+            return self
+
+        def build(self) -> Geometry:
+            keys = SHAPE_KEYS[self.shape]
+            volume = SHAPES[self.shape](**{key: getattr(self, key) for key in keys})
+            return Geometry(mode=self.mode, volume=volume, l_start_m=self.l_start_m, l_end_m=self.l_end_m,
+                            theta_max_rad=self.theta_max_rad, calorimeter_z_m=self.calorimeter_z_m,
+                            calorimeter_radius_m=self.calorimeter_radius_m)
+
+    shapes = []
+    for shape, keys in SHAPE_KEYS.items():
+        own = {key: (number(**_ANGLE) if key == "theta_max_rad" else number(gt=0), Field(
+            description=f"`{shape}`: {shape_key_doc(shape, key)}",
+            json_schema_extra={"x-type": "number, m", "x-default": f"required for `{shape}`"}))
+            for key in keys if key != "theta_max_rad"}
+        if "theta_max_rad" in keys:
+            own["theta_max_rad"] = (number(**_ANGLE), Field(description=shape_key_doc(shape, "theta_max_rad")))
+        shapes.append(create_model(f"Geometry_{shape}", __base__=GeometryBase, __doc__=f"[geometry] shape = {shape!r}",
+                                   shape=(Literal[shape], Field(description=(
+                                       "the real decay volume between `l_start_m` and `l_end_m`"))), **own))
+    methods = stat_methods()
+
+    class StatisticsTable(Strict):
+        """[statistics]: the experiment's own limit setting."""
+
+        observed: integer(ge=0)
+        """events observed in the search that is recast"""
+        background: number(ge=0)
+        """expected background events"""
+        background_uncertainty: number(ge=0) = 0.0
+        """its absolute uncertainty (1 sigma)"""
+        background_relative_uncertainty: number(ge=0) = 0.0
+        """relative uncertainty of the background normalisation (e.g. the neutrino flux); adds in
+        quadrature to the absolute one"""
+        signal_uncertainty: number(ge=0) = shown(0.0, allowed="`>= 0`; `< 1/z_CL` with `gaussian`")
+        """relative uncertainty of the signal normalisation (efficiency, parent flux)"""
+        confidence_level: number(gt=0, lt=1) = shown(0.95, allowed="`0 < CL < 1`")
+        """of the upper limit"""
+        method: choice(methods) = shown("poisson", allowed=", ".join(f'`"{m}"`' for m in methods) + (
+            f" (`observed <= {FELDMAN_COUSINS_MAX_OBSERVED}`)" if "feldman_cousins" in methods else ""))
+        """how the upper limit s_up on signal events is computed (`dipscan.limits.statistics`)"""
+        observed_uncertainty: Annotated[
+            number(gt=0) | Annotated[list[Annotated[float, Field(gt=0, allow_inf_nan=False)]], Field(min_length=1)],
+            Rule("", wording="a positive number or a list of them (errors of sub-samples, added in quadrature)"),
+        ] | None = shown(None, type_="number or array of numbers", default_text="none",
+                         allowed="`> 0`; `gaussian` only")
+        """published error of the measured count, used instead of sqrt(observed); a list of errors
+        of independent sub-samples adds in quadrature"""
+
+        @model_validator(mode="after")
+        def _method_limits(self):
+            if self.method == "feldman_cousins" and self.observed > FELDMAN_COUSINS_MAX_OBSERVED:
+                raise fail("observed", self.observed, f"an integer >= 0 and <= {FELDMAN_COUSINS_MAX_OBSERVED}")
+            # the Gaussian limit exists only while z_CL * sigma_s < 1
+            z = NormalDist().inv_cdf(self.confidence_level)
+            if self.method == "gaussian" and z > 0 and not self.signal_uncertainty < 1.0 / z:
+                raise fail("signal_uncertainty", self.signal_uncertainty, f"a finite number >= 0 and < {1.0 / z:g}")
+            if self.observed_uncertainty is not None and self.method != "gaussian":
+                raise fail("observed_uncertainty", self.observed_uncertainty,
+                           "no observed_uncertainty: it is used by method 'gaussian' only")
+            return self
+
+        def build(self) -> Statistics:
+            errors = self.observed_uncertainty
+            return Statistics(
+                observed=self.observed, background=self.background,
+                background_uncertainty=self.background_uncertainty, confidence_level=self.confidence_level,
+                method=self.method, signal_uncertainty=self.signal_uncertainty,
+                background_relative_uncertainty=self.background_relative_uncertainty,
+                observed_uncertainty=None if errors is None else tuple(errors if isinstance(errors, list) else [errors]))
+
+    class ExperimentPreset(Strict):
+        """An experiment preset, scenarios/experiments/NAME.toml."""
+
+        name: text() = shown(allowed="non-empty")
+        """display name (used in default labels)"""
+        description: str = ""
+        """one line on what it is, with its source"""
+        beam: text() = shown(allowed="an existing beam file")
+        """the beam preset `beams/<beam>.toml`; fixes the beam energy and the meson tables"""
+        target: text() = shown(allowed="free text")
+        """target material, for the record"""
+        target_mass_number: number(ge=1) = shown(allowed="`>= 1` (1 for p-p)")
+        """A of the target: charm and beauty multiplicities (J/psi, Upsilon, D+-, Ds, B+-) are scaled
+        by A^0.29 (sec. 4.1)"""
+        color: Colour = shown("black", allowed="a matplotlib colour")
+        """default line colour"""
+        linestyle: Linestyle = "solid"
+        """default line style"""
+        exposure: Annotated[PotExposure | ColliderExposure, Field(discriminator="kind")]
+        """how many collisions the experiment sees (below)"""
+        selection: Selection
+        """photon energy window and efficiency (below)"""
+        geometry: Annotated[functools.reduce(operator.or_, shapes), Field(discriminator="shape")]
+        """decay region and acceptance (below)"""
+        statistics: StatisticsTable | None = None
+        """the experiment's own limit setting (below)"""
+        approximations: list[text()] = shown([], allowed="non-empty strings")
+        """what the preset approximates, one sentence each; copied into every run's `provenance.json`"""
+
+    return ExperimentPreset
 
 
 def _read_preset(name: str, scenario_file, key: str) -> tuple[Path, bytes, dict]:
     names = list_presets()
     path = preset_path(name)
-    if not _NAME_RE.match(name) or not path.is_file():
+    if not NAME_RE.match(name) or not path.is_file():
         hint = difflib.get_close_matches(name, names, n=1)
         raise ScenarioError(scenario_file if scenario_file is not None else path, key, name,
-                            "a preset of scenarios/experiments/: " + _names_text(names, str(experiments_dir()))
-                            + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+                            _presets_text() + (f" (did you mean {hint[0]!r}?)" if hint else ""))
     raw, data = read_toml(path)
     return path, raw, data
 
 
-def _parse_preset(name: str, path: Path, data: dict, overrides: Mapping, key_prefix: str,
-                  scenario_file) -> tuple[ExperimentSpec, Path]:
-    top = Table(data, path, "", _PRESET_KEYS)
-    display = top.str("name")
-    description = top.str("description", "")
-    beam = top.str("beam")
-    beams = list_beams()
-    beam_file = beam_path(beam)
-    if not _NAME_RE.match(beam) or not beam_file.is_file():
-        raise top.error("beam", beam, "a beam preset of scenarios/beams/: " + _names_text(beams, str(beams_dir())))
-    target = top.str("target")
-    approximations = top.raw("approximations", [])
-    if not isinstance(approximations, list) or not all(isinstance(a, str) and a.strip() for a in approximations):
-        raise top.error("approximations", approximations, "an array of non-empty strings")
-    mass_number = top.float("target_mass_number", ge=1)
-    color = top.str("color", "black")
-    check_color(color, lambda found: top.error("color", found, COLOR_ALLOWED))
-    linestyle = top.str("linestyle", "solid", choices=LINESTYLES)
-
-    exposure = _read_exposure(top.table("exposure", tuple(dict.fromkeys(k for keys in _EXPOSURE_KEYS.values() for k in keys))))
-    sel = top.table("selection", _SELECTION_KEYS)
-    threshold = sel.float("photon_threshold_GeV", ge=0)
-    photon_max = sel.float("photon_max_GeV", math.inf, gt=threshold, allow_inf=True)
-    efficiency = sel.float("efficiency", 1.0, gt=0, le=1)
-    geometry = _read_geometry(top.table("geometry", _GEOMETRY_KEYS))
-    stats_table = top.table("statistics", _STATISTICS_KEYS, required=False)
-    statistics = _read_statistics(stats_table) if stats_table is not None else None
-
-    # ---- overrides from the scenario: errors name the scenario file and experiment[i].KEY
-    o = Table(dict(overrides), scenario_file if scenario_file is not None else "<overrides>",
-              key_prefix.rstrip("."), OVERRIDE_KEYS)
-    if o.has("pot"):
-        if exposure.kind != "pot":
-            raise o.error("pot", o.data["pot"], f"no 'pot' for the collider preset {name!r}: use luminosity_invfb")
-        exposure = Exposure("pot", pot=o.float("pot", gt=0))
-    if o.has("luminosity_invfb"):
-        if exposure.kind != "collider":
-            raise o.error("luminosity_invfb", o.data["luminosity_invfb"],
-                          f"no 'luminosity_invfb' for the fixed-target preset {name!r}: use pot")
-        exposure = Exposure("collider", sigma_inel_mb=exposure.sigma_inel_mb,
-                            luminosity_invfb=o.float("luminosity_invfb", gt=0))
-    if o.has("photon_threshold_GeV"):
-        limit = {"lt": photon_max} if math.isfinite(photon_max) else {}
-        threshold = o.float("photon_threshold_GeV", ge=0, **limit)
-    if o.has("geometry_mode"):
-        geometry = replace(geometry, mode=o.str("geometry_mode", choices=GEOMETRY_MODES))
-    if o.has("color"):
-        color = o.str("color")
-        check_color(color, lambda found: o.error("color", found, COLOR_ALLOWED))
-    linestyle = o.str("linestyle", linestyle, choices=LINESTYLES)
-    label = o.str("label", f"{display} {exposure.describe()}")
-
+def _parse_preset(name: str, path: Path, data: dict) -> tuple[ExperimentSpec, Path]:
+    """The preset as written (no overrides), and its beam file."""
+    p = load(preset_model(), data, path)
+    beam_file = beam_path(p.beam)
+    if not NAME_RE.match(p.beam) or not beam_file.is_file():
+        raise ScenarioError(path, "beam", p.beam,
+                            "a beam preset of scenarios/beams/: " + _names_text(list_beams(), str(beams_dir())))
+    exposure = p.exposure.build()
     spec = ExperimentSpec(
-        preset=name, name=display, label=label, beam=beam, target=target,
-        target_mass_number=mass_number, exposure=exposure, photon_threshold_GeV=threshold,
-        photon_max_GeV=photon_max, efficiency=efficiency, geometry=geometry, color=color,
-        linestyle=linestyle, statistics=statistics, preset_path=path, description=description,
-        approximations=tuple(approximations),
-    )
+        preset=name, name=p.name, label=f"{p.name} {exposure.describe()}", beam=p.beam, target=p.target,
+        target_mass_number=p.target_mass_number, exposure=exposure,
+        photon_threshold_GeV=p.selection.photon_threshold_GeV,
+        photon_max_GeV=math.inf if p.selection.photon_max_GeV is None else p.selection.photon_max_GeV,
+        efficiency=p.selection.efficiency, geometry=p.geometry.build(), color=p.color, linestyle=p.linestyle,
+        statistics=p.statistics.build() if p.statistics else None, preset_path=path,
+        description=p.description, approximations=tuple(p.approximations))
     return spec, beam_file
 
 
-def load_experiment_preset_with_files(name: str, overrides: Mapping | None = None, key_prefix: str = "",
-                                      scenario_file=None) -> tuple[ExperimentSpec, dict[str, bytes]]:
+def apply_overrides(spec: ExperimentSpec, entry, file, prefix: str) -> ExperimentSpec:
+    """The preset with a scenario's [[experiment]] keys (`entry`, validated) on top; errors name
+    `file` and `prefix`.KEY. The checks here need the preset: they cannot live in the entry's model."""
+    def error(key: str, found, allowed: str) -> ScenarioError:
+        return ScenarioError(file, f"{prefix}.{key}", found, allowed)
+
+    exposure, changes = spec.exposure, {}
+    if entry.pot is not None:
+        if exposure.kind != "pot":
+            raise error("pot", entry.pot, f"no 'pot' for the collider preset {spec.preset!r}: use luminosity_invfb")
+        exposure = Exposure("pot", pot=entry.pot)
+    if entry.luminosity_invfb is not None:
+        if exposure.kind != "collider":
+            raise error("luminosity_invfb", entry.luminosity_invfb,
+                        f"no 'luminosity_invfb' for the fixed-target preset {spec.preset!r}: use pot")
+        exposure = Exposure("collider", sigma_inel_mb=exposure.sigma_inel_mb, luminosity_invfb=entry.luminosity_invfb)
+    if entry.photon_threshold_GeV is not None:
+        if not entry.photon_threshold_GeV < spec.photon_max_GeV:
+            raise error("photon_threshold_GeV", entry.photon_threshold_GeV,
+                        f"a finite number >= 0 and < {spec.photon_max_GeV:g}")
+        changes["photon_threshold_GeV"] = entry.photon_threshold_GeV
+    if entry.geometry_mode is not None:
+        changes["geometry"] = replace(spec.geometry, mode=entry.geometry_mode)
+    for key in ("color", "linestyle"):
+        if getattr(entry, key) is not None:
+            changes[key] = getattr(entry, key)
+    label = entry.label if entry.label is not None else f"{spec.name} {exposure.describe()}"
+    return replace(spec, exposure=exposure, label=label, **changes)
+
+
+def load_experiment_preset_with_files(name: str, scenario_file=None, key: str = "preset"
+                                      ) -> tuple[ExperimentSpec, dict[str, bytes]]:
     """As load_experiment_preset, and the bytes of every file it read, keyed by a stable name."""
-    key = f"{key_prefix.rstrip('.')}.preset" if key_prefix else "preset"
     path, raw, data = _read_preset(name, scenario_file, key)
-    spec, beam_file = _parse_preset(name, path, data, overrides or {}, key_prefix, scenario_file)
+    spec, beam_file = _parse_preset(name, path, data)
     files = {f"experiments/{name}.toml": raw, f"beams/{spec.beam}.toml": beam_file.read_bytes()}
     return spec, files
 
 
-def load_experiment_preset(name: str, overrides: Mapping | None = None, key_prefix: str = "",
-                           scenario_file=None) -> ExperimentSpec:
-    """Read and validate scenarios/experiments/<name>.toml, then apply a scenario's overrides.
-
-    `overrides` holds the keys of a [[experiment]] entry other than `preset` (OVERRIDE_KEYS);
-    errors in them name `scenario_file` and `key_prefix` + key (e.g. "experiment[1].pot").
-    """
-    return load_experiment_preset_with_files(name, overrides, key_prefix, scenario_file)[0]
-
+def load_experiment_preset(name: str) -> ExperimentSpec:
+    """Read and validate scenarios/experiments/<name>.toml."""
+    return load_experiment_preset_with_files(name)[0]
 
 def files_digest(files: Mapping[str, bytes]) -> str:
     """sha256 over (name, length, bytes) of each file, in a fixed order."""

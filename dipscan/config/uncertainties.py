@@ -11,10 +11,14 @@ the bands off (``enabled = false``) or override ``mc_statistics``, ``a_exponent_
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from dipscan.config.presets import Table, beam_path, read_toml
+from dipscan.config.presets import beam_path
+from dipscan.errors import ScenarioError, Shown
+from dipscan.io.toml_loader import Strict, flag, load, number, read_toml, shown
+from dipscan.production.beams import BeamUncertainties
 
 SHAPE_NOTE = ("alternative production table (shape variation): not included, no beam preset "
               "ships a second table")
@@ -73,26 +77,42 @@ class UncertaintySpec:
 
 
 # ----------------------------------------------------------------------------- reading
+class UncertaintiesTable(Strict):
+    """[uncertainties]: bands, on top of the beams' defaults."""
+
+    enabled: flag = True
+    """draw bands (pessimistic and optimistic curves, shading, band columns)"""
+    mc_statistics: flag | None = shown(None, default_text="the beam presets'")
+    """count the Monte Carlo statistics of the LLP samples (sum of w^2 per grid cell)"""
+    a_exponent_sigma: number(ge=0) | None = shown(None, default_text="the beam presets'")
+    """uncertainty of the heavy-flavour exponent 0.29 (factor A^sigma on J/psi, Upsilon, D, Ds, B
+    channels; nothing for p-p)"""
+    normalisation: dict[str, number(ge=0)] | None = shown(None, type_="`NAME = r`, numbers", default_text="the beam presets'",
+                                                          allowed="`>= 0`; `NAME` a meson name of the scenario's beams")
+    """relative normalisation uncertainty of species `NAME` (a meson name of a beam preset: `pi0`, `eta`,
+    `etaprime`, `rho0`, `omega`, `phi`, `kpm`, `jpsi`, `upsilon`, `dpm`, `dspm`, `bpm`): a factor 1 + r"""
+
+
 def _beam_defaults(beam: str) -> tuple[bool, dict[str, tuple[float, str]], ExponentInput | None]:
     """(mc_statistics, {species: (relative, source)}, A-exponent) of a beam preset."""
     path = beam_path(beam)
     _, data = read_toml(path)
-    raw = data.get("uncertainties")
-    if raw is None:
+    if data.get("uncertainties") is None:
         return False, {}, None
-    t = Table(raw, path, "uncertainties", ("mc_statistics", "a_exponent", "normalisation"))
-    mc = t.bool("mc_statistics", False)
-    exponent = None
-    if t.has("a_exponent"):
-        a = t.table("a_exponent", ("sigma", "source"))
-        exponent = ExponentInput(beam, a.float("sigma", ge=0), a.str("source"))
-    norms: dict[str, tuple[float, str]] = {}
-    if t.has("normalisation"):
-        n = t.table("normalisation", _species(beam))
-        for name in n.data:
-            entry = n.table(name, ("relative", "source"))
-            norms[name] = (entry.float("relative", ge=0), entry.str("source"))
-    return mc, norms, exponent
+    t = load(BeamUncertainties, data["uncertainties"], path, "uncertainties")
+    exponent = ExponentInput(beam, t.a_exponent.sigma, t.a_exponent.source) if t.a_exponent else None
+    if t.normalisation:
+        _unknown_species(path, "uncertainties.normalisation", t.normalisation, sorted(_species(beam)), "")
+    norms = {name: (entry.relative, entry.source) for name, entry in (t.normalisation or {}).items()}
+    return t.mc_statistics, norms, exponent
+
+
+def _unknown_species(file, key: str, names, known: list[str], context: str) -> None:
+    for name in names:
+        if name not in known:
+            hint = difflib.get_close_matches(name, known, n=1)
+            raise ScenarioError(file, f"{key}.{name}", Shown(f"unknown key {name!r}"),
+                                f"keys {context}" + ", ".join(known) + (f" (did you mean {hint[0]!r}?)" if hint else ""))
 
 
 def _species(beam: str) -> dict[str, int]:
@@ -102,21 +122,17 @@ def _species(beam: str) -> dict[str, int]:
     return {m.name: m.pdgid for p in load_beam(beam).productions for m in p.mesons}
 
 
-def read_uncertainties(t: Table | None, beams: list[str], scenario_file: Path) -> UncertaintySpec:
+def read_uncertainties(t: UncertaintiesTable | None, beams: list[str], scenario_file: Path) -> UncertaintySpec:
     """Beam defaults, overridden by a scenario's [uncertainties] table (``t``, may be None)."""
-    enabled = t.bool("enabled", True) if t else True
-    if not enabled:
+    if t is not None and not t.enabled:
         return UncertaintySpec()
     override_source = f"scenario {scenario_file.name}"
-    overrides: dict[str, float] = {}
-    if t and t.has("normalisation"):
-        n = t.table("normalisation", None)
+    overrides = dict(t.normalisation or {}) if t else {}
+    if overrides:
         known = sorted({name for b in beams for name in _species(b)})
-        for name in n.data:
-            if name not in known:
-                n.unknown(name, known, context="a meson of the scenario's beams: ")
-            overrides[name] = n.float(name, ge=0)
-    a_override = t.float("a_exponent_sigma", ge=0) if t and t.has("a_exponent_sigma") else None
+        _unknown_species(scenario_file, "uncertainties.normalisation", overrides, known,
+                         "a meson of the scenario's beams: ")
+    a_override = t.a_exponent_sigma if t else None
     mc_any = False
     normalisation: list[NormalisationInput] = []
     exponents: list[ExponentInput] = []
@@ -134,5 +150,5 @@ def read_uncertainties(t: Table | None, beams: list[str], scenario_file: Path) -
             exponents.append(ExponentInput(beam, a_override, override_source))
         elif exponent is not None:
             exponents.append(exponent)
-    mc_statistics = t.bool("mc_statistics", mc_any) if t else mc_any
+    mc_statistics = t.mc_statistics if t is not None and t.mc_statistics is not None else mc_any
     return UncertaintySpec(True, mc_statistics, tuple(normalisation), tuple(exponents))

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from dipscan.config.presets import COLOR_ALLOWED, LINESTYLES, MISSING_VALUE, Table, check_color
-from dipscan.errors import DipscanError
+from dipscan.config.presets import Colour, Linestyle
+from dipscan.errors import DipscanError, ScenarioError
+from dipscan.io.toml_loader import Strict, choice, flag, shown, text
 from dipscan.limits.literature import MEV_TO_GeV, MUB_TO_GeVinv
 
 # Factor to GeV and to GeV^-1. A transition magnetic moment mu in Bohr magnetons becomes
@@ -22,8 +23,6 @@ from dipscan.limits.literature import MEV_TO_GeV, MUB_TO_GeVinv
 MASS_UNITS = {"GeV": 1.0, "MeV": MEV_TO_GeV}
 COUPLING_UNITS = {"GeV^-1": 1.0, "mu_B": MUB_TO_GeVinv}
 MAGNETIC_MOMENT_MODELS = ("neutrino_dipole",)
-CURVE_KEYS = ("file", "label", "mass_column", "coupling_column", "mass_unit", "coupling_unit",
-              "region", "color", "linestyle", "source")
 
 
 @dataclass(frozen=True)
@@ -59,21 +58,42 @@ def _column(frame: pl.DataFrame, csv: Path, name: str, key: str) -> np.ndarray:
     return values
 
 
-def read_curve(t: Table, scenario_file: Path, model_kind: str, index: int) -> UserCurve:
-    if not t.has("file"):
-        raise t.error("file", MISSING_VALUE, "a CSV file, relative to the scenario's folder")
-    csv = (scenario_file.parent / t.str("file")).resolve()
+class CurveEntry(Strict):
+    """[[overlays.curve]]: a curve of the user's own, from a CSV file."""
+
+    file: text("a CSV file, relative to the scenario's folder") = shown(allowed="an existing file")
+    """the CSV, relative to the scenario file's folder"""
+    label: text() | None = shown(None, default_text="`curve N`", allowed="not an experiment's label, not another curve's")
+    """legend text and `experiment` value in the outputs"""
+    mass_column: text() = shown("mass", allowed="a column of the file; values finite and `> 0`")
+    """the column of masses"""
+    coupling_column: text() = shown("coupling", allowed="a column of the file; values finite and `> 0`")
+    """the column of couplings"""
+    mass_unit: choice(MASS_UNITS) = "GeV"
+    """unit of the mass column"""
+    coupling_unit: choice(COUPLING_UNITS) = shown("GeV^-1", allowed=(
+        '`"GeV^-1"`; `"mu_B"` (a transition magnetic moment in Bohr magnetons, converted with d = (mu/mu_B) '
+        'e/(4 m_e) = 148.15 GeV^-1 x mu/mu_B) only with `kind = "neutrino_dipole"`'))
+    """unit of the coupling column"""
+    region: flag = False
+    """the points close an excluded region (shaded like the literature limits) rather than draw a line"""
+    color: Colour = shown("tab:brown", allowed="a matplotlib colour")
+    """how the curve is drawn"""
+    linestyle: Linestyle = "dashdot"
+    """its line style"""
+    source: text() | None = shown(None, default_text="the file name")
+    """citation kept in the provenance"""
+
+
+def read_curve(t: CurveEntry, scenario_file: Path, model_kind: str, index: int, key: str) -> UserCurve:
+    """One validated `[[overlays.curve]]` entry: its CSV read and converted; errors name `key`."""
+    csv = (scenario_file.parent / t.file).resolve()
     if not csv.is_file():
-        raise t.error("file", t.str("file"), f"an existing CSV file (looked for {csv})")
-    label = t.str("label", f"curve {index}")
-    mass_unit = t.str("mass_unit", "GeV", choices=MASS_UNITS)
-    coupling_unit = t.str("coupling_unit", "GeV^-1", choices=COUPLING_UNITS)
-    if coupling_unit == "mu_B" and model_kind not in MAGNETIC_MOMENT_MODELS:
-        raise t.error("coupling_unit", coupling_unit,
-                      "'GeV^-1' (a magnetic moment in mu_B is the neutrino dipole's coupling, "
-                      f"model kind {MAGNETIC_MOMENT_MODELS[0]!r})")
-    color = t.str("color", "tab:brown")
-    check_color(color, lambda found: t.error("color", found, COLOR_ALLOWED))
+        raise ScenarioError(scenario_file, f"{key}.file", t.file, f"an existing CSV file (looked for {csv})")
+    if t.coupling_unit == "mu_B" and model_kind not in MAGNETIC_MOMENT_MODELS:
+        raise ScenarioError(scenario_file, f"{key}.coupling_unit", t.coupling_unit,
+                            "'GeV^-1' (a magnetic moment in mu_B is the neutrino dipole's coupling, "
+                            f"model kind {MAGNETIC_MOMENT_MODELS[0]!r})")
     raw = csv.read_bytes()
     try:
         frame = pl.read_csv(raw, comment_prefix="#", infer_schema=False)
@@ -81,28 +101,24 @@ def read_curve(t: Table, scenario_file: Path, model_kind: str, index: int) -> Us
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DipscanError(f"{csv}: cannot read as CSV ({reason}); allowed: a header line of "
                            "column names, then comma-separated numbers") from None
-    mass = _column(frame, csv, t.str("mass_column", "mass"), t.key("mass_column"))
-    coupling = _column(frame, csv, t.str("coupling_column", "coupling"), t.key("coupling_column"))
+    mass = _column(frame, csv, t.mass_column, f"{key}.mass_column")
+    coupling = _column(frame, csv, t.coupling_column, f"{key}.coupling_column")
     if mass.size < 2:
         raise DipscanError(f"{csv}: {mass.size} data row(s); allowed: at least 2 points")
-    return UserCurve(label, csv, tuple(convert(mass, mass_unit, MASS_UNITS).tolist()),
-                     tuple(convert(coupling, coupling_unit, COUPLING_UNITS).tolist()),
-                     t.bool("region", False), color,
-                     t.str("linestyle", "dashdot", choices=LINESTYLES),
-                     t.str("source", str(csv.name)), hashlib.sha256(raw).hexdigest())
+    return UserCurve(t.label if t.label is not None else f"curve {index}", csv,
+                     tuple(convert(mass, t.mass_unit, MASS_UNITS).tolist()),
+                     tuple(convert(coupling, t.coupling_unit, COUPLING_UNITS).tolist()),
+                     t.region, t.color, t.linestyle, t.source if t.source is not None else str(csv.name),
+                     hashlib.sha256(raw).hexdigest())
 
 
-def read_user_curves(entries, top: Table, model_kind: str) -> tuple[UserCurve, ...]:
-    """The `curve` array of `[overlays]`; each entry validated, its CSV read and converted."""
-    allowed = "one or more [[overlays.curve]] tables (double brackets), each with file = \"...\""
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise top.error("curve", entries if not isinstance(entries, dict) else "a single table",
-                        allowed)
+def read_user_curves(entries: list[CurveEntry], scenario_file: Path, model_kind: str) -> tuple[UserCurve, ...]:
+    """The `curve` array of `[overlays]`: each CSV read and converted, labels distinct."""
     curves = []
     for i, entry in enumerate(entries):
-        t = Table(entry, top.file, top.key(f"curve[{i}]"), CURVE_KEYS)
-        curve = read_curve(t, Path(top.file), model_kind, i)
+        key = f"overlays.curve[{i}]"
+        curve = read_curve(entry, scenario_file, model_kind, i, key)
         if any(c.label == curve.label for c in curves):
-            raise t.error("label", curve.label, "a label not used by another curve")
+            raise ScenarioError(scenario_file, f"{key}.label", curve.label, "a label not used by another curve")
         curves.append(curve)
     return tuple(curves)

@@ -20,6 +20,16 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def scenarios_dir() -> Path:
+    """The scenarios folder, ``<home>/scenarios``."""
+    return project_root() / "scenarios"
+
+
+def toml_names(folder: str = "") -> list[str]:
+    """Stems of the TOML files of ``<home>/scenarios/<folder>``, sorted (sub-folders not searched)."""
+    return sorted(path.stem for path in (scenarios_dir() / folder).glob("*.toml"))
+
+
 def beams_dir() -> Path:
     """Folder of the beam presets, ``<home>/scenarios/beams``."""
     return project_root() / "scenarios" / "beams"

@@ -10,9 +10,13 @@ that changes only those reads every unit back instead of drawing it again.
   least recently used entries are removed until the folder fits.
 - Trust: each entry starts with its key and a CRC-32 of its arrays; an entry that does not
   match (torn write, disk fault, hand edit) is removed and the unit drawn again, never used.
-- Ownership: dipscan touches only the files it names here, ``<sha256>.llp`` and its
-  temporary ``.<sha256>.llp.tmp-<pid>-<token>`` (dipscan.io.outputs.atomic_write); anything else
-  in the folder is left alone.
+- Table summaries: beside the units, one small ``<sha256>.json`` record per parent table as a
+  run reads it (which species it holds, their multiplicities and array digests), so that a run
+  whose units are all cached need not read the table at all (dipscan.scan.parents). Same
+  header, same checks, same size limit.
+- Ownership: dipscan touches only the files it names here, ``<sha256>.llp``, ``<sha256>.json``
+  and their temporaries ``.<sha256>.<llp|json>.tmp-<pid>-<token>``
+  (dipscan.io.outputs.atomic_write); anything else in the folder is left alone.
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ DEFAULT_MAX_MB = 8192
 SUFFIX = ".llp"
 ARRAYS = ("weight", "p_GeV", "theta_rad", "phi_rad", "row")
 FORMAT = 2  # bump when the entry layout changes
-_ENTRY = re.compile(r"[0-9a-f]{64}\.llp")
-_TMP = re.compile(r"\.[0-9a-f]{64}\.llp\.tmp-[0-9]+-[0-9a-f]{8}")
+RECORD_SUFFIX = ".json"
+_ENTRY = re.compile(r"[0-9a-f]{64}\.(?:llp|json)")
+_TMP = re.compile(r"\.[0-9a-f]{64}\.(?:llp|json)\.tmp-[0-9]+-[0-9a-f]{8}")
 HEADER_BYTES = 64 + 1 + 8 + 1 + 16 + 1  # "<key> <crc32> <n_drawn>\n"
 
 
@@ -71,7 +76,8 @@ def _header(key: str, stacked: np.ndarray, n_drawn: int) -> bytes:
     """First line of an entry: its key, a CRC-32 of shape, data and n_drawn (detects torn writes
     and disk faults at several GB/s; the key guards against a sound entry under a wrong name),
     and n_drawn, the parents decayed for the unit (its rows are those the pre-cut kept)."""
-    crc = zlib.crc32(stacked.tobytes(), zlib.crc32(f"{stacked.shape} {n_drawn}".encode()))
+    data = np.ascontiguousarray(stacked).reshape(-1).view(np.uint8)  # the bytes, not a copy
+    crc = zlib.crc32(data, zlib.crc32(f"{stacked.shape} {n_drawn}".encode()))
     return f"{key} {crc:08x} {n_drawn:016x}\n".encode("ascii")
 
 
@@ -82,6 +88,10 @@ def _n_drawn(header: bytes) -> int | None:
         return int(parts[2], 16) if len(parts) == 3 else None
     except ValueError:
         return None
+
+
+def _record_header(key: str, payload: bytes) -> bytes:
+    return f"{key} {zlib.crc32(payload):08x}\n".encode("ascii")
 
 
 @dataclass
@@ -118,10 +128,7 @@ class SampleCache:
                  and stacked.ndim == 2 and stacked.shape[0] == len(ARRAYS)
                  and _header(key, stacked, n_drawn) == stored)
         if not sound:
-            self.rejected += 1
-            self.misses += 1
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
+            self._reject(path)
             return None
         with contextlib.suppress(OSError):  # another run may have trimmed it meanwhile
             os.utime(path)  # least recently used goes first
@@ -143,6 +150,43 @@ class SampleCache:
         with contextlib.suppress(OSError):  # a full or read-only disk costs speed, never results
             self.folder.mkdir(parents=True, exist_ok=True)
             atomic_write(self.path(key), write)
+
+    def _reject(self, path: Path) -> None:
+        self.rejected += 1
+        self.misses += 1
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+    def load_record(self, key: str) -> dict | None:
+        """A small JSON record (a table summary), or None if missing; a corrupt one is removed."""
+        path = self.folder / f"{key}{RECORD_SUFFIX}"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            self.misses += 1
+            return None
+        except OSError:
+            data = b""
+        header, _, payload = data.partition(b"\n")
+        try:
+            record = json.loads(payload) if header + b"\n" == _record_header(key, payload) else None
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            self._reject(path)
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        self.hits += 1
+        return record
+
+    def store_record(self, key: str, record: dict) -> None:
+        """Write a JSON record atomically, its key and a CRC-32 of the JSON on the first line."""
+        payload = json.dumps(record, sort_keys=True).encode()
+        with contextlib.suppress(OSError):  # a full or read-only disk costs speed, never results
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.folder / f"{key}{RECORD_SUFFIX}",
+                         lambda tmp: tmp.write_bytes(_record_header(key, payload) + payload))
 
     def trim(self) -> int:
         """Remove least recently used entries until the folder fits the limit; bytes removed."""

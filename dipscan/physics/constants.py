@@ -4,7 +4,8 @@ import math
 
 import hepunits
 from hepunits import constants as _codata
-from particle import Particle
+
+from dipscan.physics.pdg import Particle
 
 HBARC_GeV_m = _codata.hbarc / (hepunits.GeV * hepunits.m)  # hbar*c, CODATA 2018 (exact), hepunits
 ALPHA_EM = 1.0 / 137.035999  # fine-structure constant at q^2 = 0

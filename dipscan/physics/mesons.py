@@ -17,9 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from particle import Particle
-
 from dipscan.physics.constants import ALPHA_EM
+from dipscan.physics.pdg import Particle
 
 _keV = 1.0e-6
 _MeV_PER_GeV = 1000.0

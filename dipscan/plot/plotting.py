@@ -16,7 +16,6 @@ from pathlib import Path
 import contourpy
 import numpy as np
 import polars as pl
-from matplotlib.figure import Figure  # no pyplot: files only, no display, no global state
 
 from dipscan.config.plotspec import PlotSpec
 from dipscan.errors import DipscanError
@@ -255,6 +254,10 @@ def plot_contours(result, paths: list[Path]) -> None:
 
 def write_figure(data: FigureData, paths: list[Path], formats: list[str] | None = None) -> None:
     """Draw the figure once and save it to each path (format from the suffix, or `formats`)."""
+    # matplotlib is imported here, when a figure is drawn: a run that fails early, writes no
+    # plot or only redraws nothing never pays for it. No pyplot: files only, no global state.
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8.4, 4.8))
     draw_panel(fig.subplots(), data)
     fig.tight_layout()

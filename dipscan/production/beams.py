@@ -36,18 +36,32 @@ angle pi - theta, the two rows sharing its weight, which doubles the statistics 
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from particle import Particle
+from pydantic import AfterValidator, Field, model_validator
 
 from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
 from dipscan.io.digest import config_digest
 from dipscan.io.paths import beams_dir
+from dipscan.io.toml_loader import (
+    Rule,
+    Strict,
+    choice,
+    fail,
+    flag,
+    integer,
+    load,
+    number,
+    read_toml,
+    shown,
+    text,
+)
 from dipscan.physics.constants import PROTON_MASS_GeV
 
 #: Bumped whenever the table layout or the way shards are produced changes: part of every hash.
@@ -278,7 +292,7 @@ class Beam:
 
 
 # ----------------------------------------------------------------------------------------------
-# Reading and validation
+# The file's model: it reads and validates (dipscan.io.toml_loader words the mistakes)
 
 
 def list_beams() -> list[str]:
@@ -294,339 +308,319 @@ def load_beam(name: str) -> Beam:
         raise ScenarioError(
             path, "", name, f"a beam preset in {beams_dir()}: {', '.join(list_beams()) or 'none'}"
         )
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(path, "", str(exc), "valid TOML") from exc
-    return parse_beam(data, path)
+    return parse_beam(read_toml(path)[1], path)
 
 
-class _Reader:
-    """Typed access to a TOML table that reports the file and key path of any problem."""
-
-    def __init__(self, path: Path, table: dict[str, Any], prefix: str):
-        self.path, self.table, self.prefix = path, table, prefix
-
-    def key(self, k: str) -> str:
-        return f"{self.prefix}.{k}" if self.prefix else k
-
-    def fail(self, k: str, found: object, allowed: str):
-        raise ScenarioError(self.path, self.key(k), found, allowed)
-
-    def check_keys(self, allowed: set[str]) -> None:
-        for k in self.table:
-            if k not in allowed:
-                names = sorted(allowed)
-                hint = difflib.get_close_matches(k, names, n=1)
-                self.fail(k, Shown(f"unknown key {k!r}"), "keys " + ", ".join(names)
-                          + (f" (did you mean {hint[0]!r}?)" if hint else ""))
-
-    def get(
-        self, k: str, kind: type | tuple[type, ...], default: object = ..., what: str = ""
-    ) -> Any:
-        if k not in self.table:
-            if default is ...:
-                self.fail(k, MISSING_VALUE, what or _kind_name(kind))
-            return default
-        v = self.table[k]
-        if (
-            isinstance(v, bool)
-            and kind is not bool
-            and (not isinstance(kind, tuple) or bool not in kind)
-        ):
-            self.fail(k, v, what or _kind_name(kind))
-        if not isinstance(v, kind):
-            self.fail(k, v, what or _kind_name(kind))
-        return v
-
-    def sub(self, k: str, required: bool = True) -> _Reader:
-        v = self.get(k, dict, default=... if required else {}, what="a table")
-        return _Reader(self.path, v, self.key(k))
+def _words(values) -> str:
+    return " or ".join(f'"{v}"' for v in values)
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        bool: "true or false",
-        list: "an array",
-        dict: "a table",
-    }
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
+class _Particles(Strict):
+    beam_pdgid: int = 2212
+    """PDG id of the beam particle"""
+    target_pdgid: int = 2212
+    """PDG id of the target particle"""
+
+
+class FixedTarget(_Particles):
+    """[kinematics] frame = "fixed-target": a beam on a target at rest."""
+
+    KEYS_CONTEXT = "for frame 'fixed-target': "
+    frame: Literal["fixed-target"]
+    """a beam on a target at rest; the event record is in the lab"""
+    beam_energy_GeV: number(gt=0, wording="a positive beam energy in GeV") = shown(
+        type_="number, GeV", default_text="required for `fixed-target`")
+    """beam energy in the lab"""
+
+
+class Collider(_Particles):
+    """[kinematics] frame = "collider": two beams in their centre-of-mass frame."""
+
+    KEYS_CONTEXT = "for frame 'collider': "
+    frame: Literal["collider"]
+    """two beams in their centre-of-mass frame"""
+    ecm_GeV: number(gt=0, wording="a positive centre-of-mass energy in GeV") = shown(
+        type_="number, GeV", default_text="required for `collider`")
+    """centre-of-mass energy"""
+
+
+class Generation(Strict):
+    """[generation]"""
+
+    seed: integer(ge=0, le=2**63 - 1)
+    """root of PYTHIA8's seeds"""
+    shard_events: integer(ge=1)
+    """events per shard (a unit of work and of the cache)"""
+    symmetrise: flag = False
+    """also record each meson at pi - theta (symmetric colliders only)"""
+
+
+class Inelastic(Strict):
+    """[normalisation.inelastic]: the inelastic cross section measured yields are divided by."""
+
+    sigma_mb: number(gt=0) = shown(type_="number, mb")
+    """measured inelastic cross section the measured species are divided by"""
+    source: str
+    """reference and value"""
+
+
+class Measured(Strict):
+    """[[normalisation.measured]]: a species tied to a measured cross section in a window."""
+
+    species: str = shown(allowed="a meson name of this beam, measured once")
+    """the species scaled, when its table is read, so that its weight in the window per inelastic
+    collision equals sigma_ub x energy_factor / sigma_inel; the table and its hash are unchanged"""
+    sigma_ub: number(gt=0) = shown(type_="number, ub")
+    """measured cross section in the window"""
+    energy_factor: number(gt=0) = 1.0
+    """factor to this beam's sqrt(s) when the measurement was made at another"""
+    y_min: number(ge=0)
+    """lower rapidity of the window (one side, along +z)"""
+    y_max: number(ge=0, above="y_min") = shown(allowed="`> y_min`")
+    """upper rapidity of the window"""
+    pt_max_GeV: number(gt=0, inf=True) | None = shown(None, type_="number, GeV", default_text="`inf`")
+    """upper pT of the window"""
+    relative_uncertainty: number(ge=0)
+    """relative uncertainty of the measurement"""
+    source: str
+    """reference and value"""
+
+
+class Normalisation(Strict):
+    """[normalisation]"""
+
+    per: choice(COLLISION_DEFINITIONS, _words(COLLISION_DEFINITIONS)) = COLLISION_DEFINITIONS[0]
+    """what one collision is: every p-p event, elastic ones included, or inelastic events only"""
+    feed_down: choice(FEED_DOWN_CONVENTIONS, _words(FEED_DOWN_CONVENTIONS))
+    """every instance of a species counts, also from decays of heavier hadrons"""
+    note: str = ""
+    """free text, for the record"""
+    approximations: list[text()] = shown([], allowed="non-empty strings")
+    """what the beam approximates, one sentence each; copied into every run's `provenance.json`"""
+    reason: str = ""
+    """why species without a measurement or Table 1 value keep PYTHIA8's own multiplicity (shown by
+    `dipscan tables report`)"""
+    inelastic: Inelastic | None = shown(None, default_text="required with `measured`")
+    """[normalisation.inelastic] (below)"""
+    measured: list[Measured] | None = None
+    """[[normalisation.measured]] (below)"""
+
+    @model_validator(mode="after")
+    def _inelastic_with_measured(self):
+        if self.measured is None and self.inelastic is not None:
+            raise fail("inelastic", Shown("a table"), "no [normalisation.inelastic] without a "
+                       "[[normalisation.measured]] species that uses it")
+        if self.measured is not None and self.inelastic is None:
+            raise fail("inelastic", MISSING_VALUE, "a table [normalisation.inelastic] with keys sigma_mb, source")
+        return self
+
+
+def _is_setting(value: str) -> str:
+    if "=" not in value:
+        raise fail("", value, 'a PYTHIA8 setting "Key:name = value"')
+    if value.strip().lower().startswith(_RESERVED_PREFIXES):
+        raise fail("", value, "no Beams:, Random:, Print:, Next: or Main: settings "
+                   "(dipscan sets them from [kinematics] and [generation])")
+    return value
+
+
+@functools.cache
+def _particle(pdgid: int) -> Particle:
+    return Particle.from_pdgid(pdgid)
+
+
+class Bin(Strict):
+    """One polar-angle bin of a prescale."""
+
+    theta_max_rad: number(gt=0, inf=True) = shown(type_="number, rad", allowed="above the previous bin's; the last `inf` (or >= pi)")
+    """upper edge of the bin in the lab polar angle"""
+    factor: number(ge=1, wording="a finite prescale factor >= 1")
+    """one meson in `factor` is kept, with `factor` times the weight"""
+
+
+class Split(Strict):
+    """Multiplicities per charge state."""
+
+    particle: number(gt=0)
+    """multiplicity of the particle"""
+    antiparticle: number(gt=0)
+    """multiplicity of the antiparticle"""
+
+
+class MesonTable(Strict):
+    """[[production.meson]]"""
+
+    pdgid: Annotated[int, Field(ge=1), Rule("", wording="a positive PDG id (antiparticles are recorded with their particle)")]
+    """PDG id of the species (a known meson); charged species keep the sign in the table"""
+    name: text("lower-case letters, digits and _ (it names the table file)", _SLUG.pattern)
+    """short name: the table file and the species' name in `[uncertainties]`"""
+    multiplicity: Annotated[number(gt=0) | Split | Literal["pythia"],
+                            Rule("", wording='a positive finite number per collision, {particle = x, antiparticle = y} or "pythia"')]
+    """per collision; "pythia" keeps PYTHIA8's own"""
+    source: str | None = None
+    """where the multiplicity comes from (required unless "pythia")"""
+    prescale: Annotated[list[Bin], Field(min_length=1)] | None = shown(None, default_text="keep every meson")
+    """polar-angle bins `{ theta_max_rad, factor }`: wide-angle mesons, which cannot send a daughter
+    into a forward detector, are thinned out"""
+
+    @model_validator(mode="after")
+    def _meson(self):
+        try:
+            part = _particle(self.pdgid)
+        except Exception:  # particle raises several types for unknown or malformed ids
+            raise fail("pdgid", self.pdgid, "the PDG id of a known meson") from None
+        if isinstance(self.multiplicity, Split) and part.is_self_conjugate:
+            raise fail("multiplicity", self.multiplicity.model_dump(),
+                       f"a single number: {part.name} is its own antiparticle")
+        if self.source is None and self.multiplicity != "pythia":
+            raise fail("source", MISSING_VALUE, "a string")
+        last = 0.0
+        for k, b in enumerate(self.bins()):
+            if not b.theta_max_rad > last:
+                raise fail(f"prescale[{k}].theta_max_rad", b.theta_max_rad, f"an angle above the previous edge {last}")
+            last = b.theta_max_rad
+        if not last >= math.pi:
+            raise fail(f"prescale[{len(self.bins()) - 1}].theta_max_rad", last,
+                       "the last bin must reach pi (write inf)")
+        return self
+
+    def bins(self) -> list[Bin]:
+        return self.prescale if self.prescale is not None else [Bin(theta_max_rad=math.inf, factor=1)]
+
+    def build(self) -> MesonSpec:
+        split = None
+        if isinstance(self.multiplicity, Split):
+            split = (self.multiplicity.particle, self.multiplicity.antiparticle)
+        multiplicity = None if self.multiplicity == "pythia" else sum(split) if split else self.multiplicity
+        return MesonSpec(
+            pdgid=self.pdgid, name=self.name, signed=not _particle(self.pdgid).is_self_conjugate,
+            multiplicity=multiplicity, split=split, source=self.source if self.source is not None else "PYTHIA8",
+            prescale=tuple(PrescaleBin(b.theta_max_rad, b.factor) for b in self.bins()))
+
+
+class ProductionTable(Strict):
+    """[[production]]: a PYTHIA8 process selection and the mesons taken from it."""
+
+    name: text("lower-case letters, digits and _ (it names cache folders)", _SLUG.pattern)
+    """distinct within the beam; names the cache folders"""
+    pythia: list[Annotated[str, AfterValidator(_is_setting)]] = shown(
+        allowed="settings \"Key:name = value\", not Beams:, Random:, Print:, Next: or Main:")
+    """PYTHIA8 process selection"""
+    n_events: integer(ge=1)
+    """events generated"""
+    raw_multiplicity: choice(RAW_MULTIPLICITY_MODES, _words(RAW_MULTIPLICITY_MODES))
+    """how PYTHIA8's own multiplicity is measured: mesons per event (minimum bias) or from the
+    cross section (hard processes)"""
+    meson: Annotated[list[MesonTable], Field(min_length=1)]
+    """[[production.meson]]: the species recorded (each species in one production only)"""
+    note: str = ""
+    """free text, for the record"""
+
+    def build(self) -> Production:
+        return Production(name=self.name, pythia=tuple(s.strip() for s in self.pythia), n_events=self.n_events,
+                          raw_multiplicity=self.raw_multiplicity, mesons=tuple(m.build() for m in self.meson))
+
+
+class Sourced(Strict):
+    """A value and its source."""
+
+    sigma: number(ge=0)
+    """one standard deviation"""
+    source: text()
+    """reference and value"""
+
+
+class RelativeSourced(Strict):
+    """A relative uncertainty and its source."""
+
+    relative: number(ge=0)
+    """relative uncertainty r: a factor 1 + r"""
+    source: text()
+    """reference and value"""
+
+
+class BeamUncertainties(Strict):
+    """[uncertainties]: defaults of every scenario on the beam."""
+
+    mc_statistics: flag = False
+    """whether Monte Carlo statistics count"""
+    a_exponent: Sourced | None = shown(None, type_="`{ sigma, source }`")
+    """uncertainty of the heavy-flavour exponent"""
+    normalisation: dict[str, RelativeSourced] | None = shown(None, type_="`NAME = { relative, source }`",
+                                                             allowed="`NAME` a meson name of this beam")
+    """normalisation uncertainty of each species"""
+
+
+class BeamFile(Strict):
+    """A beam preset, scenarios/beams/NAME.toml."""
+
+    name: str = shown(allowed="the file name without extension")
+    """the beam's name"""
+    description: str = ""
+    """one line on what it is"""
+    kinematics: Annotated[FixedTarget | Collider, Field(discriminator="frame")]
+    """beams and energies (below)"""
+    generation: Generation
+    """seeds and shards (below)"""
+    normalisation: Normalisation
+    """what one collision is, and the ties to data (below)"""
+    production: Annotated[list[ProductionTable], Field(min_length=1)]
+    """[[production]]: PYTHIA8 runs (below)"""
+    uncertainties: BeamUncertainties | None = None
+    """defaults of the uncertainty bands of every scenario on the beam (below)"""
+
+    @model_validator(mode="after")
+    def _across_tables(self):
+        kin = self.kinematics
+        if self.generation.symmetrise and not (kin.frame == "collider" and kin.beam_pdgid == kin.target_pdgid):
+            raise fail("generation.symmetrise", True, "true only for a collider with identical beams "
+                       "(the event is symmetric under z -> -z)")
+        seen_prod: set[str] = set()
+        seen_species: dict[int, str] = {}
+        for i, prod in enumerate(self.production):
+            if prod.name in seen_prod:
+                raise fail(f"production[{i}].name", prod.name, "a name not used by another production")
+            seen_prod.add(prod.name)
+            for j, m in enumerate(prod.meson):
+                if m.pdgid in seen_species:
+                    raise fail(f"production[{i}].meson[{j}].pdgid", m.pdgid,
+                               f"a species not already taken from production {seen_species[m.pdgid]!r}")
+                seen_species[m.pdgid] = prod.name
+        names = sorted(m.name for p in self.production for m in p.meson)
+        measured: set[str] = set()
+        for j, m in enumerate(self.normalisation.measured or []):
+            if m.species not in names:
+                raise fail(f"normalisation.measured[{j}].species", m.species,
+                           f"a meson name of this beam: {', '.join(names)}")
+            if m.species in measured:
+                raise fail(f"normalisation.measured[{j}].species", m.species, "a species not already measured above")
+            measured.add(m.species)
+        for name in (self.uncertainties.normalisation or {}) if self.uncertainties else ():
+            if name not in names:
+                hint = difflib.get_close_matches(name, names, n=1)
+                raise fail(f"uncertainties.normalisation.{name}", Shown(f"unknown key {name!r}"),
+                           "keys " + ", ".join(names) + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        return self
 
 
 def parse_beam(data: dict[str, Any], path: Path) -> Beam:
-    top = _Reader(path, data, "")
-    top.check_keys(
-        {"name", "description", "kinematics", "generation", "normalisation", "production",
-         "uncertainties"}
-    )
-    name = top.get("name", str)
-    if name != path.stem:
-        top.fail("name", name, f'the file name without extension, "{path.stem}"')
-    description = top.get("description", str, "")
-
-    kin = top.sub("kinematics")
-    kin.check_keys({"frame", "beam_pdgid", "target_pdgid", "beam_energy_GeV", "ecm_GeV"})
-    frame = kin.get("frame", str)
-    if frame not in FRAMES:
-        kin.fail("frame", frame, " or ".join(f'"{f}"' for f in FRAMES))
-    beam_pdgid = kin.get("beam_pdgid", int, 2212)
-    target_pdgid = kin.get("target_pdgid", int, 2212)
-    energy = ecm = None
-    if frame == "fixed-target":
-        energy = float(kin.get("beam_energy_GeV", (int, float)))
-        if not energy > 0:
-            kin.fail("beam_energy_GeV", energy, "a positive beam energy in GeV")
-        if "ecm_GeV" in kin.table:
-            kin.fail(
-                "ecm_GeV",
-                kin.table["ecm_GeV"],
-                "no ecm_GeV for a fixed target (give beam_energy_GeV)",
-            )
-    else:
-        ecm = float(kin.get("ecm_GeV", (int, float)))
-        if not ecm > 0:
-            kin.fail("ecm_GeV", ecm, "a positive centre-of-mass energy in GeV")
-        if "beam_energy_GeV" in kin.table:
-            kin.fail(
-                "beam_energy_GeV",
-                kin.table["beam_energy_GeV"],
-                "no beam_energy_GeV for a collider (give ecm_GeV)",
-            )
-
-    gen = top.sub("generation")
-    gen.check_keys({"seed", "shard_events", "symmetrise"})
-    seed = gen.get("seed", int)
-    if not 0 <= seed < 2**63:
-        gen.fail("seed", seed, "an integer in [0, 2^63)")
-    shard_events = gen.get("shard_events", int)
-    if shard_events < 1:
-        gen.fail("shard_events", shard_events, "a positive number of events per shard")
-    symmetrise = gen.get("symmetrise", bool, False)
-    if symmetrise and not (frame == "collider" and beam_pdgid == target_pdgid):
-        gen.fail(
-            "symmetrise",
-            True,
-            "true only for a collider with identical beams (the event is symmetric under z -> -z)",
-        )
-
-    norm = top.sub("normalisation")
-    norm.check_keys({"per", "feed_down", "note", "approximations", "reason", "inelastic",
-                     "measured"})
-    per = norm.get("per", str, COLLISION_DEFINITIONS[0])
-    if per not in COLLISION_DEFINITIONS:
-        norm.fail("per", per, " or ".join(f'"{c}"' for c in COLLISION_DEFINITIONS))
-    feed_down = norm.get("feed_down", str)
-    if feed_down not in FEED_DOWN_CONVENTIONS:
-        norm.fail("feed_down", feed_down, " or ".join(f'"{c}"' for c in FEED_DOWN_CONVENTIONS))
-    note = norm.get("note", str, "")
-    reason = norm.get("reason", str, "")
-    approximations = norm.get("approximations", list, [], what="an array of strings")
-    for k, text in enumerate(approximations):
-        if not isinstance(text, str) or not text.strip():
-            norm.fail(f"approximations[{k}]", text, "a non-empty string")
-
-    prods_raw = top.get("production", list, what="an array of [[production]] tables")
-    if not prods_raw:
-        top.fail("production", prods_raw, "at least one [[production]]")
-    productions = []
-    seen_prod: set[str] = set()
-    seen_species: dict[int, str] = {}
-    for i, pr in enumerate(prods_raw):
-        if not isinstance(pr, dict):
-            top.fail(f"production[{i}]", pr, "a table")
-        r = _Reader(path, pr, f"production[{i}]")
-        prod = _parse_production(r)
-        if prod.name in seen_prod:
-            r.fail("name", prod.name, "a name not used by another production")
-        seen_prod.add(prod.name)
-        for j, m in enumerate(prod.mesons):
-            if m.pdgid in seen_species:
-                r.fail(
-                    f"meson[{j}].pdgid",
-                    m.pdgid,
-                    f"a species not already taken from production {seen_species[m.pdgid]!r}",
-                )
-            seen_species[m.pdgid] = prod.name
-        productions.append(prod)
-
+    """A parsed beam preset file, validated."""
+    b = load(BeamFile, data, path)
+    if b.name != path.stem:
+        raise ScenarioError(path, "name", b.name, f'the file name without extension, "{path.stem}"')
+    kin, norm = b.kinematics, b.normalisation
+    measured = {}
+    if norm.measured is not None:
+        measured = {"measured": tuple(MeasuredNormalisation(
+            name=m.species, sigma_ub=m.sigma_ub, energy_factor=m.energy_factor, y_min=m.y_min, y_max=m.y_max,
+            pt_max_GeV=math.inf if m.pt_max_GeV is None else m.pt_max_GeV,
+            relative_uncertainty=m.relative_uncertainty, source=m.source) for m in norm.measured),
+            "sigma_inel_mb": norm.inelastic.sigma_mb, "sigma_inel_source": norm.inelastic.source}
     return Beam(
-        name=name,
-        description=description,
-        path=path,
-        frame=frame,
-        beam_pdgid=beam_pdgid,
-        target_pdgid=target_pdgid,
-        beam_energy_GeV=energy,
-        ecm_GeV=ecm,
-        seed=seed,
-        shard_events=shard_events,
-        symmetrise=symmetrise,
-        per=per,
-        feed_down=feed_down,
-        note=note,
-        approximations=tuple(approximations),
-        productions=tuple(productions),
-        **_parse_measured(norm, productions),
-        reason=reason,
-    )
-
-
-def _parse_measured(norm: _Reader, productions: list[Production]) -> dict[str, Any]:
-    """[normalisation.inelastic] and [[normalisation.measured]]: species tied to data at load."""
-    if "measured" not in norm.table:
-        if "inelastic" in norm.table:
-            norm.fail("inelastic", norm.table["inelastic"], "no [normalisation.inelastic] "
-                      "without a [[normalisation.measured]] species that uses it")
-        return {}
-    inel = norm.sub("inelastic")
-    inel.check_keys({"sigma_mb", "source"})
-    sigma_inel = float(inel.get("sigma_mb", (int, float)))
-    if not (sigma_inel > 0 and math.isfinite(sigma_inel)):
-        inel.fail("sigma_mb", sigma_inel, "a positive inelastic cross section in mb")
-    names = {m.name for p in productions for m in p.mesons}
-    measured = []
-    for j, raw in enumerate(norm.get("measured", list, what="an array of [[normalisation.measured]]")):
-        if not isinstance(raw, dict):
-            norm.fail(f"measured[{j}]", raw, "a table")
-        r = _Reader(norm.path, raw, norm.key(f"measured[{j}]"))
-        r.check_keys({"species", "sigma_ub", "energy_factor", "y_min", "y_max", "pt_max_GeV",
-                      "relative_uncertainty", "source"})
-        name = r.get("species", str)
-        if name not in names:
-            r.fail("species", name, f"a meson name of this beam: {', '.join(sorted(names))}")
-        if name in {m.name for m in measured}:
-            r.fail("species", name, "a species not already measured above")
-        values = {k: float(r.get(k, (int, float), default))
-                  for k, default in (("sigma_ub", ...), ("energy_factor", 1.0), ("y_min", ...),
-                                     ("y_max", ...), ("pt_max_GeV", math.inf),
-                                     ("relative_uncertainty", ...))}
-        for k, v in values.items():
-            if not v >= 0 or (k in ("sigma_ub", "energy_factor", "pt_max_GeV") and not v > 0):
-                r.fail(k, v, "a positive number")
-        if not values["y_max"] > values["y_min"]:
-            r.fail("y_max", values["y_max"], f"a rapidity above y_min = {values['y_min']}")
-        measured.append(MeasuredNormalisation(name=name, source=r.get("source", str), **values))
-    return {"measured": tuple(measured), "sigma_inel_mb": sigma_inel,
-            "sigma_inel_source": inel.get("source", str)}
-
-
-def _parse_production(r: _Reader) -> Production:
-    r.check_keys({"name", "pythia", "n_events", "raw_multiplicity", "meson", "note"})
-    name = r.get("name", str)
-    if not _SLUG.match(name):
-        r.fail("name", name, "lower-case letters, digits and _ (it names cache folders)")
-    pythia = r.get("pythia", list, what="an array of PYTHIA8 setting strings")
-    for k, s in enumerate(pythia):
-        if not isinstance(s, str) or "=" not in s:
-            r.fail(f"pythia[{k}]", s, 'a PYTHIA8 setting "Key:name = value"')
-        if s.strip().lower().startswith(_RESERVED_PREFIXES):
-            r.fail(
-                f"pythia[{k}]",
-                s,
-                "no Beams:, Random:, Print:, Next: or Main: settings (dipscan sets them from [kinematics] and [generation])",
-            )
-    n_events = r.get("n_events", int)
-    if n_events < 1:
-        r.fail("n_events", n_events, "a positive number of events")
-    raw = r.get("raw_multiplicity", str)
-    if raw not in RAW_MULTIPLICITY_MODES:
-        r.fail("raw_multiplicity", raw, " or ".join(f'"{m}"' for m in RAW_MULTIPLICITY_MODES))
-    r.get("note", str, "")
-    mesons_raw = r.get("meson", list, what="an array of [[production.meson]] tables")
-    if not mesons_raw:
-        r.fail("meson", mesons_raw, "at least one [[production.meson]]")
-    mesons = []
-    for j, mr in enumerate(mesons_raw):
-        if not isinstance(mr, dict):
-            r.fail(f"meson[{j}]", mr, "a table")
-        mesons.append(_parse_meson(_Reader(r.path, mr, r.key(f"meson[{j}]"))))
-    return Production(
-        name=name,
-        pythia=tuple(s.strip() for s in pythia),
-        n_events=n_events,
-        raw_multiplicity=raw,
-        mesons=tuple(mesons),
-    )
-
-
-def _parse_meson(r: _Reader) -> MesonSpec:
-    r.check_keys({"pdgid", "name", "multiplicity", "source", "prescale"})
-    pdgid = r.get("pdgid", int)
-    if pdgid <= 0:
-        r.fail("pdgid", pdgid, "a positive PDG id (antiparticles are recorded with their particle)")
-    try:
-        part = Particle.from_pdgid(pdgid)
-    except Exception:  # particle raises several types for unknown or malformed ids
-        r.fail("pdgid", pdgid, "the PDG id of a known meson")
-    signed = not part.is_self_conjugate
-    name = r.get("name", str)
-    if not _SLUG.match(name):
-        r.fail("name", name, "lower-case letters, digits and _ (it names the table file)")
-
-    mult = r.get("multiplicity", (int, float, str, dict))
-    split = None
-    if isinstance(mult, str):
-        if mult != "pythia":
-            r.fail("multiplicity", mult, 'a number, {particle = x, antiparticle = y} or "pythia"')
-        multiplicity = None
-    elif isinstance(mult, dict):
-        sr = r.sub("multiplicity")
-        sr.check_keys({"particle", "antiparticle"})
-        if not signed:
-            r.fail("multiplicity", mult, f"a single number: {part.name} is its own antiparticle")
-        split = (
-            float(sr.get("particle", (int, float))),
-            float(sr.get("antiparticle", (int, float))),
-        )
-        if not all(x > 0 and math.isfinite(x) for x in split):
-            r.fail("multiplicity", mult, "positive finite multiplicities")
-        multiplicity = split[0] + split[1]
-    else:
-        multiplicity = float(mult)
-        if not (multiplicity > 0 and math.isfinite(multiplicity)):
-            r.fail("multiplicity", mult, "a positive finite multiplicity per p-p collision")
-    source = r.get("source", str, "PYTHIA8" if multiplicity is None else ...)
-
-    bins_raw = r.get(
-        "prescale",
-        list,
-        [{"theta_max_rad": math.inf, "factor": 1}],
-        what="an array of {theta_max_rad, factor}",
-    )
-    if not bins_raw:
-        r.fail("prescale", bins_raw, "at least one bin")
-    bins = []
-    last = 0.0
-    for k, b in enumerate(bins_raw):
-        if not isinstance(b, dict):
-            r.fail(f"prescale[{k}]", b, "a table {theta_max_rad = ..., factor = ...}")
-        br = _Reader(r.path, b, r.key(f"prescale[{k}]"))
-        br.check_keys({"theta_max_rad", "factor"})
-        tmax = float(br.get("theta_max_rad", (int, float)))
-        factor = float(br.get("factor", (int, float)))
-        if not tmax > last:
-            br.fail("theta_max_rad", tmax, f"an angle above the previous edge {last}")
-        if not (factor >= 1 and math.isfinite(factor)):
-            br.fail("factor", factor, "a finite prescale factor >= 1")
-        bins.append(PrescaleBin(tmax, factor))
-        last = tmax
-    if not bins[-1].theta_max_rad >= math.pi:
-        r.fail(
-            f"prescale[{len(bins) - 1}].theta_max_rad",
-            bins[-1].theta_max_rad,
-            "the last bin must reach pi (write inf)",
-        )
-    return MesonSpec(
-        pdgid=pdgid,
-        name=name,
-        signed=signed,
-        multiplicity=multiplicity,
-        split=split,
-        source=source,
-        prescale=tuple(bins),
+        name=b.name, description=b.description, path=path, frame=kin.frame, beam_pdgid=kin.beam_pdgid,
+        target_pdgid=kin.target_pdgid, beam_energy_GeV=getattr(kin, "beam_energy_GeV", None),
+        ecm_GeV=getattr(kin, "ecm_GeV", None), seed=b.generation.seed, shard_events=b.generation.shard_events,
+        symmetrise=b.generation.symmetrise, per=norm.per, feed_down=norm.feed_down, note=norm.note,
+        approximations=tuple(norm.approximations), productions=tuple(p.build() for p in b.production),
+        **measured, reason=norm.reason,
     )

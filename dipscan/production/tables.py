@@ -189,7 +189,7 @@ def _read_species(
         raise TableError(path, f"{df.height} rows, metadata says {meta.get('rows')}", fix)
     if data_digest(df) != meta.get("data_sha256"):
         raise TableError(path, "column data do not match their recorded sha256 (file altered)", fix)
-    if entry.get("sha256") != file_sha256(path):
+    if entry.get("sha256") != _file_digest(path):
         raise TableError(
             path, "file differs from the one recorded in manifest.json (mixed generations)", fix
         )
@@ -267,7 +267,7 @@ def data_normalisation(beam: Beam, pdgid: int, df: pl.DataFrame) -> float:
     measured = beam.measured_for(pdgid)
     if measured is None:
         return 1.0
-    from particle import Particle
+    from dipscan.physics.pdg import Particle
 
     mass_GeV = Particle.from_pdgid(pdgid).mass / 1000.0
     inside = window_weight(df["p_GeV"].to_numpy(), df["theta_rad"].to_numpy(),
@@ -279,6 +279,20 @@ def data_normalisation(beam: Beam, pdgid: int, df: pl.DataFrame) -> float:
         raise TableError(beam.path, f"the table of {measured.name} has no rows inside the "
                          f"measured window {measured.y_min} < y < {measured.y_max}",
                          "check [[normalisation.measured]] or regenerate the tables") from None
+
+
+_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}  # (path, bytes, mtime_ns) -> sha256
+
+
+def _file_digest(path: Path) -> str:
+    """sha256 of a table file, hashed once per process while the file is unchanged (same size
+    and modification time): a run asks for it in several places (preflight, the sample-cache
+    summary, the redraw check, provenance)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _FILE_DIGESTS:
+        _FILE_DIGESTS[key] = file_sha256(path)
+    return _FILE_DIGESTS[key]
 
 
 def table_digests(beam: str, tables_dir: Path | None = None) -> dict[str, str]:
@@ -298,7 +312,7 @@ def table_digests(beam: str, tables_dir: Path | None = None) -> dict[str, str]:
         path = directory / name
         if not path.is_file():
             raise TableError(path, f"table file of beam {beam!r} is missing", _fix(beam))
-        out[name] = file_sha256(path)
+        out[name] = _file_digest(path)
     return out
 
 

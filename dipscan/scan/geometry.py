@@ -8,7 +8,7 @@ A shape is one frozen dataclass registered in SHAPES: its fields are the keys of
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import ClassVar, Protocol
 
 import numpy as np
@@ -33,7 +33,7 @@ class Cone:
     """Apex at the target, half-angle theta_max_rad."""
 
     NAME = "cone"
-    theta_max_rad: float
+    theta_max_rad: float = field(metadata={"doc": "half-angle of the cone (apex at the target)"})
 
     def contains(self, x, y, z, l_start_m, l_end_m):
         return np.hypot(x, y) < z * np.tan(self.theta_max_rad)
@@ -47,7 +47,7 @@ class Cylinder:
     """Along the beam axis, radius radius_m."""
 
     NAME = "cylinder"
-    radius_m: float
+    radius_m: float = field(metadata={"doc": "radius"})
 
     def contains(self, x, y, z, l_start_m, l_end_m):
         return np.hypot(x, y) < self.radius_m
@@ -61,8 +61,8 @@ class Box:
     """Along the beam axis, width_m (x) by height_m (y)."""
 
     NAME = "box"
-    width_m: float
-    height_m: float
+    width_m: float = field(metadata={"doc": "full transverse size in x"})
+    height_m: float = field(metadata={"doc": "full transverse size in y"})
 
     def contains(self, x, y, z, l_start_m, l_end_m):
         return (np.abs(x) < self.width_m / 2) & (np.abs(y) < self.height_m / 2)
@@ -77,10 +77,10 @@ class Frustum:
     """A rectangular pyramid frustum whose width and height grow linearly between its faces."""
 
     NAME = "frustum"
-    upstream_width_m: float
-    upstream_height_m: float
-    downstream_width_m: float
-    downstream_height_m: float
+    upstream_width_m: float = field(metadata={"doc": "full size in x of the face at l_start_m"})
+    upstream_height_m: float = field(metadata={"doc": "full size in y of the face at l_start_m"})
+    downstream_width_m: float = field(metadata={"doc": "full size in x of the face at l_end_m (linear in between)"})
+    downstream_height_m: float = field(metadata={"doc": "full size in y of the face at l_end_m (linear in between)"})
 
     def contains(self, x, y, z, l_start_m, l_end_m):
         f = (z - l_start_m) / (l_end_m - l_start_m)
@@ -101,6 +101,11 @@ SHAPES: dict[str, type] = {cls.NAME: cls for cls in (Cone, Cylinder, Box, Frustu
 def shape_keys(name: str) -> tuple[str, ...]:
     """The [geometry] keys of a shape: its fields."""
     return tuple(f.name for f in fields(SHAPES[name]))
+
+
+def shape_key_doc(name: str, key: str) -> str:
+    """What a [geometry] key of a shape means (its field's `doc`)."""
+    return next(f.metadata.get("doc", "") for f in fields(SHAPES[name]) if f.name == key)
 
 
 def point_on_line(theta_rad, phi_rad, z_m) -> tuple[np.ndarray, np.ndarray]:

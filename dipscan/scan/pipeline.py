@@ -19,18 +19,17 @@ from dipscan.io.sample_cache import SampleCache
 from dipscan.physics.mesons import charge_conjugate_name, meson
 from dipscan.physics.models import make_model
 from dipscan.physics.models.base import Channel, Model
-from dipscan.production.tables import SpeciesNotAvailable, load_meson_samples
 from dipscan.scan.bands import ExperimentBand, band_contours, band_event_columns, experiment_bands
 from dipscan.scan.contours import contour_frame, iso_contours
 from dipscan.scan.experiments import production_scale, sample_weights
 from dipscan.scan.overlays import Overlay, build_overlays
+from dipscan.scan.parents import BeamParents, LazyParents, load_parents
 from dipscan.scan.plan import SamplingUnit, beam_precuts, draw_unit, experiments_by_beam, make_unit
 from dipscan.scan.reduce import (
     GridInputs,
     SampleBlock,
     compress_block,
     event_counts,
-    sequential_sum,
     total_grid,
 )
 from dipscan.scan.sampling import Parents, channel_rng
@@ -68,19 +67,8 @@ def _open_channels(model: Model, masses: np.ndarray) -> list[list[Channel]]:
     return [model.channels(float(m)) for m in masses]
 
 
-def _load_parents(beam: str, pdgids: set[int], omitted: list[str]) -> pl.DataFrame:
-    """Parent meson samples of a beam; species without a table are reported, never silently zero."""
-    frames = []
-    # Tables are keyed by |pdgid|: one table holds both charges of K, D, Ds and B.
-    for pdgid in sorted({abs(p) for p in pdgids}):
-        try:
-            frames.append(load_meson_samples(beam, [pdgid]))
-        except SpeciesNotAvailable:
-            omitted.append(f"{beam}: no table for PDG id {pdgid}; its channels are left out")
-    if not frames:
-        return pl.DataFrame(schema={"pdg_id": pl.Int32, "p_GeV": pl.Float64,
-                                    "theta_rad": pl.Float64, "weight": pl.Float64})
-    return pl.concat(frames, how="vertical_relaxed")
+#: The name the sweep planner and the tests know the table reader by.
+_load_parents = load_parents
 
 
 #: Sample cap from which a scenario's units run on threads: below, a unit is mostly Python.
@@ -96,26 +84,28 @@ class _Job:
     mass_index: int
     e_star_GeV: float
     unit: SamplingUnit
-    parents: Parents
+    parents: Parents | LazyParents
 
 
 def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
-                  channels_per_mass: list[list[Channel]], parents: dict[str, pl.DataFrame],
+                  channels_per_mass: list[list[Channel]],
+                  parents: dict[str, dict[int, Parents | LazyParents]],
                   progress: Progress | None = None,
                   cache: SampleCache | None = None,
                   threads: int | None = None) -> tuple[list[SampleBlock], dict[str, int]]:
     """LLP samples drawn once per (beam, mass, channel), weighted for every experiment on that beam.
 
-    Each (beam, mass, channel) is a sampling unit, read from `cache` when it holds it. Units run
-    on `threads` threads (default: the cores this process may use when units may hold
-    `THREADED_UNIT_SAMPLES` samples or more, else one); each draws from its own
-    random streams and the results are taken in the order of the units, so the blocks are the
-    same, to the bit, whatever the number of threads.
+    Each (beam, mass, channel) is a sampling unit, read from `cache` when it holds it;
+    `parents` holds each beam's species by signed pdgid (`BeamParents.species`). Units run on
+    `threads` threads (default: the cores this process may use when units may hold
+    `THREADED_UNIT_SAMPLES` samples or more, else one); each draws from its own random streams
+    and the results are taken in the order of the units, so the blocks are the same, to the bit,
+    whatever the number of threads.
     """
     beams = experiments_by_beam(scenario)
     groups: list[list[_Job]] = []  # one per (beam, mass): the progress steps
     for beam, specs in beams.items():
-        species = Parents.by_pdgid(parents[beam])
+        species = parents[beam]
         precuts = beam_precuts(specs)
         for i, mass in enumerate(masses):
             e_star = model.photon_energy_rest_GeV(float(mass))
@@ -142,7 +132,10 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
     counts: dict[str, int] = {}
     if threads is None:  # small units are mostly Python and would only contend for the GIL
         threads = available_cores() if scenario.llp_samples_max >= THREADED_UNIT_SAMPLES else 1
-    results = in_order(run, [job for group in groups for job in group], threads)
+    jobs = [job for group in groups for job in group]
+    if threads > 1:
+        _read_tables_to_draw(jobs, cache)
+    results = in_order(run, jobs, threads)
     for step, group in enumerate(groups, start=1):
         for _ in group:
             name, drawn, unit_blocks = next(results)
@@ -151,6 +144,17 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
         if progress:
             progress("sampling", step, len(groups))
     return blocks, counts
+
+
+def _read_tables_to_draw(jobs: list[_Job], cache: SampleCache | None) -> None:
+    """Read, before the threads start, the parent tables of the units the cache cannot give:
+    a table is then read once, here, and never by two threads at once."""
+    from dipscan.physics.decays.backend import kernel_choice
+
+    kernels = kernel_choice()
+    for job in jobs:
+        if cache is None or not cache.path(job.unit.cache_key(job.parents.digest, kernels)).exists():
+            job.parents.p_GeV  # noqa: B018 (LazyParents reads its beam's tables on first use)
 
 
 def available_cores() -> int:
@@ -201,13 +205,15 @@ def meson_name(pdgid: int) -> str:
     return name if pdgid > 0 else charge_conjugate_name(name)
 
 
-def meson_exposure(scenario: Scenario, parents: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Mesons of each kind produced in each experiment: collisions x multiplicity (x A^0.29)."""
+def meson_exposure(scenario: Scenario,
+                   multiplicities: dict[str, list[tuple[int, float]]]) -> pl.DataFrame:
+    """Mesons of each kind produced in each experiment: collisions x multiplicity (x A^0.29).
+
+    `multiplicities`: per beam, (signed pdgid, mesons per collision) by pdgid
+    (`dipscan.scan.parents.species_multiplicities`)."""
     rows = []
     for spec in scenario.experiments:
-        per_species = (parents[spec.beam].group_by("pdg_id", maintain_order=True)
-                       .agg(sequential_sum(pl.col("weight"))).sort("pdg_id"))
-        for pdgid, multiplicity in per_species.iter_rows():
+        for pdgid, multiplicity in multiplicities[spec.beam]:
             rows.append({"experiment": spec.label, "pdgid": int(pdgid), "meson": meson_name(pdgid),
                          "multiplicity": float(multiplicity),
                          "n_produced": production_scale(spec, pdgid) * multiplicity})
@@ -228,16 +234,18 @@ def compute(scenario: Scenario, progress: Progress | None = None,
     parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
     report = progress or (lambda stage, done, total: None)
     beams = list(dict.fromkeys(spec.beam for spec in scenario.experiments))
-    parents = {}
+    cache = SampleCache.open(cache_dir) if cache_dir is not None else None
+    tables, species = {}, {}
     for k, beam in enumerate(beams):
         report("tables", k, len(beams))
-        parents[beam] = _load_parents(beam, parent_ids, omitted)
+        tables[beam] = BeamParents(beam, parent_ids, omitted, cache)
+        # Reads only the table's summary when one is cached: the arrays wait for a unit to draw.
+        species[beam] = tables[beam].species
     report("tables", len(beams), len(beams))
     timings["load_tables"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    cache = SampleCache.open(cache_dir) if cache_dir is not None else None
-    blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, parents, progress,
+    blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, species, progress,
                                    cache)
     if cache:
         cache.trim()
@@ -292,7 +300,8 @@ def compute(scenario: Scenario, progress: Progress | None = None,
                   for m, chans in zip(masses, channels_per_mass, strict=True) for ch in chans),
                  default=0.0)
     return ScenarioResult(scenario, model, masses, couplings, events, contours, timings,
-                          omitted, counts, max_br, levels, overlays, meson_exposure(scenario, parents),
+                          omitted, counts, max_br, levels, overlays, meson_exposure(
+                              scenario, {beam: t.multiplicities for beam, t in tables.items()}),
                           bands)
 
 
