@@ -103,3 +103,33 @@ def test_cli_reports_one_line(home, capsys):
     assert cli.main(["figure", str(path)]) == 2
     err = capsys.readouterr().err
     assert "panel[0].scenario" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_panels_are_read_from_current_run_folders_to_the_same_bytes(home, tmp_path, monkeypatch):
+    """After `dipscan run` of its panels, a figure file reuses their folders instead of computing
+    again, and writes the same bytes; a panel whose scenario changed since is computed."""
+    from dipscan.cli import run as run_module
+
+    figure = write_figure(home, FIGURE)
+    monkeypatch.chdir(tmp_path)
+    computed = run_figure(figure, tmp_path / "computed")
+    for name in ("nu_mu", "nu_e"):
+        run_module.run_scenarios([home / f"{name}.toml"], workers=1)
+    real_compute = run_module.compute
+    calls = []
+
+    def counted(scenario, **kwargs):
+        calls.append(scenario.name)
+        return real_compute(scenario, **kwargs)
+
+    monkeypatch.setattr(run_module, "compute", counted)
+    reused = run_figure(figure, tmp_path / "reused")
+    assert calls == []
+    for name in ("figure.png", "figure.pdf", "contours.parquet", "contours.csv", "summary.csv"):
+        assert (reused / name).read_bytes() == (computed / name).read_bytes(), name
+    panels = json.loads((reused / "provenance.json").read_text())["panels"]
+    assert [p["from"] for p in panels] == [str(Path("outputs") / "nu_mu"), str(Path("outputs") / "nu_e")]
+    (home / "nu_e.toml").write_text((home / "nu_e.toml").read_text().replace("seed = 3", "seed = 4"))
+    run_figure(figure, tmp_path / "again")
+    assert calls == ["nu_e"]

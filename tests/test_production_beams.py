@@ -161,3 +161,32 @@ def test_beam_errors_use_the_scenario_wording(home, old, new, message):
     with pytest.raises(ScenarioError) as info:
         load_beam("b")
     assert str(info.value).endswith(message)
+
+
+SAMPLING = "[sampling]\nphoton_floors_GeV = [1.0, 0.5]\ntheta_accept_rad = 0.03\n[normalisation]"
+
+
+def test_sampling_table_is_read_and_optional(home):
+    _write(home, BASE)
+    assert load_beam("b").sampling is None
+    _write(home, BASE.replace("[normalisation]", SAMPLING, 1))
+    sampling = load_beam("b").sampling
+    assert sampling.photon_floors_GeV == (1.0, 0.5) and sampling.theta_accept_rad == 0.03
+
+
+@pytest.mark.parametrize(("old", "new", "key", "allowed"), [
+    ("[1.0, 0.5]", "[0.5, 1.0]", "sampling.photon_floors_GeV", "from the highest to the lowest"),
+    ("[1.0, 0.5]", "[1.0, 1.0]", "sampling.photon_floors_GeV", "distinct energies"),
+    ("[1.0, 0.5]", "[]", "sampling.photon_floors_GeV", "non-empty array"),
+    ("[1.0, 0.5]", "[1.0, -0.5]", "sampling.photon_floors_GeV[1]", "a finite number > 0"),
+    ("[1.0, 0.5]", '"1 GeV"', "sampling.photon_floors_GeV", "array of photon energies"),
+    ("theta_accept_rad = 0.03", "theta_accept_rad = 0", "sampling.theta_accept_rad", "> 0 and <= 1.5708"),
+    ("theta_accept_rad = 0.03", "theta_accept_rad = 0.03\nfloor = 1", "sampling.floor", "unknown key"),
+])
+def test_bad_sampling_table_names_file_key_and_what_is_allowed(home, old, new, key, allowed):
+    _write(home, BASE.replace("[normalisation]", SAMPLING.replace(old, new, 1), 1))
+    with pytest.raises(ScenarioError) as info:
+        load_beam("b")
+    assert info.value.key == key
+    assert info.value.file.endswith("b.toml")
+    assert allowed in str(info.value)

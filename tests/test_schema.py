@@ -162,7 +162,7 @@ def test_readme_key_tables_are_generated_from_the_schema():
         "scenario": ["ScenarioTable", "GridTable", "SamplingTable", "ExperimentEntry", "OutputTable",
                      "OverlaysTable", "CurveEntry", "PlotTable", "CurveTable", "UncertaintiesTable"],
         "beam": ["top", "FixedTarget+Collider", "Generation", "Normalisation", "Inelastic", "Measured",
-                 "ProductionTable", "MesonTable", "Bin", "BeamUncertainties"],
+                 "ProductionTable", "MesonTable", "Bin", "BeamUncertainties", "BeamSampling"],
         "experiment": ["top", "PotExposure+ColliderExposure", "Selection",
                        "Geometry_cylinder+Geometry_box+Geometry_frustum+Geometry_cone", "StatisticsTable"],
         "figure": ["FigureTable", "PanelTable"],

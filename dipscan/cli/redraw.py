@@ -2,8 +2,9 @@
 
 A run records `compute_sha256`, a digest of everything that decides its numbers: the scenario
 without its title, `[plot]` table and curve colours and line styles, the meson tables it reads,
-and dipscan's own computing code. When a scenario's digest matches the one recorded in
-outputs/NAME, only the figure can have changed, so it is redrawn instead of recomputed.
+the beams' sampling pre-cuts and dipscan's own computing code. When a scenario's digest matches
+the one recorded in outputs/NAME, only the figure can have changed, so it is redrawn instead of
+recomputed.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def code_digest() -> str:
 
 def compute_digest(scenario) -> str:
     """Digest of the compute-relevant part of a scenario (see the module docstring)."""
+    from dipscan.production.beams import load_beam
     from dipscan.production.tables import table_digests
 
     experiments = []
@@ -68,6 +70,7 @@ def compute_digest(scenario) -> str:
         "experiments": experiments, "overlays": overlays,
         "uncertainties": dataclasses.asdict(scenario.uncertainties),
         "tables": {beam: table_digests(beam) for beam in sorted({s.beam for s in scenario.experiments})},
+        "sampling": {beam: load_beam(beam).sampling for beam in sorted({s.beam for s in scenario.experiments})},
         "code": code_digest(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

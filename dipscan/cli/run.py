@@ -69,8 +69,8 @@ def _compute_and_write(scenario: Scenario, target: Path, console: Console, t0: f
     return result
 
 
-def _compute_remote(scenario: Scenario) -> ScenarioResult:
-    return compute(scenario, cache_dir=CACHE_DIR)
+def _compute_remote(scenario: Scenario, ready: dict | None = None) -> ScenarioResult:
+    return compute(scenario, cache_dir=CACHE_DIR, ready=ready)
 
 
 def redraw_unchanged(scenarios: list[Scenario], console: Console) -> list[Scenario]:
@@ -141,7 +141,6 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
     targets: list[Path] = []
     from dipscan.cli.executors import open_executor
     from dipscan.cli.progress import StageProgress
-    from dipscan.io.sample_cache import SampleCache
     from dipscan.scan.plan import plan_sweep, prepare_sweep  # sampling code: only when computing
 
     plan = plan_sweep(scenarios)
@@ -168,9 +167,11 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
             # Work several scenarios need (shared sampling units, relic lines) is done once,
             # spread over the pool; the scenarios then read it from the caches.
             progress("shared work", 0, 1)
-            prepare_sweep(plan, scenarios, pool, CACHE_DIR, workers or 2,
-                          samples=SampleCache.open(CACHE_DIR) is not None)
-            futures = {pool.submit(_compute_remote, s): s for s in scenarios}
+            ready = prepare_sweep(plan, scenarios, pool, CACHE_DIR, workers or 2)
+            # The largest scenarios first, so that the last to finish is a small one.
+            order = sorted(range(len(scenarios)), key=lambda k: len(plan.per_scenario[k]), reverse=True)
+            futures = {pool.submit(_compute_remote, scenarios[k], ready[k]): scenarios[k] for k in order}
+            del ready  # each scenario's blocks now travel with its task
             progress("computing", 0, len(scenarios))
             for done, future in enumerate(as_completed(futures), start=1):
                 scenario = futures[future]

@@ -32,6 +32,9 @@ __all__ = ["Rule", "Strict", "choice", "fail", "flag", "integer", "load", "numbe
 _LINE_COL = re.compile(r"\(at line (\d+), column (\d+)\)")
 # The error type of every dipscan check raised from a validator (see `fail`).
 CUSTOM = "dipscan"
+# A mistyped value (`"dark_dipol"`) gets "did you mean" only when it is this close: values are
+# short, and a loose match ('svg' for 'csv') would mislead.
+_VALUE_CUTOFF = 0.75
 
 
 def read_toml(path: Path) -> tuple[bytes, dict]:
@@ -315,6 +318,12 @@ def _type_text(tp: Any, key: str) -> str:
     return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(tp, "a value")
 
 
+def _hint(found: object, choices: list[str], cutoff: float = 0.6) -> str:
+    """" (did you mean 'x'?)" when `found` is a string close to one of `choices`."""
+    close = difflib.get_close_matches(found, choices, n=1, cutoff=cutoff) if isinstance(found, str) else []
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def error_line(model: type[BaseModel], data: Any, file: Path | str, errors: list[dict],
                prefix: str = "") -> ScenarioError:
     """The one-line message of the most useful of pydantic's structured errors."""
@@ -331,20 +340,22 @@ def error_line(model: type[BaseModel], data: Any, file: Path | str, errors: list
         members = [tp] if _is_model(tp) else [m for m in typing.get_args(tp) if _is_model(m) and _tag(m)]
         tag_key = _tag(members[0])[0] if members else ctx.get("discriminator", "").strip("'")
         found = ctx["tag"] if kind == "union_tag_invalid" else MISSING_VALUE
+        tags = [_tag(m)[1] for m in members]
         return ScenarioError(file, f"{place.key}.{tag_key}", found,
-                             "one of: " + ", ".join(repr(_tag(m)[1]) for m in members))
+                             "one of: " + ", ".join(map(repr, tags)) + _hint(found, tags, _VALUE_CUTOFF))
     if kind == "extra_forbidden":
         name = str(e["loc"][-1])
         allowed = _keys(place.owner) if place.owner is not None else []
-        hint = difflib.get_close_matches(name, allowed, n=1)
         context = place.owner.KEYS_CONTEXT if place.owner is not None and issubclass(place.owner, Strict) else ""
-        text_ = f"keys {context}" + (", ".join(allowed) or "none") + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        text_ = f"keys {context}" + (", ".join(allowed) or "none") + _hint(name, allowed)
         return ScenarioError(file, place.key, Shown(f"unknown key {name!r}"), text_)
     allowed = place.rule.allowed(place.siblings) if place.rule else _type_text(place.tp, place.key)
     if kind == "missing":
         return ScenarioError(file, place.key, MISSING_VALUE, allowed)
     found = e["input"]
     tp, _ = _strip(place.tp)
+    if kind == "literal_error" and typing.get_origin(tp) is Literal:
+        allowed += _hint(found, [str(v) for v in typing.get_args(tp)], _VALUE_CUTOFF)
     if tp is float and _is_number(found):
         found = float(found)
     elif isinstance(found, dict) and typing.get_origin(tp) is list and _is_model(_strip(typing.get_args(tp)[0])[0]):

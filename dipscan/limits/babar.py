@@ -201,17 +201,21 @@ def babar_event_yield(
     rng: np.random.Generator | int = 0,
     n_samples: int = BABAR_MC_SAMPLES,
     selection: BabarSelection = DEFAULT_SELECTION,
+    rows: range | None = None,
 ) -> np.ndarray:
-    """Expected BaBar signal events, shape (n_mass, n_coupling).
+    """Expected BaBar signal events, shape (n_mass, n_coupling); with `rows`, only those rows
+    of the grid (the same numbers, so that a grid can be computed in pieces).
 
     Each mass gets its own child stream of `rng` (a Generator, or an integer seed), so a mass
     point's result does not depend on which other masses are in the list.
     """
     masses = np.atleast_1d(np.asarray(m1_GeV, float))
     couplings = np.atleast_1d(np.asarray(coupling_GeVinv, float))
-    out = np.zeros((masses.size, couplings.size))
-    for i, child in enumerate(_child_generators(rng, masses.size)):
-        out[i] = babar_sample(masses[i], delta, child, n_samples, selection).event_yield(couplings)
+    children = _child_generators(rng, masses.size)
+    rows = range(masses.size) if rows is None else rows
+    out = np.zeros((len(rows), couplings.size))
+    for k, i in enumerate(rows):
+        out[k] = babar_sample(masses[i], delta, children[i], n_samples, selection).event_yield(couplings)
     return out
 
 

@@ -195,6 +195,16 @@ class Production:
 
 
 @dataclass(frozen=True)
+class SamplingPrecuts:
+    """A beam's own pre-cuts for LLP sampling (dipscan.scan.plan): every scenario on the beam
+    draws its samples in the same shells of reachable photon energy, whatever its experiments."""
+
+    photon_floors_GeV: tuple[float, ...]  # from the highest to the lowest
+    theta_accept_rad: float
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Beam:
     name: str
     description: str
@@ -217,6 +227,7 @@ class Beam:
     sigma_inel_mb: float | None = None
     sigma_inel_source: str = ""
     reason: str = ""
+    sampling: SamplingPrecuts | None = None  # not in the config hash: tables do not depend on it
 
     def measured_for(self, pdgid: int) -> MeasuredNormalisation | None:
         _, spec = self.meson(pdgid)
@@ -551,6 +562,33 @@ class BeamUncertainties(Strict):
     """normalisation uncertainty of each species"""
 
 
+def _highest_first(floors: list[float]) -> list[float]:
+    if sorted(floors, reverse=True) != floors or len(set(floors)) != len(floors):
+        raise fail("", floors, "distinct energies from the highest to the lowest")
+    return floors
+
+
+class BeamSampling(Strict):
+    """[sampling]: the pre-cut shells LLP samples of this beam are drawn in (dipscan.scan.plan)."""
+
+    photon_floors_GeV: Annotated[list[number(gt=0)], Field(min_length=1),
+                                 AfterValidator(_highest_first),
+                                 Rule("", wording="a non-empty array of photon energies > 0 in GeV, "
+                                      "distinct, from the highest to the lowest")]
+    """photon floors in GeV, highest first: the samples are drawn in shells of the largest photon
+    energy they can give (above the first floor, between the first and the second, ...; below
+    the last only down to the lowest threshold of a scenario that asks for it), the same for
+    every scenario on the beam"""
+    theta_accept_rad: number(gt=0, le=math.pi / 2)
+    """widest LLP angle sampled (an experiment accepting wider angles widens it for its own
+    scenario)"""
+    reason: str = ""
+    """why these values (the presets' thresholds and widest angles)"""
+
+    def build(self) -> SamplingPrecuts:
+        return SamplingPrecuts(tuple(self.photon_floors_GeV), self.theta_accept_rad, self.reason)
+
+
 class BeamFile(Strict):
     """A beam preset, scenarios/beams/NAME.toml."""
 
@@ -568,6 +606,8 @@ class BeamFile(Strict):
     """[[production]]: PYTHIA8 runs (below)"""
     uncertainties: BeamUncertainties | None = None
     """defaults of the uncertainty bands of every scenario on the beam (below)"""
+    sampling: BeamSampling | None = None
+    """LLP sampling pre-cuts shared by every scenario on the beam (below)"""
 
     @model_validator(mode="after")
     def _across_tables(self):
@@ -622,5 +662,5 @@ def parse_beam(data: dict[str, Any], path: Path) -> Beam:
         ecm_GeV=getattr(kin, "ecm_GeV", None), seed=b.generation.seed, shard_events=b.generation.shard_events,
         symmetrise=b.generation.symmetrise, per=norm.per, feed_down=norm.feed_down, note=norm.note,
         approximations=tuple(norm.approximations), productions=tuple(p.build() for p in b.production),
-        **measured, reason=norm.reason,
+        **measured, reason=norm.reason, sampling=b.sampling.build() if b.sampling else None,
     )

@@ -24,7 +24,14 @@ from dipscan.scan.contours import contour_frame, iso_contours
 from dipscan.scan.experiments import production_scale, sample_weights
 from dipscan.scan.overlays import Overlay, build_overlays
 from dipscan.scan.parents import BeamParents, LazyParents, load_parents
-from dipscan.scan.plan import SamplingUnit, beam_precuts, draw_unit, experiments_by_beam, make_unit
+from dipscan.scan.plan import (
+    SamplingUnit,
+    beam_shells,
+    draw_unit,
+    experiments_by_beam,
+    make_unit,
+    reads_shell,
+)
 from dipscan.scan.reduce import (
     GridInputs,
     SampleBlock,
@@ -32,7 +39,7 @@ from dipscan.scan.reduce import (
     event_counts,
     total_grid,
 )
-from dipscan.scan.sampling import Parents, channel_rng
+from dipscan.scan.sampling import LLPSamples, Parents, channel_rng
 
 if TYPE_CHECKING:  # the configuration layer sits above: annotations only
     from dipscan.config.scenario import ExperimentSpec, Scenario
@@ -71,6 +78,32 @@ def _open_channels(model: Model, masses: np.ndarray) -> list[list[Channel]]:
 _load_parents = load_parents
 
 
+#: What a sampling unit gives one scenario: its sample count and, per experiment that reads it,
+#: the compressed blocks. A sweep computes these beside the samples (dipscan.scan.plan).
+UnitBlocks = tuple[int, dict[str, list[SampleBlock]]]
+
+
+def unit_blocks(seed: int, specs: list[ExperimentSpec], unit: SamplingUnit, samples: LLPSamples,
+                e_star_GeV: float) -> UnitBlocks:
+    """The unit's samples weighted for each experiment of `specs` that can see its shell."""
+    shell = (unit.photon_floor_GeV, unit.photon_ceiling_GeV)
+    out: dict[str, list[SampleBlock]] = {}
+    for spec in specs:
+        if not reads_shell(spec, shell):
+            continue
+        # Each experiment draws its photons from its own stream per shell: adding an
+        # experiment to a scenario leaves the others' numbers unchanged. Only the "photon"
+        # mode draws any (the stream costs more to seed than most paper-mode weights).
+        own_rng = (channel_rng(seed, f"{unit.beam}/{spec.label}/{shell[0]!r}", unit.mass_index,
+                               unit.channel) if spec.geometry.mode == "photon" else None)
+        out[spec.label] = [compress_block(SampleBlock(spec.label, unit.mass_index,
+                                                      unit.channel.name, weight,
+                                                      samples.betagamma, l_start, l_end))
+                           for (l_start, l_end), weight in sample_weights(spec, samples,
+                                                                          e_star_GeV, own_rng)]
+    return samples.drawn, out  # parents decayed, whether or not the pre-cut kept their LLP
+
+
 #: Sample cap from which a scenario's units run on threads: below, a unit is mostly Python.
 THREADED_UNIT_SAMPLES = 20_000
 
@@ -79,9 +112,7 @@ THREADED_UNIT_SAMPLES = 20_000
 class _Job:
     """One sampling unit and what its weights need."""
 
-    beam: str
     specs: list[ExperimentSpec]
-    mass_index: int
     e_star_GeV: float
     unit: SamplingUnit
     parents: Parents | LazyParents
@@ -90,57 +121,55 @@ class _Job:
 def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                   channels_per_mass: list[list[Channel]],
                   parents: dict[str, dict[int, Parents | LazyParents]],
-                  progress: Progress | None = None,
-                  cache: SampleCache | None = None,
+                  progress: Progress | None = None, cache: SampleCache | None = None,
+                  ready: dict[SamplingUnit, UnitBlocks] | None = None,
                   threads: int | None = None) -> tuple[list[SampleBlock], dict[str, int]]:
-    """LLP samples drawn once per (beam, mass, channel), weighted for every experiment on that beam.
+    """LLP samples drawn once per (beam, mass, channel, pre-cut shell), weighted for every
+    experiment on that beam that can see the shell (dipscan.scan.plan).
 
-    Each (beam, mass, channel) is a sampling unit, read from `cache` when it holds it;
-    `parents` holds each beam's species by signed pdgid (`BeamParents.species`). Units run on
-    `threads` threads (default: the cores this process may use when units may hold
-    `THREADED_UNIT_SAMPLES` samples or more, else one); each draws from its own random streams
-    and the results are taken in the order of the units, so the blocks are the same, to the bit,
-    whatever the number of threads.
+    Each is a sampling unit: its blocks are taken from `ready` (computed by a sweep) when
+    there, else its samples are read from `cache` or drawn; `parents` holds each beam's
+    species by signed pdgid (`BeamParents.species`). Units run on `threads` threads (default:
+    the cores this process may use when units may hold `THREADED_UNIT_SAMPLES` samples or more,
+    else one); each draws from its own random streams and the results are taken in the order of
+    the units, so the blocks are the same, to the bit, whatever the number of threads.
     """
     beams = experiments_by_beam(scenario)
     groups: list[list[_Job]] = []  # one per (beam, mass): the progress steps
     for beam, specs in beams.items():
         species = parents[beam]
-        precuts = beam_precuts(specs)
+        shells, theta = beam_shells(beam, specs)
         for i, mass in enumerate(masses):
             e_star = model.photon_energy_rest_GeV(float(mass))
-            groups.append([_Job(beam, specs, i, e_star,
-                                make_unit(scenario, beam, precuts, i, float(mass), channel),
+            groups.append([_Job(specs, e_star,
+                                make_unit(scenario, model, beam, shell, theta, i, float(mass),
+                                          channel),
                                 species[channel.parent_pdgid])
-                           for channel in channels_per_mass[i] if channel.parent_pdgid in species])
+                           for channel in channels_per_mass[i] if channel.parent_pdgid in species
+                           for shell in shells])
 
-    def run(job: _Job) -> tuple[str, int, list[SampleBlock]]:
-        channel = job.unit.channel
-        samples = draw_unit(job.unit, model, job.parents, cache)
-        blocks = []
-        for spec in job.specs:
-            # Each experiment draws its photons from its own stream: adding an
-            # experiment to a scenario leaves the others' numbers unchanged.
-            own_rng = channel_rng(scenario.seed, f"{job.beam}/{spec.label}", job.mass_index, channel)
-            for (l_start, l_end), weight in sample_weights(spec, samples, job.e_star_GeV, own_rng):
-                blocks.append(compress_block(SampleBlock(
-                    spec.label, job.mass_index, channel.name, weight, samples.betagamma, l_start,
-                    l_end)))
-        return channel.name, samples.drawn, blocks
+    def run(job: _Job) -> tuple[str, UnitBlocks]:
+        got = ready.get(job.unit) if ready else None
+        if got is None:
+            samples = draw_unit(job.unit, model, job.parents, cache)
+            got = unit_blocks(scenario.seed, job.specs, job.unit, samples, job.e_star_GeV)
+        return job.unit.channel.name, got
 
     blocks: list[SampleBlock] = []
     counts: dict[str, int] = {}
     if threads is None:  # small units are mostly Python and would only contend for the GIL
         threads = available_cores() if scenario.llp_samples_max >= THREADED_UNIT_SAMPLES else 1
     jobs = [job for group in groups for job in group]
-    if threads > 1:
-        _read_tables_to_draw(jobs, cache)
-    results = in_order(run, jobs, threads)
+    to_draw = [job for job in jobs if not (ready and job.unit in ready)]
+    if threads > 1 and to_draw:
+        _read_tables_to_draw(to_draw, cache)
+    results = in_order(run, jobs, threads if to_draw else 1)
     for step, group in enumerate(groups, start=1):
-        for _ in group:
-            name, drawn, unit_blocks = next(results)
-            counts[name] = counts.get(name, 0) + drawn
-            blocks += unit_blocks
+        for job in group:
+            name, (n_samples, by_label) = next(results)
+            counts[name] = counts.get(name, 0) + n_samples
+            for spec in job.specs:
+                blocks += by_label.get(spec.label, [])
         if progress:
             progress("sampling", step, len(groups))
     return blocks, counts
@@ -221,9 +250,11 @@ def meson_exposure(scenario: Scenario,
                                       "multiplicity": pl.Float64, "n_produced": pl.Float64})
 
 
-def compute(scenario: Scenario, progress: Progress | None = None,
-            cache_dir: Path | None = None) -> ScenarioResult:
-    """Sample LLPs once per (beam, mass, channel), weight them per experiment, reduce, contour."""
+def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Path | None = None,
+            ready: dict[SamplingUnit, UnitBlocks] | None = None) -> ScenarioResult:
+    """Sample LLPs once per (beam, mass, channel), weight them per experiment, reduce, contour.
+
+    `ready`: the blocks of units a sweep has already computed for this scenario."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     model = make_model(scenario.model.kind, **dict(scenario.model.params))
@@ -246,7 +277,7 @@ def compute(scenario: Scenario, progress: Progress | None = None,
 
     t1 = time.perf_counter()
     blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, species, progress,
-                                   cache)
+                                   cache, ready)
     if cache:
         cache.trim()
     timings["sampling"] = time.perf_counter() - t1

@@ -1,13 +1,20 @@
 """Sampling units: the pieces of work that draw LLP samples, planned before they are computed.
 
-A unit is one (beam, model kinematics, seed, mass, channel, pre-cuts, sample cap): everything
-that decides its LLP samples and nothing else (no coupling, exposure, label or style). Units
-with equal fields give the same samples, so a sweep computes each distinct unit once, and the
-sample cache (`dipscan.io.sample_cache`) keeps them for the next run.
+A unit is one (beam, model kinematics, seed, mass, channel, pre-cut shell, sample cap):
+everything that decides its LLP samples and nothing else (no coupling, exposure, label or style).
+Units with equal fields give the same samples, so a sweep computes each distinct unit once, and
+the sample cache (`dipscan.io.sample_cache`) keeps them for the next run.
 
-The pre-cuts (photon floor, widest accepted angle) are those of all experiments of the scenario
-on the beam, so two scenarios share a unit only when their pre-cuts are equal: a unit drawn with
-other cuts would consume the random numbers differently and change the bytes.
+Pre-cuts belong to the beam, not to the scenario. A beam preset's `[sampling]` declares photon
+floors F1 > F2 > ... and a widest angle; the parents are cut in shells of the largest photon
+energy their LLP can give (exact bounds, `dipscan.scan.sampling.parents_that_can_contribute`):
+above F1, between F2 and F1, ...  A scenario draws the shells its loosest threshold needs (one
+more, down to that threshold, when it lies below the last floor), and each experiment reads only
+the shells that can reach its own threshold. So scenarios with different thresholds share their
+units, and an experiment's samples do not depend on the other experiments of its scenario. Only
+an experiment accepting wider angles than the beam declares widens the cut, for its scenario;
+a beam without `[sampling]` is cut with the loosest threshold and widest angle of the scenario's
+experiments on it (one shell).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import hashlib
 import math
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,29 +33,41 @@ import numpy as np
 
 from dipscan import __version__
 from dipscan.io.sample_cache import FORMAT, SampleCache, unit_key
+from dipscan.physics.mesons import MESONS
 from dipscan.physics.models.base import Channel, Model
-from dipscan.scan.sampling import LLPSamples, Parents, channel_rng, sample_channel
+from dipscan.scan.sampling import (
+    LLPSamples,
+    Parents,
+    channel_rng,
+    parents_that_can_contribute,
+    sample_channel,
+)
 
 if TYPE_CHECKING:  # the configuration layer sits above: annotations only
     from dipscan.config.scenario import ExperimentSpec, Scenario
 
-#: Units handed to one worker at a time in a sweep: large enough to load a beam's table once
-#: for many units, small enough to keep both cores busy.
-UNITS_PER_TASK = 24
+#: Units handed to one worker at a time in a sweep: enough tasks per worker to keep every core
+#: busy to the end, few enough that reading a species' table once per task costs little.
+TASKS_PER_WORKER = 24
+MIN_UNITS_PER_TASK = 4
+UNITS_PER_TASK = 200
 
 
 @dataclass(frozen=True)
 class SamplingUnit:
     beam: str
     model_kind: str
-    model_params: tuple[tuple[str, object], ...]
+    model_params: tuple[tuple[str, object], ...]  # those the samples depend on (`sample_params`)
     seed: int
     mass_index: int  # enters the random stream (`channel_rng`)
     mass_GeV: float
     channel: Channel
-    photon_floor_GeV: float
+    photon_floor_GeV: float  # the shell: parents whose LLP photon can reach the floor...
+    photon_ceiling_GeV: float  # ...but not the ceiling (inf for the top shell)
     theta_accept_rad: float
-    max_samples: int
+    max_samples: int  # applied in each shell: a looser shell never thins a tighter one
+    # Every parameter, to build the model in a worker; not part of the unit's identity.
+    model_all_params: tuple[tuple[str, object], ...] = field(default=(), compare=False)
 
     def cache_key(self, parents_digest: str, kernels: str) -> str:
         parts = {name: getattr(self, name) for name in UNIT_FIELDS}
@@ -81,7 +100,7 @@ def sampling_code_digest() -> str:
     return h.hexdigest()
 
 
-UNIT_FIELDS = tuple(f.name for f in fields(SamplingUnit) if f.name != "channel")
+UNIT_FIELDS = tuple(f.name for f in fields(SamplingUnit) if f.name not in ("channel", "model_all_params"))
 
 
 def beam_precuts(specs: list[ExperimentSpec]) -> tuple[float, float]:
@@ -92,6 +111,35 @@ def beam_precuts(specs: list[ExperimentSpec]) -> tuple[float, float]:
             max(max_llp_angle_rad(spec) for spec in specs))
 
 
+Shell = tuple[float, float]  # (photon floor, photon ceiling) in GeV
+
+
+def beam_shells(beam: str, specs: list[ExperimentSpec]) -> tuple[list[Shell], float]:
+    """The pre-cut shells a scenario draws on `beam` and their widest angle (module docstring)."""
+    from dipscan.production.beams import load_beam
+
+    own_floor, own_theta = beam_precuts(specs)
+    declared = load_beam(beam).sampling
+    if declared is None:
+        return [(own_floor, math.inf)], own_theta
+    shells: list[Shell] = []
+    ceiling = math.inf
+    for floor in declared.photon_floors_GeV:
+        if own_floor >= ceiling:
+            break
+        shells.append((floor, ceiling))
+        ceiling = floor
+    if own_floor < ceiling:
+        shells.append((own_floor, ceiling))
+    return shells, max(declared.theta_accept_rad, own_theta)
+
+
+def reads_shell(spec: ExperimentSpec, shell: Shell) -> bool:
+    """Whether the experiment can see samples of the shell: its threshold lies below the
+    ceiling (above it, no LLP of the shell gives a photon that passes; an exact bound)."""
+    return spec.photon_threshold_GeV < shell[1]
+
+
 def experiments_by_beam(scenario: Scenario) -> dict[str, list[ExperimentSpec]]:
     beams: dict[str, list[ExperimentSpec]] = {}
     for spec in scenario.experiments:
@@ -99,11 +147,15 @@ def experiments_by_beam(scenario: Scenario) -> dict[str, list[ExperimentSpec]]:
     return beams
 
 
-def make_unit(scenario: Scenario, beam: str, precuts: tuple[float, float], mass_index: int,
-              mass_GeV: float, channel: Channel) -> SamplingUnit:
-    params = tuple(sorted(dict(scenario.model.params).items()))
-    return SamplingUnit(beam, scenario.model.kind, params, scenario.seed, mass_index,
-                        float(mass_GeV), channel, *precuts, scenario.llp_samples_max)
+def make_unit(scenario: Scenario, model: Model, beam: str, shell: Shell, theta_accept_rad: float,
+              mass_index: int, mass_GeV: float, channel: Channel) -> SamplingUnit:
+    every = tuple(sorted(dict(scenario.model.params).items()))
+    # A model that does not say which parameters its samples depend on keeps all of them.
+    sample_params = getattr(model, "sample_params", None)
+    kinematic = tuple(sorted(sample_params(channel).items())) if sample_params else every
+    return SamplingUnit(beam, scenario.model.kind, kinematic, scenario.seed, mass_index,
+                        float(mass_GeV), channel, float(shell[0]), float(shell[1]),
+                        float(theta_accept_rad), scenario.llp_samples_max, every)
 
 
 def scenario_units(scenario: Scenario) -> list[SamplingUnit]:
@@ -112,9 +164,13 @@ def scenario_units(scenario: Scenario) -> list[SamplingUnit]:
 
     model = make_model(scenario.model.kind, **dict(scenario.model.params))
     masses = scenario.mass_grid.values()
-    return [make_unit(scenario, beam, beam_precuts(specs), i, float(mass), channel)
-            for beam, specs in experiments_by_beam(scenario).items()
-            for i, mass in enumerate(masses) for channel in model.channels(float(mass))]
+    units = []
+    for beam, specs in experiments_by_beam(scenario).items():
+        shells, theta = beam_shells(beam, specs)
+        units += [make_unit(scenario, model, beam, shell, theta, i, float(mass), channel)
+                  for i, mass in enumerate(masses) for channel in model.channels(float(mass))
+                  for shell in shells]
+    return units
 
 
 def draw_unit(unit: SamplingUnit, model: Model, parents: Parents,
@@ -128,12 +184,26 @@ def draw_unit(unit: SamplingUnit, model: Model, parents: Parents,
         arrays = cache.load(key)
         if arrays is not None:
             return LLPSamples.from_arrays(unit.mass_GeV, llp_mass, unit.channel, arrays)
-    rng = channel_rng(unit.seed, unit.beam, unit.mass_index, unit.channel)
-    samples = sample_channel(model, unit.channel, unit.mass_GeV, parents, rng,
-                             unit.photon_floor_GeV, unit.max_samples, unit.theta_accept_rad)
+    rng = channel_rng(unit.seed, f"{unit.beam}/{unit.photon_floor_GeV!r}-{unit.photon_ceiling_GeV!r}",
+                      unit.mass_index, unit.channel)
+    samples = sample_channel(model, unit.channel, unit.mass_GeV, shell_parents(unit, model, parents),
+                             rng, unit.photon_floor_GeV, unit.max_samples, unit.theta_accept_rad)
     if cache:
         cache.store(key, samples.arrays())
     return samples
+
+
+def shell_parents(unit: SamplingUnit, model: Model, parents: Parents) -> Parents:
+    """The parents below the unit's photon ceiling (those above belong to the shell above);
+    the floor and the angle are cut by `sample_channel` itself."""
+    if not math.isfinite(unit.photon_ceiling_GeV) or parents.p_GeV.size == 0:
+        return parents
+    above = parents_that_can_contribute(
+        parents.p_GeV, parents.theta_rad, MESONS[abs(unit.channel.parent_pdgid)].mass_GeV,
+        model.llp_mass_GeV(unit.mass_GeV), model.photon_energy_rest_GeV(unit.mass_GeV),
+        unit.photon_ceiling_GeV, unit.theta_accept_rad)
+    below = np.flatnonzero(~above)  # indices: a gather by index is much faster than by mask
+    return Parents(parents.p_GeV[below], parents.theta_rad[below], parents.weight[below])
 
 
 @dataclass(frozen=True)
@@ -157,53 +227,150 @@ def plan_sweep(scenarios: Iterable[Scenario]) -> SweepPlan:
     return SweepPlan(per_scenario, unique)
 
 
-def _draw_units_task(units: list[SamplingUnit], cache_root: str) -> int:
-    """Worker side: draw and cache units of one beam and model; the number drawn."""
+#: For each scenario that reads a task's units: its seed and its experiments on the task's beam.
+Readers = dict[int, tuple[int, list["ExperimentSpec"]]]
+
+
+def _draw_units_task(units: list[SamplingUnit], readers: list[list[int]], scenarios: Readers,
+                     cache_root: str) -> dict[tuple[int, SamplingUnit], tuple]:
+    """Worker side: draw (or read from the cache) units of one beam, model and parent species,
+    keep them in the cache, and weight them for every scenario that reads them: the blocks
+    each scenario takes instead of drawing the unit itself, keyed by (scenario index, unit)."""
     from dipscan.physics.models import make_model
-    from dipscan.scan.pipeline import _load_parents
+    from dipscan.scan.parents import BeamParents
+    from dipscan.scan.pipeline import unit_blocks
 
     cache = SampleCache.open(Path(cache_root))
-    if cache is None:
-        return 0
     first = units[0]
-    model = make_model(first.model_kind, **dict(first.model_params))
-    table = _load_parents(first.beam, {u.channel.parent_pdgid for u in units}, [])
-    species = Parents.by_pdgid(table)
-    for unit in units:
-        if unit.channel.parent_pdgid in species:
-            draw_unit(unit, model, species[unit.channel.parent_pdgid], cache)
-    return len(units)
+    model = make_model(first.model_kind, **dict(first.model_all_params))
+    # The table is read only if a unit is not in the cache (dipscan.scan.parents).
+    species = BeamParents(first.beam, {u.channel.parent_pdgid for u in units}, [], cache).species
+    out = {}
+    for unit, indices in zip(units, readers, strict=True):
+        if unit.channel.parent_pdgid not in species:
+            continue
+        samples = draw_unit(unit, model, species[unit.channel.parent_pdgid], cache)
+        e_star = model.photon_energy_rest_GeV(unit.mass_GeV)
+        for k in indices:
+            seed, specs = scenarios[k]
+            out[(k, unit)] = unit_blocks(seed, specs, unit, samples, e_star)
+    return out  # the cache is trimmed by the scenarios, once each
 
 
-def submit_shared_units(plan: SweepPlan, pool: Executor, cache_root: Path,
-                        workers: int) -> list[Future]:
-    """Submit to the pool, to be drawn into the sample cache, every unit that two or more
-    scenarios need; the scenarios then read those back instead of each drawing its own copy.
-    Units of one scenario only are left to it."""
-    counts: dict[SamplingUnit, int] = {}
-    for units in plan.per_scenario:
-        for unit in dict.fromkeys(units):
-            counts[unit] = counts.get(unit, 0) + 1
-    shared = [u for u in plan.unique if counts[u] > 1]
+def _table_rows(beam: str) -> dict[int, int]:
+    """Rows of each species' table of a beam (its manifest); empty if the beam has no tables."""
+    from dipscan.production.tables import read_manifest
+
+    try:
+        return {int(t["pdgid"]): int(t["rows"]) for t in read_manifest(beam)["tables"]}
+    except Exception:  # a missing or damaged table is reported by the scenarios that read it
+        return {}
+
+
+def unit_tasks(units: list[SamplingUnit], workers: int) -> list[list[SamplingUnit]]:
+    """The units as pool tasks, the costliest first (cost: parent rows to decay, from the table
+    manifests), so that both cores stay busy to the end and the small tasks fill the gaps.
+
+    A task holds units of one beam, model and parent species, so a worker reads one table
+    once for many units. Units whose species has no table are left out: nothing is drawn for
+    them, and the scenarios report the missing table.
+    """
+    rows = {beam: _table_rows(beam) for beam in {u.beam for u in units}}
+    cost = {u: min(rows[u.beam].get(abs(u.channel.parent_pdgid), 0), u.max_samples) for u in units}
     groups: dict[tuple, list[SamplingUnit]] = {}
-    for unit in shared:
-        groups.setdefault((unit.beam, unit.model_kind, unit.model_params), []).append(unit)
-    size = max(1, min(UNITS_PER_TASK, math.ceil(len(shared) / max(2 * workers, 1))))
+    for unit in sorted((u for u in units if cost[u] > 0), key=cost.__getitem__, reverse=True):
+        key = (unit.beam, unit.model_kind, unit.model_all_params, abs(unit.channel.parent_pdgid))
+        groups.setdefault(key, []).append(unit)
+    size = max(MIN_UNITS_PER_TASK, min(UNITS_PER_TASK, math.ceil(len(cost) / (TASKS_PER_WORKER
+                                                                              * max(workers, 1)))))
     tasks = [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
-    return [pool.submit(_draw_units_task, task, str(cache_root)) for task in tasks]
+    return sorted(tasks, key=lambda task: sum(cost[u] for u in task), reverse=True)
+
+
+def submit_units(plan: SweepPlan, scenarios: list[Scenario], pool: Executor, cache_root: Path,
+                 workers: int) -> list[Future]:
+    """Submit every distinct unit of the sweep to the pool, the costliest first: each is drawn
+    once (or read from the sample cache) and weighted there for every scenario that reads it."""
+    readers: dict[SamplingUnit, list[int]] = {}
+    for k, units in enumerate(plan.per_scenario):
+        for unit in dict.fromkeys(units):
+            readers.setdefault(unit, []).append(k)
+    on_beam = [experiments_by_beam(s) for s in scenarios]
+    futures = []
+    for task in unit_tasks(plan.unique, workers):
+        indices = [readers[u] for u in task]
+        beam = task[0].beam
+        wanted = {k: (scenarios[k].seed, on_beam[k][beam]) for ks in indices for k in ks}
+        futures.append(pool.submit(_draw_units_task, task, indices, wanted, str(cache_root)))
+    return futures
 
 
 def prepare_sweep(plan: SweepPlan, scenarios: list[Scenario], pool: Executor, cache_root: Path,
-                  workers: int, samples: bool = True) -> None:
-    """Work several scenarios of a sweep share, done once on the pool before the scenarios run:
-    the thermal-relic lines and (with `samples`) the shared sampling units."""
-    relic = submit_relic_lines(scenarios, pool, cache_root)
-    for future in submit_shared_units(plan, pool, cache_root, workers) if samples else []:
+                  workers: int) -> list[dict[SamplingUnit, tuple]]:
+    """Work of a sweep done on the pool before the scenarios run, the largest pieces first:
+    the thermal-relic lines (a Boltzmann solution per mass, seconds each), the BaBar recast
+    grids, then every sampling unit, costliest first; each distinct piece once, whichever
+    scenarios need it. Returns, per scenario, the blocks of its units
+    (`dipscan.scan.pipeline.compute(ready=...)`); the scenario then only reduces."""
+    relic = submit_relic_lines(scenarios, pool, cache_root, chunk=1)
+    babar = submit_babar_grids(scenarios, pool, cache_root)
+    units = submit_units(plan, scenarios, pool, cache_root, workers)
+    ready: list[dict[SamplingUnit, tuple]] = [{} for _ in scenarios]
+    for future in units:
         # A failure here (a damaged table, say) is left to the scenarios that need the unit:
         # each redoes it and reports it in one line, and the others go on.
         with contextlib.suppress(Exception):
-            future.result()
+            for (k, unit), blocks in future.result().items():
+                ready[k][unit] = blocks
+    finish_babar_grids(babar)
     finish_relic_lines(relic)
+    return ready
+
+
+def babar_grids(scenarios: Iterable[Scenario], cache_root: Path) -> dict[Path, tuple]:
+    """Each distinct BaBar recast grid of a sweep not yet in the overlay cache: its cache file
+    and the inputs of `dipscan.limits.babar.babar_event_yield`."""
+    from dipscan.scan.overlays import babar_cache_path
+
+    grids = {}
+    for scenario in scenarios:
+        if not scenario.overlays.babar:
+            continue
+        delta = dict(scenario.model.params)["delta"]
+        masses, couplings = scenario.mass_grid.values(), scenario.coupling_grid.values()
+        for recast in scenario.overlays.babar:
+            path = babar_cache_path(recast.selection, delta, masses, couplings, scenario.seed,
+                                    cache_root)
+            if not path.exists():
+                grids[path] = (masses, delta, couplings, scenario.seed, recast.selection)
+    return grids
+
+
+def _babar_rows(masses, delta, couplings, seed, selection, start: int, stop: int) -> np.ndarray:
+    from dipscan.limits.babar import babar_event_yield
+
+    return babar_event_yield(masses, delta, couplings, rng=seed, selection=selection,
+                             rows=range(start, stop))
+
+
+def submit_babar_grids(scenarios: Iterable[Scenario], pool: Executor, cache_root: Path,
+                       chunk: int = 8) -> dict[Path, list[Future]]:
+    """The masses of each distinct BaBar grid spread over the pool (each mass has its own
+    random stream, so the grid is the same numbers however it is split)."""
+    return {path: [pool.submit(_babar_rows, *inputs, i, min(i + chunk, inputs[0].size))
+                   for i in range(0, inputs[0].size, chunk)]
+            for path, inputs in babar_grids(scenarios, cache_root).items()}
+
+
+def finish_babar_grids(grids: dict[Path, list[Future]]) -> None:
+    from dipscan.scan.overlays import write_babar_cache
+
+    for path, parts in grids.items():
+        try:
+            events = np.concatenate([part.result() for part in parts])
+        except Exception:  # left to the scenarios, as in `prepare_sweep`
+            continue
+        write_babar_cache(path, events)
 
 
 def _relic_chunk(masses: list[float], delta: float) -> list[float]:

@@ -126,6 +126,11 @@ class MesonDecayModel:
     def _describe(self) -> str:  # pragma: no cover - overridden
         return type(self).__name__
 
+    def sample_params(self, channel: Channel) -> dict[str, object]:
+        """The parameters the LLP samples of `channel` depend on: all of them unless a model
+        says otherwise (sampling units that agree on these share their samples)."""
+        return {p.name: getattr(self, p.name) for p in self.PARAMS}
+
     def _check_open(self, channel: Channel, mass_GeV: float) -> None:
         if channel not in self.channels(mass_GeV):
             raise DipscanError(

@@ -160,6 +160,11 @@ class NeutrinoDipole(MesonDecayModel):
 
     MASS_SYMBOL = "M_N"
 
+    def sample_params(self, channel: Channel) -> dict[str, object]:
+        """Only the P+- -> l N gamma samples depend on the flavour (through the lepton mass); V and
+        P0 decays give N with a massless neutrino, the same for every flavour."""
+        return {"flavour": self.flavour} if meson(channel.parent_pdgid).charge else {}
+
     def _describe(self) -> str:
         return f"neutrino_dipole(flavour={self.flavour})"
 
