@@ -154,6 +154,14 @@ class Strict(BaseModel):
         return self
 
 
+class Generated(Strict):
+    """Base of the tables made with pydantic's create_model: their fields are described with
+    Field(description=...), so pydantic need not search the source for attribute docstrings (a
+    walk through the call stack that costs milliseconds per table on every start-up)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=False)
+
+
 # --------------------------------------------------------------------------- the loader
 M = typing.TypeVar("M", bound=BaseModel)
 
