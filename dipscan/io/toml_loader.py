@@ -153,8 +153,9 @@ def _own_attribute_docstrings(cls: type) -> dict[str, str]:
         source = textwrap.dedent(inspect.getsource(cls))
     except (OSError, TypeError):  # built-in, or made with create_model: no source
         return {}
-    # A string continued below the class's indentation cannot be dedented: parse it in a function.
-    tree = ast.parse(f"def _():\n{textwrap.indent(source, '    ')}" if source[:1].isspace() else source)
+    # A string continued below the class's indentation leaves the class indented: parse it as the
+    # body of a function.
+    tree = ast.parse(f"def _():\n{source}" if source[:1].isspace() else source)
     node = tree.body[0]
     node = node.body[0] if isinstance(node, ast.FunctionDef) else node
     docs = {}
@@ -170,8 +171,8 @@ def _describe_fields(schema: dict[str, Any], cls: type[BaseModel]) -> None:
     # read here, not when the class is made, they cost nothing on the path of `dipscan run`.
     properties = schema.get("properties", {})
     for name, doc in attribute_docstrings(cls).items():
-        if name in cls.model_fields and "description" not in properties.get(name, {"description": ""}):
-            properties[name]["description"] = doc
+        if name in cls.model_fields and name in properties:
+            properties[name].setdefault("description", doc)  # Field(description=...) wins
 
 
 class Strict(BaseModel):
