@@ -59,3 +59,23 @@ def test_compiled_sampler_follows_the_matrix_element_and_repairs_its_envelope():
     flat = lambda a, b: np.ones_like(a)  # noqa: E731
     chi2_flat, _ = _marginal_chi2(m23sq, flat)
     assert stats.chi2.sf(chi2_flat, dof) < 1e-6
+
+
+def test_cell_guide_picks_the_searchsorted_cell_on_hard_envelopes():
+    """Cells of zero mass (runs of equal cumulative values), all the mass in one cell, uniforms
+    on the guide's bin edges and next to them: the compiled proposals pick searchsorted's cell."""
+    sampler = SAMPLERS["generic"]()
+    n_cells, n_v = sampler.bound.size, sampler.bound.shape[1]
+    rng = np.random.default_rng(12)
+    one = np.zeros(n_cells)
+    one[n_cells // 3] = 1.0
+    edges = np.arange(kernels.GUIDE_BINS) / kernels.GUIDE_BINS
+    r = np.concatenate([edges, np.nextafter(edges, 1.0), np.nextafter(edges[1:], 0.0),
+                        rng.random(50_000), [1.0 - 2**-53]])
+    for masses in (rng.exponential(1.0, n_cells) * (rng.random(n_cells) > 0.4), one,
+                   np.full(n_cells, 1e-300)):
+        cum = np.cumsum(masses)
+        ref = np.minimum(np.searchsorted(cum, r * cum[-1], side="right"), cum.size - 1)
+        iu, iv, *_ = kernels.dalitz_proposals(sampler)(cum, r, r, r)
+        np.testing.assert_array_equal(iu * n_v + iv, ref)
+        assert np.unique(ref).size > 1 or masses is one

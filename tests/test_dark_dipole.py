@@ -223,7 +223,7 @@ def test_two_body_llp_energy_is_uniform_between_kinematic_limits():
     m2 = model.llp_mass_GeV(m1)
     ch = Channel("rho0 -> chi1 chi2", 113, "two_body")
     n, p_par = 20_000, 40.0
-    p, theta, phi = model.sample_llp(
+    p, theta, phi, _ = model.sample_llp(
         ch, m1, np.full(n, p_par), np.full(n, 0.01), np.random.default_rng(22)
     )
     assert p.shape == theta.shape == phi.shape == (n,)
@@ -246,7 +246,7 @@ def test_three_body_llp_from_parents_at_rest_has_the_a4_energy_spectrum():
     pi = MESONS[111]
     ch = Channel("pi0 -> gamma chi1 chi2", 111, "three_body")
     n = 50_000
-    p, _, _ = model.sample_llp(ch, m1, np.zeros(n), np.zeros(n), np.random.default_rng(23))
+    p, _, _, _ = model.sample_llp(ch, m1, np.zeros(n), np.zeros(n), np.random.default_rng(23))
     m12sq = pi.mass_GeV**2 + m2**2 - 2 * pi.mass_GeV * np.hypot(p, m2)
     sampler = a4_sampler(pi.mass_GeV, pi.F_P_GeV, m1, m2)
     ref, _ = sampler.sample(n, np.random.default_rng(24))

@@ -54,8 +54,8 @@ def test_small_splitting_limit():
 def test_llp_kinematics_conserve_energy(model):
     """The sampled chi2 cannot carry more energy than its parent; its mass shell is M1 + Delta."""
     channel = model.channels(0.2)[0]
-    p, theta, _ = model.sample_llp(channel, 0.2, np.full(500, 50.0), np.zeros(500),
-                                   np.random.default_rng(1))
+    p, theta, _, _ = model.sample_llp(channel, 0.2, np.full(500, 50.0), np.zeros(500),
+                                      np.random.default_rng(1))
     energy = np.hypot(p, model.llp_mass_GeV(0.2))
     parent_energy = math.hypot(50.0, meson(channel.parent_pdgid).mass_GeV)
     assert np.all(energy <= parent_energy * (1 + 1e-12)) and np.all(theta >= 0)

@@ -7,6 +7,7 @@ to rounding: a wrong sign, angle or boost in a kernel shows up as a difference o
 import numpy as np
 import pytest
 
+from dipscan.physics.decays.chains import NO_CUT, LabCut
 from dipscan.physics.models import make_model
 
 CASES = [
@@ -22,11 +23,20 @@ def parents(n, seed=7):
     return 10.0 ** rng.uniform(-1.0, 3.0, n), rng.uniform(0.0, 0.3, n)
 
 
-def llp_samples(kind, params, mass, channel, path, monkeypatch):
+def llp_samples(kind, params, mass, channel, path, monkeypatch, cut=NO_CUT, n=2000):
     monkeypatch.setenv("DIPSCAN_KERNELS", path)
     model = make_model(kind, **params)
-    p, theta = parents(2000)
-    return model.sample_llp(channel, mass, p, theta, np.random.default_rng(11))
+    p, theta = parents(n)
+    return model.sample_llp(channel, mass, p, theta, np.random.default_rng(11), cut)
+
+
+def assert_same_llps(fast, ref, name):
+    np.testing.assert_array_equal(fast.row, ref.row, err_msg=name)
+    np.testing.assert_allclose(fast.p_GeV, ref.p_GeV, rtol=1e-12, err_msg=name)
+    np.testing.assert_allclose(fast.theta_rad, ref.theta_rad, rtol=1e-9, atol=1e-15, err_msg=name)
+    # phi wraps at +-pi: compare on the circle
+    np.testing.assert_allclose(np.angle(np.exp(1j * (fast.phi_rad - ref.phi_rad))), 0.0, atol=1e-9,
+                               err_msg=name)
 
 
 @pytest.mark.parametrize(("kind", "params", "mass"), CASES)
@@ -36,12 +46,74 @@ def test_compiled_chain_matches_numpy_reference_sample_by_sample(kind, params, m
     for channel in channels:
         ref = llp_samples(kind, params, mass, channel, "numpy", monkeypatch)
         fast = llp_samples(kind, params, mass, channel, "compiled", monkeypatch)
-        p_ref, theta_ref, phi_ref = ref
-        np.testing.assert_allclose(fast[0], p_ref, rtol=1e-12, err_msg=channel.name)
-        np.testing.assert_allclose(fast[1], theta_ref, rtol=1e-9, atol=1e-15, err_msg=channel.name)
-        # phi wraps at +-pi: compare on the circle
-        np.testing.assert_allclose(np.angle(np.exp(1j * (fast[2] - phi_ref))), 0.0, atol=1e-9,
-                                   err_msg=channel.name)
+        np.testing.assert_array_equal(ref.row, np.arange(2000))
+        assert_same_llps(fast, ref, channel.name)
+
+
+# Cones that keep some of the LLPs of `parents` and drop others.
+ANGLES = [0.003, 0.01, 0.1]
+
+
+@pytest.mark.parametrize(("kind", "params", "mass"), CASES)
+@pytest.mark.parametrize("theta_accept", ANGLES)
+def test_fused_precut_keeps_what_the_reference_keeps(kind, params, mass, theta_accept,
+                                                     monkeypatch):
+    """The pre-cut inside the compiled chain keeps exactly the rows the numpy reference keeps
+    (decided on its own theta), with the same kinematics."""
+    cut = LabCut.from_acceptance(theta_accept)
+    for channel in make_model(kind, **params).channels(mass):
+        ref = llp_samples(kind, params, mass, channel, "numpy", monkeypatch, cut)
+        fast = llp_samples(kind, params, mass, channel, "compiled", monkeypatch, cut)
+        every = llp_samples(kind, params, mass, channel, "numpy", monkeypatch)
+        assert 0 < ref.row.size < 2000, channel.name  # the cut bites, and keeps some
+        assert_same_llps(fast, ref, channel.name)
+        # the kept rows are the uncut sample's rows, untouched, and exactly those inside
+        np.testing.assert_array_equal(ref.p_GeV, every.p_GeV[ref.row])
+        np.testing.assert_array_equal(ref.row, np.flatnonzero(every.theta_rad <= cut.theta_max_rad))
+
+
+def test_parallel_and_serial_chains_give_the_same_bytes(monkeypatch):
+    """Above PARALLEL_MIN_ROWS the rows are spread over the threads: each row is still computed
+    from its own random numbers, so one thread and all threads give the same bytes."""
+    import numba
+
+    from dipscan.physics.decays import kernels
+
+    model = make_model("dark_dipole", delta=0.1)
+    cut = LabCut.from_acceptance(0.01)
+    monkeypatch.setenv("DIPSCAN_KERNELS", "compiled")
+    p, theta = parents(kernels.PARALLEL_MIN_ROWS + 1000)
+    results = {}
+    for label, minimum, threads in (("serial", 10**9, 1), ("one", 0, 1), ("all", 0, None)):
+        monkeypatch.setattr(kernels, "PARALLEL_MIN_ROWS", minimum)
+        before = numba.get_num_threads()
+        numba.set_num_threads(threads or numba.config.NUMBA_NUM_THREADS)
+        try:
+            results[label] = [model.sample_llp(ch, 0.05, p, theta, np.random.default_rng(5), cut)
+                              for ch in model.channels(0.05)]
+        finally:
+            numba.set_num_threads(before)
+    for label in ("one", "all"):
+        for a, b in zip(results["serial"], results[label], strict=True):
+            for x, y in zip(a, b, strict=True):
+                assert x.tobytes() == y.tobytes(), label
+
+
+@pytest.mark.parametrize(("floor", "theta_accept"), [(0.0, None), (1.0, None), (1.0, 5.5e-3),
+                                                     (0.0, 0.02)])
+def test_compiled_parent_selection_equals_the_reference(floor, theta_accept):
+    from dipscan.physics.decays import kernels
+    from dipscan.scan.sampling import parents_that_can_contribute, theta_limit
+
+    rng = np.random.default_rng(2)
+    p, theta = 10.0 ** rng.uniform(-1.0, 2.6, 200_000), rng.exponential(0.02, 200_000)
+    m_parent, m_llp, e_star = 0.78265, 0.202, 0.002
+    keep = parents_that_can_contribute(p, theta, m_parent, m_llp, e_star, floor, theta_accept)
+    chosen = kernels.contributing_parents(p, theta, m_parent**2, e_star, m_llp, floor,
+                                          theta_limit(m_llp, m_parent, e_star, floor, theta_accept))
+    np.testing.assert_array_equal(chosen, np.flatnonzero(keep))
+    if floor:  # without a photon floor there is no angular bound either (any LLP may be slow)
+        assert 0 < chosen.size < p.size
 
 
 def test_compiled_chain_is_deterministic(monkeypatch):

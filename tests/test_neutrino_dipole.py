@@ -163,7 +163,7 @@ def test_sample_llp_for_every_kind_of_channel():
     rng = np.random.default_rng(33)
     n = 500
     for ch in model.channels(m_n):
-        p, theta, phi = model.sample_llp(ch, m_n, np.full(n, 50.0), np.full(n, 0.003), rng)
+        p, theta, phi, _ = model.sample_llp(ch, m_n, np.full(n, 50.0), np.full(n, 0.003), rng)
         assert p.shape == theta.shape == phi.shape == (n,)
         assert (
             np.all(np.isfinite(p)) and np.all(p > 0) and np.all((theta >= 0) & (theta <= math.pi))

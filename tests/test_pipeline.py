@@ -92,6 +92,65 @@ def test_charged_parents_are_loaded_once_per_charge():
     assert names[321] == "K+" and names[-321] == "K-"
 
 
+def test_units_on_threads_give_the_same_blocks_as_one_thread():
+    """Units on two threads, or one, or with the compiled kernels spread over numba's threads
+    (large batches from the main thread): every block is the same, to the bit, in the same
+    order, and so are the sample counts."""
+    from dipscan.physics.decays import kernels
+
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios"
+                             / "geometry_modes_delta0p01.toml")  # paper, volume and photon modes
+    model = make_model(scenario.model.kind, **dict(scenario.model.params))
+    masses = np.array([0.02, 0.3])
+    channels = [model.channels(float(m)) for m in masses]
+    ids = {c.parent_pdgid for cs in channels for c in cs}
+    parents = {spec.beam: Parents.by_pdgid(load_parents(spec.beam, ids, []))
+               for spec in scenario.experiments}
+    runs = [sample_blocks(scenario, model, masses, channels, parents, threads=n) for n in (1, 2)]
+    saved = kernels.PARALLEL_MIN_ROWS
+    kernels.PARALLEL_MIN_ROWS = 0
+    try:
+        runs.append(sample_blocks(scenario, model, masses, channels, parents, threads=1))
+    finally:
+        kernels.PARALLEL_MIN_ROWS = saved
+    (first, counts), others = runs[0], runs[1:]
+    assert len(first) > 10 and sum(counts.values()) > 0
+    for blocks, other_counts in others:
+        assert other_counts == counts
+        assert [(b.experiment, b.mass_index, b.channel, b.l_start_m) for b in blocks] == \
+            [(b.experiment, b.mass_index, b.channel, b.l_start_m) for b in first]
+        for a, b in zip(first, blocks, strict=True):
+            assert a.weight.tobytes() == b.weight.tobytes()
+            assert a.betagamma.tobytes() == b.betagamma.tobytes()
+
+
+def test_in_order_keeps_the_order_and_stops_at_the_first_error():
+    import threading
+    import time
+
+    from dipscan.scan.pipeline import in_order
+
+    def slow_square(x):
+        time.sleep(0.002 * (x % 3))  # finish out of order
+        return x * x, threading.current_thread().name
+
+    results = list(in_order(slow_square, list(range(40)), threads=2))
+    assert [r for r, _ in results] == [x * x for x in range(40)]
+    assert len({name for _, name in results}) == 2  # both threads worked
+
+    started = []
+
+    def fails_at_five(x):
+        started.append(x)
+        if x == 5:
+            raise ValueError("unit 5")
+        return x
+
+    with pytest.raises(ValueError, match="unit 5"):
+        list(in_order(fails_at_five, list(range(1000)), threads=2))
+    assert len(started) < 20  # the units queued behind the error were not run
+
+
 def test_a_species_without_a_table_is_reported_and_the_others_are_read():
     omitted: list[str] = []
     frame = load_parents("u70", {111, -553, 553}, omitted)  # no Upsilon at sqrt(s) = 11.5 GeV

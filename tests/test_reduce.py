@@ -8,6 +8,7 @@ from dipscan.physics.constants import HBARC_GeV_m
 from dipscan.scan.reduce import (
     GridInputs,
     SampleBlock,
+    compress_block,
     event_counts,
     reference_event_counts,
     total_grid,
@@ -84,3 +85,25 @@ def test_coupling_enters_as_d_squared_in_long_lifetime_limit():
     events = event_counts([SampleBlock("X", 0, "c", np.ones(10), np.full(10, 50.0), 79.0, 217.0)], grid)
     n = total_grid(events, "X", 1, 2)[0]
     assert n[1] / n[0] == pytest.approx(16.0, rel=1e-7)
+
+
+@pytest.mark.parametrize("spread", ["narrow", "at_rest"])
+def test_compressed_bins_equal_the_sorted_unique_bins(spread):
+    """The bins counted from the lowest occupied one are those of np.unique, in the same order,
+    with the same sums in the same order: the same bytes."""
+    rng = np.random.default_rng(9)
+    bg = 10 ** rng.uniform(-2.0, 4.0, 5000)
+    if spread == "at_rest":
+        bg[17] = 0.0  # log10(0) = -inf: a span of bins no array should be allocated for
+    weight = rng.exponential(1.0, 5000) * (rng.random(5000) > 0.3)
+    block = SampleBlock("e", 0, "c", weight, bg, 1.0, 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        got = compress_block(block)
+        positive = weight > 0
+        w, b = weight[positive], bg[positive]
+        _, index = np.unique(np.floor(np.log10(b) / 1e-2).astype(np.int64), return_inverse=True)
+    w_sum = np.bincount(index, weights=w)
+    assert got.weight.tobytes() == w_sum.tobytes()
+    assert got.betagamma.tobytes() == (np.bincount(index, weights=w * b) / w_sum).tobytes()
+    assert got.weight_sq.tobytes() == np.bincount(index, weights=w * w).tobytes()
+    assert got.weight.size < w.size  # and bins do merge samples

@@ -10,7 +10,7 @@ import pytest
 from dipscan import cli
 from dipscan.config.scenario import load_scenario
 from dipscan.errors import DipscanError
-from dipscan.io.sample_cache import SampleCache, clear, list_entries
+from dipscan.io.sample_cache import ARRAYS, SampleCache, clear, list_entries
 from dipscan.scan import plan
 from dipscan.scan.pipeline import compute
 
@@ -20,7 +20,8 @@ KEY = "ab" * 32
 
 def arrays(n=5, seed=0):
     rng = np.random.default_rng(seed)
-    return {name: rng.random(n) for name in ("weight", "p_GeV", "theta_rad", "phi_rad")}
+    out = {name: rng.random(n) for name in ("weight", "p_GeV", "theta_rad", "phi_rad")}
+    return {**out, "row": np.arange(0, 2 * n, 2), "n_drawn": 2 * n}
 
 
 def test_entry_round_trips_bit_for_bit(tmp_path):
@@ -28,8 +29,9 @@ def test_entry_round_trips_bit_for_bit(tmp_path):
     stored = arrays()
     cache.store(KEY, stored)
     loaded = cache.load(KEY)
-    for name, values in stored.items():
-        assert loaded[name].tobytes() == values.tobytes()
+    for name in ("weight", "p_GeV", "theta_rad", "phi_rad"):
+        assert loaded[name].tobytes() == stored[name].tobytes()
+    assert np.array_equal(loaded["row"], stored["row"]) and loaded["n_drawn"] == stored["n_drawn"]
     assert (cache.hits, cache.misses) == (1, 0)
 
 
@@ -231,4 +233,5 @@ def test_infinite_size_limit_is_one_line_error(monkeypatch, tmp_path):
 def test_an_empty_unit_round_trips(tmp_path):
     cache = SampleCache(tmp_path, 10**9)
     cache.store(KEY, arrays(0))
-    assert all(values.size == 0 for values in cache.load(KEY).values())
+    loaded = cache.load(KEY)
+    assert all(loaded[name].size == 0 for name in ARRAYS) and loaded["n_drawn"] == 0

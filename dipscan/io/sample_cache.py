@@ -40,12 +40,12 @@ CACHE_ENV = "DIPSCAN_SAMPLE_CACHE"
 MAX_MB_ENV = "DIPSCAN_SAMPLE_CACHE_MB"
 DEFAULT_MAX_MB = 8192
 SUFFIX = ".llp"
-ARRAYS = ("weight", "p_GeV", "theta_rad", "phi_rad")
-FORMAT = 1  # bump when the entry layout changes
+ARRAYS = ("weight", "p_GeV", "theta_rad", "phi_rad", "row")
+FORMAT = 2  # bump when the entry layout changes
 RECORD_SUFFIX = ".json"
 _ENTRY = re.compile(r"[0-9a-f]{64}\.(?:llp|json)")
 _TMP = re.compile(r"\.[0-9a-f]{64}\.(?:llp|json)\.tmp-[0-9]+-[0-9a-f]{8}")
-HEADER_BYTES = 64 + 1 + 8 + 1  # "<key> <crc32>\n"
+HEADER_BYTES = 64 + 1 + 8 + 1 + 16 + 1  # "<key> <crc32> <n_drawn>\n"
 
 
 def default_cache_dir(cache_root: Path) -> Path:
@@ -72,12 +72,22 @@ def unit_key(parts: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _header(key: str, stacked: np.ndarray) -> bytes:
-    """First line of an entry: its key and a CRC-32 of shape and data (detects torn writes and
-    disk faults at several GB/s; the key guards against a sound entry under a wrong name)."""
+def _header(key: str, stacked: np.ndarray, n_drawn: int) -> bytes:
+    """First line of an entry: its key, a CRC-32 of shape, data and n_drawn (detects torn writes
+    and disk faults at several GB/s; the key guards against a sound entry under a wrong name),
+    and n_drawn, the parents decayed for the unit (its rows are those the pre-cut kept)."""
     data = np.ascontiguousarray(stacked).reshape(-1).view(np.uint8)  # the bytes, not a copy
-    crc = zlib.crc32(data, zlib.crc32(repr(stacked.shape).encode()))
-    return f"{key} {crc:08x}\n".encode("ascii")
+    crc = zlib.crc32(data, zlib.crc32(f"{stacked.shape} {n_drawn}".encode()))
+    return f"{key} {crc:08x} {n_drawn:016x}\n".encode("ascii")
+
+
+def _n_drawn(header: bytes) -> int | None:
+    """n_drawn from an entry's first line, or None if it is not one."""
+    parts = header.split(b" ")
+    try:
+        return int(parts[2], 16) if len(parts) == 3 else None
+    except ValueError:
+        return None
 
 
 def _record_header(key: str, payload: bytes) -> bytes:
@@ -101,8 +111,8 @@ class SampleCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}{SUFFIX}"
 
-    def load(self, key: str) -> dict[str, np.ndarray] | None:
-        """The arrays of an entry, or None if missing; a corrupt entry is removed."""
+    def load(self, key: str) -> dict | None:
+        """The arrays of an entry and its "n_drawn", or None if missing; a corrupt entry is removed."""
         path = self.path(key)
         try:
             with open(path, "rb") as file:
@@ -113,24 +123,28 @@ class SampleCache:
             return None
         except (OSError, ValueError, EOFError):
             stacked = None
-        sound = (stacked is not None and stacked.dtype == np.float64 and stacked.ndim == 2
-                 and stacked.shape[0] == len(ARRAYS) and _header(key, stacked) == stored)
+        n_drawn = _n_drawn(stored)
+        sound = (stacked is not None and n_drawn is not None and stacked.dtype == np.float64
+                 and stacked.ndim == 2 and stacked.shape[0] == len(ARRAYS)
+                 and _header(key, stacked, n_drawn) == stored)
         if not sound:
             self._reject(path)
             return None
         with contextlib.suppress(OSError):  # another run may have trimmed it meanwhile
             os.utime(path)  # least recently used goes first
         self.hits += 1
-        return dict(zip(ARRAYS, stacked, strict=True))
+        return {**dict(zip(ARRAYS, stacked, strict=True)), "n_drawn": n_drawn}
 
-    def store(self, key: str, arrays: dict[str, np.ndarray]) -> None:
-        """Write an entry atomically (a reader sees no entry or the whole entry): the
-        key and a checksum on the first line, then the arrays as one (4, n) float64 .npy block."""
+    def store(self, key: str, arrays: dict) -> None:
+        """Write an entry atomically (a reader sees no entry or the whole entry): the key, a
+        checksum and "n_drawn" on the first line, then the arrays as one (5, n) float64 .npy
+        block (row indices are exact in float64)."""
         stacked = np.stack([np.asarray(arrays[name], dtype=np.float64) for name in ARRAYS])
+        n_drawn = int(arrays["n_drawn"])
 
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as file:
-                file.write(_header(key, stacked))
+                file.write(_header(key, stacked, n_drawn))
                 np.save(file, stacked, allow_pickle=False)
 
         with contextlib.suppress(OSError):  # a full or read-only disk costs speed, never results

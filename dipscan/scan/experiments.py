@@ -92,8 +92,11 @@ def _photon_acceptance(spec: ExperimentSpec, samples: LLPSamples, z_m: float, e_
     geometry = spec.geometry
     n = len(samples)
     llp = lab_from_polar(samples.p_GeV, samples.theta_rad, samples.phi_rad, samples.llp_mass_GeV)
-    photon_rest = np.concatenate([np.full((n, 1), e_star_GeV),
-                                  e_star_GeV * isotropic_unit_vectors(n, rng)], axis=1)
+    # One direction per decayed parent, kept or not: the stream does not depend on the pre-cut.
+    directions = isotropic_unit_vectors(samples.drawn, rng)
+    if samples.row is not None:
+        directions = directions[samples.row]
+    photon_rest = np.concatenate([np.full((n, 1), e_star_GeV), e_star_GeV * directions], axis=1)
     photon = boost_to_frame(photon_rest, llp, samples.llp_mass_GeV)
     energy_ok = (photon[:, 0] >= spec.photon_threshold_GeV) & (photon[:, 0] <= spec.photon_max_GeV)
     z_cal = geometry.calorimeter_z_m if geometry.calorimeter_z_m is not None else geometry.l_end_m

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,7 +101,21 @@ def unit_blocks(seed: int, specs: list[ExperimentSpec], unit: SamplingUnit, samp
                                                       samples.betagamma, l_start, l_end))
                            for (l_start, l_end), weight in sample_weights(spec, samples,
                                                                           e_star_GeV, own_rng)]
-    return len(samples), out
+    return samples.drawn, out  # parents decayed, whether or not the pre-cut kept their LLP
+
+
+#: Sample cap from which a scenario's units run on threads: below, a unit is mostly Python.
+THREADED_UNIT_SAMPLES = 20_000
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One sampling unit and what its weights need."""
+
+    specs: list[ExperimentSpec]
+    e_star_GeV: float
+    unit: SamplingUnit
+    parents: Parents | LazyParents
 
 
 def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
@@ -106,40 +123,94 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
                   parents: dict[str, dict[int, Parents | LazyParents]],
                   progress: Progress | None = None, cache: SampleCache | None = None,
                   ready: dict[SamplingUnit, UnitBlocks] | None = None,
-                  ) -> tuple[list[SampleBlock], dict[str, int]]:
+                  threads: int | None = None) -> tuple[list[SampleBlock], dict[str, int]]:
     """LLP samples drawn once per (beam, mass, channel, pre-cut shell), weighted for every
     experiment on that beam that can see the shell (dipscan.scan.plan).
 
     Each is a sampling unit: its blocks are taken from `ready` (computed by a sweep) when
     there, else its samples are read from `cache` or drawn; `parents` holds each beam's
-    species by signed pdgid (`BeamParents.species`).
+    species by signed pdgid (`BeamParents.species`). Units run on `threads` threads (default:
+    the cores this process may use when units may hold `THREADED_UNIT_SAMPLES` samples or more,
+    else one); each draws from its own random streams and the results are taken in the order of
+    the units, so the blocks are the same, to the bit, whatever the number of threads.
     """
     beams = experiments_by_beam(scenario)
-    blocks: list[SampleBlock] = []
-    counts: dict[str, int] = {}
-    total_steps, step = len(beams) * masses.size, 0
+    groups: list[list[_Job]] = []  # one per (beam, mass): the progress steps
     for beam, specs in beams.items():
         species = parents[beam]
         shells, theta = beam_shells(beam, specs)
         for i, mass in enumerate(masses):
             e_star = model.photon_energy_rest_GeV(float(mass))
-            for channel in channels_per_mass[i]:
-                if channel.parent_pdgid not in species:
-                    continue
-                for shell in shells:
-                    unit = make_unit(scenario, model, beam, shell, theta, i, float(mass), channel)
-                    got = ready.get(unit) if ready else None
-                    if got is None:
-                        samples = draw_unit(unit, model, species[channel.parent_pdgid], cache)
-                        got = unit_blocks(scenario.seed, specs, unit, samples, e_star)
-                    n_samples, by_label = got
-                    counts[channel.name] = counts.get(channel.name, 0) + n_samples
-                    for spec in specs:
-                        blocks += by_label.get(spec.label, [])
-            step += 1
-            if progress:
-                progress("sampling", step, total_steps)
+            groups.append([_Job(specs, e_star,
+                                make_unit(scenario, model, beam, shell, theta, i, float(mass),
+                                          channel),
+                                species[channel.parent_pdgid])
+                           for channel in channels_per_mass[i] if channel.parent_pdgid in species
+                           for shell in shells])
+
+    def run(job: _Job) -> tuple[str, UnitBlocks]:
+        got = ready.get(job.unit) if ready else None
+        if got is None:
+            samples = draw_unit(job.unit, model, job.parents, cache)
+            got = unit_blocks(scenario.seed, job.specs, job.unit, samples, job.e_star_GeV)
+        return job.unit.channel.name, got
+
+    blocks: list[SampleBlock] = []
+    counts: dict[str, int] = {}
+    if threads is None:  # small units are mostly Python and would only contend for the GIL
+        threads = available_cores() if scenario.llp_samples_max >= THREADED_UNIT_SAMPLES else 1
+    jobs = [job for group in groups for job in group]
+    to_draw = [job for job in jobs if not (ready and job.unit in ready)]
+    if threads > 1 and to_draw:
+        _read_tables_to_draw(to_draw, cache)
+    results = in_order(run, jobs, threads if to_draw else 1)
+    for step, group in enumerate(groups, start=1):
+        for job in group:
+            name, (n_samples, by_label) = next(results)
+            counts[name] = counts.get(name, 0) + n_samples
+            for spec in job.specs:
+                blocks += by_label.get(spec.label, [])
+        if progress:
+            progress("sampling", step, len(groups))
     return blocks, counts
+
+
+def _read_tables_to_draw(jobs: list[_Job], cache: SampleCache | None) -> None:
+    """Read, before the threads start, the parent tables of the units the cache cannot give:
+    a table is then read once, here, and never by two threads at once."""
+    from dipscan.physics.decays.backend import kernel_choice
+
+    kernels = kernel_choice()
+    for job in jobs:
+        if cache is None or not cache.path(job.unit.cache_key(job.parents.digest, kernels)).exists():
+            job.parents.p_GeV  # noqa: B018 (LazyParents reads its beam's tables on first use)
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def in_order(function, items: list, threads: int, ahead: int = 4):
+    """function(item) for every item, yielded in the order of items, computed on `threads`
+    threads with at most threads + ahead results waiting (bounded memory)."""
+    if threads <= 1 or len(items) <= 1:
+        yield from map(function, items)
+        return
+    pool = ThreadPoolExecutor(threads)
+    try:
+        pending = collections.deque(pool.submit(function, item) for item in items[:threads + ahead])
+        for item in items[threads + ahead:]:
+            done = pending.popleft().result()
+            pending.append(pool.submit(function, item))
+            yield done
+        while pending:
+            yield pending.popleft().result()
+    finally:  # on an error or an interrupt, units not started are dropped, not run
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def grid_inputs(scenario: Scenario, model: Model, masses: np.ndarray, couplings: np.ndarray,

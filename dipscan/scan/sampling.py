@@ -14,6 +14,8 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
+from dipscan.physics.decays.backend import kernel_choice
+from dipscan.physics.decays.chains import LabCut
 from dipscan.physics.decays.kinematics import two_body_momentum_GeV
 from dipscan.physics.mesons import MESONS
 from dipscan.physics.models.base import Channel, Model
@@ -21,26 +23,55 @@ from dipscan.physics.models.base import Channel, Model
 
 @dataclass(frozen=True)
 class LLPSamples:
-    """One row per LLP: how many LLPs per collision it stands for (before the BR), and its lab kinematics."""
+    """One row per LLP that an experiment on the beam could see: how many LLPs per collision it
+    stands for (before the BR), and its lab kinematics.
+
+    The rows are those the unit's pre-cut keeps out of `n_drawn` decayed parents; `row` gives
+    the index of each among them (None: every decayed parent, in order), so that a stream of
+    random numbers per decayed parent (the photons of the "photon" geometry) stays the same
+    whether or not a row was cut.
+    """
 
     mass_GeV: float  # the scan mass (M1 or M_N)
     llp_mass_GeV: float
     channel: Channel
-    weight: np.ndarray  # parent mesons per collision represented by this row (sum = multiplicity)
+    weight: np.ndarray  # parent mesons per collision represented by this row
     p_GeV: np.ndarray
     theta_rad: np.ndarray
     phi_rad: np.ndarray
+    row: np.ndarray | None = None
+    n_drawn: int | None = None  # parents decayed (None: len(self))
 
     @property
     def betagamma(self) -> np.ndarray:
         return self.p_GeV / self.llp_mass_GeV
 
+    @property
+    def drawn(self) -> int:
+        """Parents decayed for this sample, kept or not."""
+        return len(self) if self.n_drawn is None else self.n_drawn
+
     def __len__(self) -> int:
         return self.weight.size
 
     def subset(self, mask: np.ndarray) -> LLPSamples:
+        row = np.flatnonzero(mask) if self.row is None else self.row[mask]
         return LLPSamples(self.mass_GeV, self.llp_mass_GeV, self.channel, self.weight[mask],
-                          self.p_GeV[mask], self.theta_rad[mask], self.phi_rad[mask])
+                          self.p_GeV[mask], self.theta_rad[mask], self.phi_rad[mask], row,
+                          self.drawn)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays of a sample-cache entry (`from_arrays` reads them back)."""
+        row = np.arange(len(self)) if self.row is None else self.row
+        return {"weight": self.weight, "p_GeV": self.p_GeV, "theta_rad": self.theta_rad,
+                "phi_rad": self.phi_rad, "row": row, "n_drawn": self.drawn}
+
+    @classmethod
+    def from_arrays(cls, mass_GeV: float, llp_mass_GeV: float, channel: Channel,
+                    arrays: dict) -> LLPSamples:
+        return cls(mass_GeV, llp_mass_GeV, channel, arrays["weight"], arrays["p_GeV"],
+                   arrays["theta_rad"], arrays["phi_rad"], np.asarray(arrays["row"], np.int64),
+                   int(arrays["n_drawn"]))
 
 
 @dataclass(frozen=True)
@@ -114,40 +145,73 @@ def parents_that_can_contribute(parent_p_GeV: np.ndarray, parent_theta_rad: np.n
     if photon_floor_GeV > 0.0:
         keep &= max_photon_energy_GeV(parent_p_GeV, parent_mass_GeV, llp_mass_GeV,
                                       e_star_GeV) >= photon_floor_GeV
-    if theta_accept_rad is not None:
-        p_star_max = float(two_body_momentum_GeV(parent_mass_GeV, llp_mass_GeV, 0.0))
-        p_min = min_llp_momentum_GeV(llp_mass_GeV, e_star_GeV, photon_floor_GeV)
-        if p_min > p_star_max:
-            keep &= parent_theta_rad <= theta_accept_rad + np.arcsin(p_star_max / p_min)
+    limit = theta_limit(llp_mass_GeV, parent_mass_GeV, e_star_GeV, photon_floor_GeV,
+                        theta_accept_rad)
+    if limit < np.inf:
+        keep &= parent_theta_rad <= limit
     return keep
+
+
+def theta_limit(llp_mass_GeV: float, parent_mass_GeV: float, e_star_GeV: float,
+                photon_floor_GeV: float, theta_accept_rad: float | None) -> float:
+    """Largest parent polar angle that can still give an accepted LLP (inf: no bound)."""
+    if theta_accept_rad is None:
+        return np.inf
+    p_star_max = float(two_body_momentum_GeV(parent_mass_GeV, llp_mass_GeV, 0.0))
+    p_min = min_llp_momentum_GeV(llp_mass_GeV, e_star_GeV, photon_floor_GeV)
+    if p_min > p_star_max:
+        return float(theta_accept_rad + np.arcsin(p_star_max / p_min))
+    return np.inf
 
 
 def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: Parents,
                    rng: np.random.Generator, photon_floor_GeV: float = 0.0,
                    max_samples: int | None = None,
                    theta_accept_rad: float | None = None) -> LLPSamples:
-    """Decay every parent meson (of `channel`'s parent species) once into the LLP.
+    """Decay every parent meson (of `channel`'s parent species) once into the LLP; keep the LLPs
+    that some experiment could see.
 
     Parents that cannot give an LLP inside `theta_accept_rad` with a photon above
     `photon_floor_GeV` (the loosest acceptance and threshold of the experiments on this beam)
     are dropped before decaying: an exact cut (`parents_that_can_contribute`).
     If more than `max_samples` parents remain, a uniform random subset of that size is decayed
     with its weights scaled up by the inverse fraction (unbiased; costs statistics, not accuracy).
+    Every remaining parent is decayed (`n_drawn`); the LLPs beyond `theta_accept_rad` are then
+    left out (`LabCut`, with a margin): they carry no weight for any experiment on the beam.
     """
-    p_parent, theta_parent, weight = parents.p_GeV, parents.theta_rad, parents.weight
     llp_mass = model.llp_mass_GeV(mass_GeV)
-    if p_parent.size:
-        keep = parents_that_can_contribute(
-            p_parent, theta_parent, MESONS[abs(channel.parent_pdgid)].mass_GeV, llp_mass,
-            model.photon_energy_rest_GeV(mass_GeV), photon_floor_GeV, theta_accept_rad)
-        p_parent, theta_parent, weight = p_parent[keep], theta_parent[keep], weight[keep]
-    if max_samples is not None and p_parent.size > max_samples:
-        chosen = np.sort(rng.choice(p_parent.size, size=max_samples, replace=False))
-        scale = p_parent.size / max_samples
-        p_parent, theta_parent, weight = p_parent[chosen], theta_parent[chosen], weight[chosen] * scale
-    if p_parent.size == 0:
+    e_star = model.photon_energy_rest_GeV(mass_GeV)
+    chosen = _contributing(parents.p_GeV, parents.theta_rad,
+                           MESONS[abs(channel.parent_pdgid)].mass_GeV, llp_mass, e_star,
+                           photon_floor_GeV, theta_accept_rad)
+    scale = 1.0
+    if max_samples is not None and chosen.size > max_samples:
+        scale = chosen.size / max_samples
+        chosen = chosen[np.sort(rng.choice(chosen.size, size=max_samples, replace=False))]
+    if chosen.size == 0:
         empty = np.empty(0)
-        return LLPSamples(mass_GeV, llp_mass, channel, empty, empty, empty, empty)
-    p, theta, phi = model.sample_llp(channel, mass_GeV, p_parent, theta_parent, rng)
-    return LLPSamples(mass_GeV, llp_mass, channel, weight, np.asarray(p, float),
-                      np.asarray(theta, float), np.asarray(phi, float))
+        return LLPSamples(mass_GeV, llp_mass, channel, empty, empty, empty, empty,
+                          np.empty(0, np.int64), 0)
+    cut = LabCut.from_acceptance(theta_accept_rad)
+    llps = model.sample_llp(channel, mass_GeV, parents.p_GeV[chosen], parents.theta_rad[chosen],
+                            rng, cut)
+    weight = parents.weight[chosen[llps.row]]
+    return LLPSamples(mass_GeV, llp_mass, channel, weight * scale if scale != 1.0 else weight,
+                      llps.p_GeV, llps.theta_rad, llps.phi_rad, llps.row, int(chosen.size))
+
+
+def _contributing(p_parent: np.ndarray, theta_parent: np.ndarray, parent_mass_GeV: float,
+                  llp_mass_GeV: float, e_star_GeV: float, photon_floor_GeV: float,
+                  theta_accept_rad: float | None):
+    """Indices of the parents `parents_that_can_contribute` keeps (numpy path), or of the same
+    parents from one branch-free compiled pass (compiled path)."""
+    if kernel_choice() == "numpy":
+        return np.flatnonzero(parents_that_can_contribute(
+            p_parent, theta_parent, parent_mass_GeV, llp_mass_GeV, e_star_GeV, photon_floor_GeV,
+            theta_accept_rad))
+    from dipscan.physics.decays import kernels  # numba only when samples are drawn
+
+    return kernels.contributing_parents(p_parent, theta_parent, parent_mass_GeV**2, e_star_GeV,
+                                        llp_mass_GeV, photon_floor_GeV,
+                                        theta_limit(llp_mass_GeV, parent_mass_GeV, e_star_GeV,
+                                                    photon_floor_GeV, theta_accept_rad))

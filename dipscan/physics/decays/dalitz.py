@@ -186,7 +186,11 @@ class DalitzSampler:
         self.efficiency = float(np.clip(mean_integral / total, 0.05, 1.0))
 
     def to_invariants(self, u, v):
-        """(m12sq, m23sq) of unit-square coordinates, and the Jacobian d(m12sq, m23sq)/d(u, v)."""
+        """(m12sq, m23sq) of unit-square coordinates, and the Jacobian d(m12sq, m23sq)/d(u, v).
+
+        u and v broadcast: m23sq and the m12sq limits depend on u alone, so on a grid they are
+        computed once per u (the same numbers, elementwise, as on the broadcast grid)."""
+        u, v = np.asarray(u, float), np.asarray(v, float)
         m23sq = self.lo23 + (self.hi23 - self.lo23) * u
         lo12, hi12 = m12sq_range(m23sq, self.mass_GeV, self.m1, self.m2, self.m3)
         width = np.maximum(hi12 - lo12, 0.0)
@@ -194,8 +198,8 @@ class DalitzSampler:
 
     def density(self, u, v):
         """Density in (u, v): |M|^2 times the Jacobian, clipped at 0 (rounding at the edges)."""
-        u, v = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float))
         m12sq, m23sq, jac = self.to_invariants(u, v)
+        m23sq = np.broadcast_to(m23sq, m12sq.shape)
         return np.maximum(self.msq(m12sq, m23sq), 0.0) * jac
 
     def proposals(self, cum: np.ndarray, r_cell: np.ndarray, r_u: np.ndarray, r_v: np.ndarray):

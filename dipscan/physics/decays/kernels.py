@@ -1,12 +1,23 @@
-"""Compiled decay chains: parent azimuth, rest-frame decay, rotation, boost and lab angles of the
-LLP in one pass per parent, with no temporary arrays.
+"""Compiled decay chains: parent azimuth, rest-frame decay, rotation, boost, lab angles and the
+acceptance pre-cut of the LLP in one pass per parent, with no temporary arrays.
 
-Each kernel is the fused form of the straightforward numpy path of the models
-(`parent_p4` -> `decay_two_body` / `momenta_rest_frame` -> `boost_to_frame` -> `polar_of`) and
-consumes the very same random numbers: the wrappers below draw them from the numpy Generator in
-the order the numpy path does and pass the arrays in. The two paths therefore agree sample by
-sample up to the last bits of rounding (tests/test_kernels.py). Rows are independent, so the
-kernels run over both cores (`prange`) and stay deterministic.
+Each chain is the fused form of the straightforward numpy path (`chains.reference_*`:
+`parent_p4` -> `decay_two_body` / `momenta_rest_frame` -> `boost_to_frame` -> `polar_of` ->
+`LabCut.keep`) and consumes the very same random numbers: the wrappers in `chains` draw them
+from the numpy Generator in the order the numpy path does and pass the arrays in. The two paths
+therefore agree sample by sample up to the last bits of rounding (tests/test_kernels.py).
+
+The pre-cut: an LLP that no experiment on the beam can see (polar angle above the widest
+accepted one) is flagged as unseen and its lab momentum, angles and azimuth are not finished (no
+hypot, no atan2): most LLPs of a narrow detector are of that kind. A cheap test on the lab
+momentum components, with a safety margin far above rounding, settles the clear cases; the rest
+is decided on the exact angle.
+
+Rows are independent, so large batches called from the main thread run over all cores
+(`prange`), small ones in one thread (a parallel launch costs more than it saves); the kernels
+release the GIL, so a scenario can also run its units on threads (`scan.pipeline.in_order`).
+Either way each row is computed by the same code from its own random numbers: the same bytes
+whatever the thread count.
 
 The Dalitz sampler's accept-reject loop stays in numpy (`DalitzSampler.sample`: it draws every
 batch of uniforms and evaluates the matrix element); `dalitz_proposal_kernel` turns a batch of
@@ -14,14 +25,17 @@ uniforms into proposals with the reference's operations in the reference's order
 accept the very same set, bit for bit (tests/test_dalitz_kernel.py).
 
 numba is imported here only: this module is imported when samples are drawn, never on the
-start-up path of `dipscan run`. `cache=True` keeps the machine code under __pycache__, so the
-compile time is paid once per machine.
+start-up path of `dipscan run`. `cache=True` keeps the machine code on disk (numba's cache
+folder: __pycache__ next to this file, or $NUMBA_CACHE_DIR), so the compile time is paid once
+per installation.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import sys
+import threading
 
 import numpy as np
 from numba import config, njit, prange
@@ -32,16 +46,37 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     config.THREADING_LAYER = "workqueue"
 
 
+def _load_array_maths_without_blas() -> None:
+    """Load numba's array maths now, telling it that scipy's BLAS is absent.
+
+    When numba first loads a compiled function it imports its array maths, which checks for a
+    BLAS by importing scipy.linalg: a quarter to half a second, for matrix products these
+    kernels never use. Hiding scipy's BLAS module for the duration of that one import makes the
+    check fail at once; it is put back before anything else runs, and if scipy's BLAS is already
+    loaded nothing is hidden.
+    """
+    blas = "scipy.linalg.cython_blas"
+    if blas in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules[blas] = None  # an import of it now raises ImportError without loading scipy
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules[blas]
+
+
+_load_array_maths_without_blas()
+
+#: Rows from which a chain runs over all cores: below, the thread launch costs more than it saves.
+PARALLEL_MIN_ROWS = 8192
+
+
 @njit(cache=True, inline="always")
-def _boost_to_lab_polar(e, x, y, z, ex, ey, ez, gamma):
-    """Boost (e, x, y, z) by eta = gamma*beta = (ex, ey, ez); return (p, theta, phi) in the lab."""
+def _boost_to_lab(e, x, y, z, ex, ey, ez, gamma):
+    """Boost (e, x, y, z) by eta = gamma*beta = (ex, ey, ez); the lab momentum (px, py, pz)."""
     eta_p = ex * x + ey * y + ez * z
     f = e + eta_p / (gamma + 1.0)
-    px = x + ex * f
-    py = y + ey * f
-    pz = z + ez * f
-    pt = math.hypot(px, py)
-    return math.hypot(pt, pz), math.atan2(pt, pz), math.atan2(py, px)
+    return x + ex * f, y + ey * f, z + ez * f
 
 
 @njit(cache=True, inline="always")
@@ -54,87 +89,193 @@ def _parent_eta(p, theta, u_phi, mass):
             energy / mass)
 
 
-@njit(cache=True, parallel=True)
-def two_body_kernel(p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_mass, q, e_llp,
-                    p_out, theta_out, phi_out):
+@njit(cache=True, inline="always")
+def _finish(i, px, py, pz, cut, seen, p_out, theta_out, phi_out):
+    """(p, theta, phi) of row i from its lab momentum, as `polar_of`; `seen[i]` = 0 when the
+    pre-cut `cut` = (theta_max_rad, tan2_fast) rejects it.
+
+    tan2_fast = tan^2(theta_max) (1 + 1e-6) (negative: no fast test) rejects what lies clearly
+    outside the cone without square roots and arc tangents; the rest is decided on the exact
+    theta."""
+    theta_max, tan2_fast = cut
+    if tan2_fast >= 0.0 and (pz <= 0.0 or px * px + py * py > tan2_fast * (pz * pz)):
+        seen[i] = 0
+        return
+    pt = math.hypot(px, py)
+    theta = math.atan2(pt, pz)
+    if theta > theta_max:
+        seen[i] = 0
+        return
+    seen[i] = 1
+    p_out[i], theta_out[i], phi_out[i] = math.hypot(pt, pz), theta, math.atan2(py, px)
+
+
+@njit(cache=True, inline="always")
+def _two_body_row(i, p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_mass, q, e_llp,
+                  cut, seen, p_out, theta_out, phi_out):
     """Isotropic two-body decay, LLP = daughter b (momentum -q n_hat in the rest frame)."""
+    ex, ey, ez, gamma = _parent_eta(p_parent[i], theta_parent[i], u_phi[i], parent_mass)
+    cos_t = -1.0 + 2.0 * u_cos[i]
+    phi = 2.0 * math.pi * u_azimuth[i]
+    sin_t = math.sqrt(max(1.0 - cos_t * cos_t, 0.0))
+    x = -(q * (sin_t * math.cos(phi)))
+    y = -(q * (sin_t * math.sin(phi)))
+    z = -(q * cos_t)
+    px, py, pz = _boost_to_lab(e_llp, x, y, z, ex, ey, ez, gamma)
+    _finish(i, px, py, pz, cut, seen, p_out, theta_out, phi_out)
+
+
+# Each chain has twin loops over one row function, `prange` (all cores) and `range` (one).
+# Their arguments stay flat arrays and numbers: in numba 0.68 a parallel loop does not write
+# through arrays handed in as a tuple (tested: the outputs stay unwritten).
+@njit(cache=True, nogil=True, parallel=True)
+def two_body_parallel(p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_mass, q, e_llp,
+                      cut, seen, p_out, theta_out, phi_out):
     for i in prange(p_parent.size):
-        ex, ey, ez, gamma = _parent_eta(p_parent[i], theta_parent[i], u_phi[i], parent_mass)
-        cos_t = -1.0 + 2.0 * u_cos[i]
-        phi = 2.0 * math.pi * u_azimuth[i]
-        sin_t = math.sqrt(max(1.0 - cos_t * cos_t, 0.0))
-        x = -(q * (sin_t * math.cos(phi)))
-        y = -(q * (sin_t * math.sin(phi)))
-        z = -(q * cos_t)
-        p_out[i], theta_out[i], phi_out[i] = _boost_to_lab_polar(e_llp, x, y, z, ex, ey, ez, gamma)
+        _two_body_row(i, p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_mass, q, e_llp,
+                      cut, seen, p_out, theta_out, phi_out)
 
 
-@njit(cache=True, parallel=True)
-def three_body_kernel(p_parent, theta_parent, u_phi, m12sq, m23sq, normals, parent_mass,
-                      m1, m2, m3, p_out, theta_out, phi_out):
+@njit(cache=True, nogil=True)
+def two_body_serial(p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_mass, q, e_llp,
+                    cut, seen, p_out, theta_out, phi_out):
+    for i in range(p_parent.size):
+        _two_body_row(i, p_parent, theta_parent, u_phi, u_cos, u_azimuth, parent_mass, q, e_llp,
+                      cut, seen, p_out, theta_out, phi_out)
+
+
+@njit(cache=True, inline="always")
+def _three_body_row(i, p_parent, theta_parent, u_phi, m12sq, m23sq, normals, masses, cut,
+                    seen, p_out, theta_out, phi_out):
     """Particle 3 of P -> 1 2 3 with invariants (m12sq, m23sq), as `momenta_rest_frame` builds it
     (1 along z, 3 in the xz plane), rotated by the unit quaternion normals[i] / |normals[i]|
-    (as `random_rotations`) and boosted to the lab."""
-    big_m = parent_mass
+    (as `random_rotations`) and boosted to the lab. masses = (M, m1, m2, m3)."""
+    big_m, m1, m2, m3 = masses
+    ex, ey, ez, gamma = _parent_eta(p_parent[i], theta_parent[i], u_phi[i], big_m)
+    e1 = (big_m * big_m + m1 * m1 - m23sq[i]) / (2.0 * big_m)
+    e3 = (big_m * big_m + m3 * m3 - m12sq[i]) / (2.0 * big_m)
+    e2 = big_m - e1 - e3
+    q1 = math.sqrt(max(e1 * e1 - m1 * m1, 0.0))
+    q3 = math.sqrt(max(e3 * e3 - m3 * m3, 0.0))
+    q2sq = max(e2 * e2 - m2 * m2, 0.0)
+    denom = 2.0 * q1 * q3
+    cos13 = (q2sq - q1 * q1 - q3 * q3) / denom if denom > 0.0 else 1.0
+    cos13 = min(max(cos13, -1.0), 1.0)
+    sin13 = math.sqrt(1.0 - cos13 * cos13)
+    x3, z3 = q3 * sin13, q3 * cos13
+    w, a, b, c = normals[i, 0], normals[i, 1], normals[i, 2], normals[i, 3]
+    norm = math.sqrt(w * w + a * a + b * b + c * c)
+    w, a, b, c = w / norm, a / norm, b / norm, c / norm
+    # (R p3) for p3 = (x3, 0, z3): the first and last columns of the rotation matrix
+    rx = (1 - 2 * (b * b + c * c)) * x3 + (2 * (a * c + w * b)) * z3
+    ry = (2 * (a * b + w * c)) * x3 + (2 * (b * c - w * a)) * z3
+    rz = (2 * (a * c - w * b)) * x3 + (1 - 2 * (a * a + b * b)) * z3
+    px, py, pz = _boost_to_lab(e3, rx, ry, rz, ex, ey, ez, gamma)
+    _finish(i, px, py, pz, cut, seen, p_out, theta_out, phi_out)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def three_body_parallel(p_parent, theta_parent, u_phi, m12sq, m23sq, normals, masses, cut,
+                        seen, p_out, theta_out, phi_out):
     for i in prange(p_parent.size):
-        ex, ey, ez, gamma = _parent_eta(p_parent[i], theta_parent[i], u_phi[i], parent_mass)
-        e1 = (big_m * big_m + m1 * m1 - m23sq[i]) / (2.0 * big_m)
-        e3 = (big_m * big_m + m3 * m3 - m12sq[i]) / (2.0 * big_m)
-        e2 = big_m - e1 - e3
-        q1 = math.sqrt(max(e1 * e1 - m1 * m1, 0.0))
-        q3 = math.sqrt(max(e3 * e3 - m3 * m3, 0.0))
-        q2sq = max(e2 * e2 - m2 * m2, 0.0)
-        denom = 2.0 * q1 * q3
-        cos13 = (q2sq - q1 * q1 - q3 * q3) / denom if denom > 0.0 else 1.0
-        cos13 = min(max(cos13, -1.0), 1.0)
-        sin13 = math.sqrt(1.0 - cos13 * cos13)
-        x3, z3 = q3 * sin13, q3 * cos13
-        w, a, b, c = normals[i, 0], normals[i, 1], normals[i, 2], normals[i, 3]
-        norm = math.sqrt(w * w + a * a + b * b + c * c)
-        w, a, b, c = w / norm, a / norm, b / norm, c / norm
-        # (R p3) for p3 = (x3, 0, z3): the first and last columns of the rotation matrix
-        rx = (1 - 2 * (b * b + c * c)) * x3 + (2 * (a * c + w * b)) * z3
-        ry = (2 * (a * b + w * c)) * x3 + (2 * (b * c - w * a)) * z3
-        rz = (2 * (a * c - w * b)) * x3 + (1 - 2 * (a * a + b * b)) * z3
-        p_out[i], theta_out[i], phi_out[i] = _boost_to_lab_polar(e3, rx, ry, rz, ex, ey, ez, gamma)
+        _three_body_row(i, p_parent, theta_parent, u_phi, m12sq, m23sq, normals, masses, cut,
+                        seen, p_out, theta_out, phi_out)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def dalitz_proposal_kernel(cum, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23, big_m,
-                           m1, m2, m3, iu_out, iv_out, m12_out, m23_out, jac_out):
-    """`DalitzSampler.proposals` in one pass: envelope cell by bisection (as searchsorted with
-    side="right"), point in the cell, then m23sq, the m12sq limits of its line (as
-    `m12sq_range`), m12sq and the Jacobian, with the same operations in the same order."""
+@njit(cache=True, nogil=True)
+def three_body_serial(p_parent, theta_parent, u_phi, m12sq, m23sq, normals, masses, cut,
+                      seen, p_out, theta_out, phi_out):
+    for i in range(p_parent.size):
+        _three_body_row(i, p_parent, theta_parent, u_phi, m12sq, m23sq, normals, masses, cut,
+                        seen, p_out, theta_out, phi_out)
+
+
+@njit(cache=True, inline="always")
+def _dalitz_row(i, cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23, big_m, m1,
+                m2, m3, iu_out, iv_out, m12_out, m23_out, jac_out):
+    """`DalitzSampler.proposals` for one row: envelope cell (as searchsorted with side="right",
+    clipped to the last cell; see `cell_guide`), point in the cell, then m23sq, the m12sq limits
+    of its line (as `m12sq_range`), m12sq and the Jacobian, with the same operations in the
+    same order."""
     last = cum.size - 1
     base = m1 * m1 + m2 * m2
+    x = r_cell[i] * cum[last]
+    cell = guide[min(int(r_cell[i] * guide.size), guide.size - 1)]
+    while cell < last and cum[cell] <= x:
+        cell += 1
+    iu, iv = cell // n_v, cell % n_v
+    u = u_edges[iu] + (u_edges[iu + 1] - u_edges[iu]) * r_u[i]
+    v = v_edges[iv] + (v_edges[iv + 1] - v_edges[iv]) * r_v[i]
+    s = lo23 + (hi23 - lo23) * u
+    m23 = math.sqrt(s)
+    lam23 = (s - (m2 + m3) ** 2) * (s - (m2 - m3) ** 2)
+    lam1 = (big_m ** 2 - (m23 + m1) ** 2) * (big_m ** 2 - (m23 - m1) ** 2)
+    q2 = math.sqrt(max(lam23, 0.0)) / (2.0 * m23)
+    q1 = math.sqrt(max(lam1, 0.0)) / (2.0 * m23)
+    e2 = math.sqrt(q2 * q2 + m2 * m2)
+    e1 = math.sqrt(q1 * q1 + m1 * m1)
+    plus = e1 * e2 + q1 * q2
+    minus = (m1 ** 2 * q2 ** 2 + m2 ** 2 * q1 ** 2 + m1 ** 2 * m2 ** 2) / plus if plus > 0.0 else 0.0
+    lo12, hi12 = base + 2.0 * minus, base + 2.0 * plus
+    width = max(hi12 - lo12, 0.0)
+    iu_out[i], iv_out[i] = iu, iv
+    m12_out[i], m23_out[i] = lo12 + width * v, s
+    jac_out[i] = (hi23 - lo23) * width
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def dalitz_proposals_parallel(cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23,
+                              big_m, m1, m2, m3, iu_out, iv_out, m12_out, m23_out, jac_out):
     for i in prange(r_cell.size):
-        x = r_cell[i] * cum[last]
-        lo, hi = 0, cum.size  # first index with cum[index] > x
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if cum[mid] > x:
-                hi = mid
-            else:
-                lo = mid + 1
-        cell = min(lo, last)
-        iu, iv = cell // n_v, cell % n_v
-        u = u_edges[iu] + (u_edges[iu + 1] - u_edges[iu]) * r_u[i]
-        v = v_edges[iv] + (v_edges[iv + 1] - v_edges[iv]) * r_v[i]
-        s = lo23 + (hi23 - lo23) * u
-        m23 = math.sqrt(s)
-        lam23 = (s - (m2 + m3) ** 2) * (s - (m2 - m3) ** 2)
-        lam1 = (big_m ** 2 - (m23 + m1) ** 2) * (big_m ** 2 - (m23 - m1) ** 2)
-        q2 = math.sqrt(max(lam23, 0.0)) / (2.0 * m23)
-        q1 = math.sqrt(max(lam1, 0.0)) / (2.0 * m23)
-        e2 = math.sqrt(q2 * q2 + m2 * m2)
-        e1 = math.sqrt(q1 * q1 + m1 * m1)
-        plus = e1 * e2 + q1 * q2
-        minus = (m1 ** 2 * q2 ** 2 + m2 ** 2 * q1 ** 2 + m1 ** 2 * m2 ** 2) / plus if plus > 0.0 else 0.0
-        lo12, hi12 = base + 2.0 * minus, base + 2.0 * plus
-        width = max(hi12 - lo12, 0.0)
-        iu_out[i], iv_out[i] = iu, iv
-        m12_out[i], m23_out[i] = lo12 + width * v, s
-        jac_out[i] = (hi23 - lo23) * width
+        _dalitz_row(i, cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23, big_m, m1, m2, m3,
+                    iu_out, iv_out, m12_out, m23_out, jac_out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def dalitz_proposals_serial(cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23,
+                            big_m, m1, m2, m3, iu_out, iv_out, m12_out, m23_out, jac_out):
+    for i in range(r_cell.size):
+        _dalitz_row(i, cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23, big_m, m1, m2, m3,
+                    iu_out, iv_out, m12_out, m23_out, jac_out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _parent_mask(p, theta, parent_mass_sq, e_star, llp_mass, photon_floor, theta_limit, keep):
+    for i in range(p.size):
+        e = math.sqrt(p[i] * p[i] + parent_mass_sq)
+        keep[i] = (e_star * (e + p[i]) / llp_mass >= photon_floor) & (theta[i] <= theta_limit)
+
+
+def contributing_parents(p, theta, parent_mass_sq, e_star, llp_mass, photon_floor, theta_limit):
+    """Indices of the parents kept by `sampling.parents_that_can_contribute`, with its arithmetic
+    in its order: E* (sqrt(p^2 + M^2) + p) / m_LLP >= floor (always true for floor = 0), and
+    theta <= theta_limit (inf: no angular cut). One branch-free pass, then the indices."""
+    keep = np.empty(p.size, np.bool_)
+    _parent_mask(p, theta, parent_mass_sq, e_star, llp_mass, photon_floor, theta_limit, keep)
+    return np.flatnonzero(keep)
+
+
+def _parallel(n: int) -> bool:
+    """Spread the rows over numba's threads? Only for large batches, and only from the main
+    thread: numba's work-queue layer must not be entered by two threads at once, and a
+    scenario whose units already run on threads (`scan.pipeline.in_order`) keeps both cores busy."""
+    return n >= PARALLEL_MIN_ROWS and threading.current_thread() is threading.main_thread()
+
+
+GUIDE_BINS = 4096  # a power of two: r * GUIDE_BINS is exact
+
+
+def cell_guide(cum: np.ndarray) -> np.ndarray:
+    """For each bin b of r in [b/G, (b+1)/G): the first cell a uniform r of that bin can pick,
+    searchsorted(cum, (b/G) cum[-1], side="right").
+
+    Exact, not approximate: b/G is exact, and x = r cum[-1] >= (b/G) cum[-1] after rounding
+    (rounding is monotonic), so the cell of x (the first with cum > x) is never before the
+    guide's; a short forward scan from there finds it. That replaces a bisection over all cells
+    (a dozen unpredictable branches) by about one step.
+    """
+    edges = np.arange(GUIDE_BINS) / GUIDE_BINS * cum[-1]
+    return np.minimum(np.searchsorted(cum, edges, side="right"), cum.size - 1)
 
 
 def dalitz_proposals(sampler):
@@ -147,39 +288,21 @@ def dalitz_proposals(sampler):
         n = r_cell.size
         iu, iv = np.empty(n, np.int64), np.empty(n, np.int64)
         out = np.empty(n), np.empty(n), np.empty(n)
-        dalitz_proposal_kernel(cum, r_cell, r_u, r_v, u_edges, v_edges, n_v, *args, iu, iv, *out)
+        kernel = dalitz_proposals_parallel if _parallel(n) else dalitz_proposals_serial
+        kernel(cum, cell_guide(cum), r_cell, r_u, r_v, u_edges, v_edges, n_v, *args, iu, iv, *out)
         return (iu, iv, *out)
 
     return proposals
 
 
-def two_body_llp(p_parent: np.ndarray, theta_parent: np.ndarray, parent_mass_GeV: float,
-                 m_other_GeV: float, m_llp_GeV: float, rng: np.random.Generator):
-    """(p, theta, phi) of the LLP from isotropic two-body decays of the parents, the random
-    numbers drawn in the order of `parent_p4` then `decay_two_body`."""
-    from dipscan.physics.decays.kinematics import two_body_momentum_GeV
-
-    n = p_parent.size
-    u_phi = rng.random(n)  # parent azimuth
-    u_cos, u_azimuth = rng.random(n), rng.random(n)  # isotropic direction
-    q = float(two_body_momentum_GeV(parent_mass_GeV, m_other_GeV, m_llp_GeV))
+def run_chain(kind: str, n: int, args: tuple, cut: tuple):
+    """Run the two- or three-body chain on n rows; (p, theta, phi, rows) of the rows the cut keeps."""
+    seen = np.empty(n, np.uint8)
     out = np.empty(n), np.empty(n), np.empty(n)
-    two_body_kernel(np.ascontiguousarray(p_parent, float), np.ascontiguousarray(theta_parent, float),
-                    u_phi, u_cos, u_azimuth, float(parent_mass_GeV), q,
-                    math.hypot(q, m_llp_GeV), *out)
-    return out
-
-
-def three_body_llp(p_parent: np.ndarray, theta_parent: np.ndarray, sampler,
-                   rng: np.random.Generator):
-    """(p, theta, phi) of particle 3 of the sampler's decay, the random numbers drawn in the
-    order of `parent_p4`, `DalitzSampler.sample` then `random_rotations`."""
-    n = p_parent.size
-    u_phi = rng.random(n)
-    m12sq, m23sq = sampler.sample(n, rng, proposals=dalitz_proposals(sampler))
-    normals = rng.standard_normal((n, 4))
-    out = np.empty(n), np.empty(n), np.empty(n)
-    three_body_kernel(np.ascontiguousarray(p_parent, float), np.ascontiguousarray(theta_parent, float),
-                      u_phi, m12sq, m23sq, normals, sampler.mass_GeV, sampler.m1, sampler.m2,
-                      sampler.m3, *out)
-    return out
+    kernels = {"two": (two_body_serial, two_body_parallel),
+               "three": (three_body_serial, three_body_parallel)}[kind]
+    kernels[_parallel(n)](*args, cut, seen, *out)
+    rows = np.flatnonzero(seen)
+    if rows.size == n:
+        return (*out, rows)
+    return out[0][rows], out[1][rows], out[2][rows], rows

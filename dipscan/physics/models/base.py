@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from dipscan.errors import DipscanError
+from dipscan.physics.decays.chains import NO_CUT, LabCut, LabLLPs
 from dipscan.physics.mesons import meson
 
 TWO_BODY = "two_body"
@@ -99,8 +100,10 @@ class Model(Protocol):
         parent_p_GeV: np.ndarray,
         parent_theta_rad: np.ndarray,
         rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(p_GeV, theta_rad, phi_rad) of one LLP per parent, lab frame, beam along +z."""
+        cut: LabCut = NO_CUT,
+    ) -> LabLLPs:
+        """One LLP per parent, lab frame, beam along +z: (p_GeV, theta_rad, phi_rad, row) of those
+        `cut` keeps, `row` being the index of each among the parents (dipscan.physics.decays.chains)."""
         ...
 
 

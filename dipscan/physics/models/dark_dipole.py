@@ -23,7 +23,6 @@ from dipscan.physics.models.meson_widths import (  # noqa: F401 (the A.2/A.4 ker
     a4_msq,
     a4_sampler,
     a4_width_per_d2,
-    parent_p4,
     vector_width_per_d2,
 )
 from dipscan.physics.models.registry import register

@@ -14,9 +14,8 @@ import numpy as np
 
 from dipscan.errors import DipscanError
 from dipscan.physics.constants import ALPHA_EM
-from dipscan.physics.decays.backend import kernel_choice
-from dipscan.physics.decays.dalitz import DalitzSampler, decay_three_body, three_body_width_GeV
-from dipscan.physics.decays.kinematics import decay_two_body, lab_from_polar, polar_of
+from dipscan.physics.decays.chains import NO_CUT, LabCut, LabLLPs, three_body_llp, two_body_llp
+from dipscan.physics.decays.dalitz import DalitzSampler, three_body_width_GeV
 from dipscan.physics.mesons import meson, pdgids
 from dipscan.physics.models.base import THREE_BODY, TWO_BODY, Channel, MesonDecayModel
 
@@ -71,13 +70,6 @@ def a4_sampler(m_p_GeV: float, F_P_GeV: float, m1_GeV: float, m2_GeV: float) -> 
     return DalitzSampler(msq, m_p_GeV, 0.0, m1_GeV, m2_GeV)
 
 
-def parent_p4(pdgid: int, parent_p_GeV, parent_theta_rad, rng: np.random.Generator) -> np.ndarray:
-    """Lab 4-vectors of parents with a uniformly drawn azimuth (production is azimuthally symmetric)."""
-    p = np.asarray(parent_p_GeV, float)
-    phi = rng.uniform(0.0, 2.0 * math.pi, p.shape)
-    return lab_from_polar(p, parent_theta_rad, phi, meson(pdgid).mass_GeV)
-
-
 # ---- a pair (m1, m2) from vector and neutral pseudoscalar mesons; the LLP is the heavier, m2 ----
 
 
@@ -105,22 +97,13 @@ def pair_width_per_d2(channel: Channel, m1: float, m2: float) -> float:
 
 
 def sample_pair_llp(channel: Channel, m1: float, m2: float, parent_p_GeV, parent_theta_rad,
-                    rng: np.random.Generator):
-    """(p, theta, phi) of the m2 state: isotropic two-body for V; Dalitz-sampled A.4 for P."""
+                    rng: np.random.Generator, cut: LabCut = NO_CUT) -> LabLLPs:
+    """The m2 states kept by `cut`: isotropic two-body for V; Dalitz-sampled A.4 for P."""
     par = meson(channel.parent_pdgid)
-    if kernel_choice() == "compiled":
-        from dipscan.physics.decays import kernels  # numba only when samples are drawn
-
-        if channel.kind == TWO_BODY:
-            return kernels.two_body_llp(parent_p_GeV, parent_theta_rad, par.mass_GeV, m1, m2, rng)
-        return kernels.three_body_llp(parent_p_GeV, parent_theta_rad,
-                                      a4_sampler(par.mass_GeV, par.F_P_GeV, m1, m2), rng)
-    p4 = parent_p4(par.pdgid, parent_p_GeV, parent_theta_rad, rng)
     if channel.kind == TWO_BODY:
-        (llp,) = decay_two_body(p4, m1, m2, rng, parent_mass_GeV=par.mass_GeV, keep=(1,))
-    else:
-        (llp,) = decay_three_body(p4, a4_sampler(par.mass_GeV, par.F_P_GeV, m1, m2), rng, keep=(2,))
-    return polar_of(llp)
+        return two_body_llp(parent_p_GeV, parent_theta_rad, par.mass_GeV, m1, m2, rng, cut)
+    return three_body_llp(parent_p_GeV, parent_theta_rad,
+                          a4_sampler(par.mass_GeV, par.F_P_GeV, m1, m2), rng, cut)
 
 
 class PairModel(MesonDecayModel):
@@ -151,7 +134,8 @@ class PairModel(MesonDecayModel):
         self._check_open(channel, mass_GeV)
         return pair_width_per_d2(channel, *self._masses(mass_GeV))
 
-    def sample_llp(self, channel, mass_GeV, parent_p_GeV, parent_theta_rad, rng):
+    def sample_llp(self, channel, mass_GeV, parent_p_GeV, parent_theta_rad, rng, cut=NO_CUT):
         """chi2 kinematics: isotropic two-body for V; Dalitz-sampled A.4 for P (chi2 = particle 3)."""
         self._check_open(channel, mass_GeV)
-        return sample_pair_llp(channel, *self._masses(mass_GeV), parent_p_GeV, parent_theta_rad, rng)
+        return sample_pair_llp(channel, *self._masses(mass_GeV), parent_p_GeV, parent_theta_rad,
+                               rng, cut)

@@ -20,9 +20,8 @@ import numpy as np
 
 from dipscan.errors import DipscanError
 from dipscan.physics.constants import G_FERMI_GeVm2
-from dipscan.physics.decays.backend import kernel_choice
-from dipscan.physics.decays.dalitz import DalitzSampler, decay_three_body, three_body_width_GeV
-from dipscan.physics.decays.kinematics import decay_two_body, polar_of
+from dipscan.physics.decays.chains import NO_CUT, three_body_llp, two_body_llp
+from dipscan.physics.decays.dalitz import DalitzSampler, three_body_width_GeV
 from dipscan.physics.mesons import LEPTON_MASS_GeV, charge_conjugate_name, meson, pdgids
 from dipscan.physics.models.base import THREE_BODY, TWO_BODY, Channel, MesonDecayModel, Param
 from dipscan.physics.models.meson_widths import (
@@ -30,7 +29,6 @@ from dipscan.physics.models.meson_widths import (
     VECTOR_PDGIDS,
     a4_sampler,
     a4_width_per_d2,
-    parent_p4,
     vector_width_per_d2,
 )
 from dipscan.physics.models.registry import register
@@ -188,26 +186,15 @@ class NeutrinoDipole(MesonDecayModel):
         one = self.one_charge_state_width_per_d2(channel, mass_GeV)
         return one if meson(channel.parent_pdgid).charge else 2.0 * one
 
-    def sample_llp(self, channel, mass_GeV, parent_p_GeV, parent_theta_rad, rng):
+    def sample_llp(self, channel, mass_GeV, parent_p_GeV, parent_theta_rad, rng, cut=NO_CUT):
         """N (or Nbar) kinematics: isotropic two-body for V, A.4 for P0, A.7 for P+- (N = particle 3)."""
         self._check_open(channel, mass_GeV)
         m_n = self._mass(mass_GeV)
         par = meson(channel.parent_pdgid)
         if par.kind == "vector":
-            sampler = None
-        elif par.kind == "neutral_pseudoscalar":
+            return two_body_llp(parent_p_GeV, parent_theta_rad, par.mass_GeV, 0.0, m_n, rng, cut)
+        if par.kind == "neutral_pseudoscalar":
             sampler = a4_sampler(par.mass_GeV, par.F_P_GeV, 0.0, m_n)
         else:
             sampler = a7_sampler(par.mass_GeV, par.f_flag_GeV, par.v_ckm, self.lepton_mass_GeV, m_n)
-        if kernel_choice() == "compiled":
-            from dipscan.physics.decays import kernels  # numba only when samples are drawn
-
-            if sampler is None:
-                return kernels.two_body_llp(parent_p_GeV, parent_theta_rad, par.mass_GeV, 0.0, m_n, rng)
-            return kernels.three_body_llp(parent_p_GeV, parent_theta_rad, sampler, rng)
-        p4 = parent_p4(par.pdgid, parent_p_GeV, parent_theta_rad, rng)
-        if sampler is None:
-            (n,) = decay_two_body(p4, 0.0, m_n, rng, parent_mass_GeV=par.mass_GeV, keep=(1,))
-        else:
-            (n,) = decay_three_body(p4, sampler, rng, keep=(2,))
-        return polar_of(n)
+        return three_body_llp(parent_p_GeV, parent_theta_rad, sampler, rng, cut)
