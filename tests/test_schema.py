@@ -181,3 +181,48 @@ def test_fill_key_tables_rewrites_a_stale_table():
     stale = "<!-- keys:scenario.GridTable x -->\n| key |\n| `min` | old |\n<!-- /keys:scenario.GridTable -->"
     filled = fill_key_tables(stale)
     assert markdown_keys("scenario", "GridTable") in filled and "old" not in filled
+
+
+# The docstring under a field is its description in the schema, read from the source only when a
+# schema is made (not when the class is made: that would cost every `dipscan run` start-up).
+def _documented_tables():
+    from typing import ClassVar
+
+    from pydantic import Field, create_model
+
+    from dipscan.io.toml_loader import Strict
+
+    class Base(Strict):
+        inherited: int = 0
+        """from the base,
+           on two lines"""
+
+    class Table(Base):
+        """A table."""
+
+        width_m: float
+        """width of the box, with a string that continues
+below the class's indentation"""
+        height_m: float = Field(1.0, description="given with Field")
+        """not used: Field's description wins"""
+        plain: bool = False
+        NOTE: ClassVar[str] = "a class attribute"
+        """not a field"""
+
+    made = create_model("Made", __base__=Base, own=(int, Field(description="own words")))
+    return Table, made
+
+
+def test_field_docstrings_become_schema_descriptions_only():
+    table, made = _documented_tables()
+    assert table.model_fields["width_m"].description is None  # nothing read at class creation
+    properties = table.model_json_schema()["properties"]
+    assert properties["width_m"]["description"] == (
+        "width of the box, with a string that continues\nbelow the class's indentation")
+    assert properties["height_m"]["description"] == "given with Field"
+    assert properties["inherited"]["description"] == "from the base,\non two lines"
+    assert "description" not in properties["plain"]
+    assert set(properties) == {"inherited", "width_m", "height_m", "plain"}
+    made_properties = made.model_json_schema()["properties"]
+    assert made_properties["own"]["description"] == "own words"
+    assert made_properties["inherited"]["description"] == "from the base,\non two lines"

@@ -27,18 +27,7 @@ from pydantic import BeforeValidator, Field, create_model, model_validator
 
 from dipscan.config.presets import Colour, Linestyle, scenarios_dir
 from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
-from dipscan.io.toml_loader import (
-    Generated,
-    Rule,
-    Strict,
-    choice,
-    fail,
-    load,
-    number,
-    read_toml,
-    shown,
-    text,
-)
+from dipscan.io.toml_loader import Rule, Strict, choice, fail, load, number, read_toml, shown, text
 from dipscan.limits.babar import BabarSelection
 
 ORIGINS = ("paper", "added")
@@ -114,7 +103,7 @@ def _choice_table(name: str, is_range: bool) -> type[Strict]:
     strictly = name in ("sqrt_s_GeV", "luminosity_invfb", "required_events", "decay_radius_m")
     value = CosRange if is_range else number(gt=0) if strictly else number(ge=0)
     return create_model(
-        f"Choice_{name}", __base__=Generated, __doc__=f"[choice.{name}]: its value, where it comes from and why",
+        f"Choice_{name}", __base__=Strict, __doc__=f"[choice.{name}]: its value, where it comes from and why",
         value=(value, Field(description="[low, high]" if is_range else "the value")),
         origin=(choice(ORIGINS), Field(description="stated in the paper, or added")),
         source=(text(_STATED), Field(description="reference and value")),
@@ -122,7 +111,7 @@ def _choice_table(name: str, is_range: bool) -> type[Strict]:
 
 
 ChoicesTable = create_model(
-    "Choices", __base__=Generated, __doc__="[choice.NAME]: every choice behind the curve (all of them without `base`).",
+    "Choices", __base__=Strict, __doc__="[choice.NAME]: every choice behind the curve (all of them without `base`).",
     **{name: (_choice_table(name, is_range) | None, None) for name, is_range in CHOICES.items()})
 
 

@@ -18,7 +18,7 @@ from statistics import NormalDist
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import AfterValidator, ConfigDict, Field, create_model, model_validator
+from pydantic import AfterValidator, Field, create_model, model_validator
 
 from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
 from dipscan.io.paths import beams_dir, scenarios_dir, toml_names
@@ -310,11 +310,6 @@ def preset_model() -> type[Strict]:
                             theta_max_rad=self.theta_max_rad, calorimeter_z_m=self.calorimeter_z_m,
                             calorimeter_radius_m=self.calorimeter_radius_m)
 
-    class GeometryShape(GeometryBase):
-        """One shape's [geometry] table, made below with create_model (no docstrings to look for)."""
-
-        model_config = ConfigDict(use_attribute_docstrings=False)
-
     shapes = []
     for shape, keys in SHAPE_KEYS.items():
         own = {key: (number(**_ANGLE) if key == "theta_max_rad" else number(gt=0), Field(
@@ -323,7 +318,7 @@ def preset_model() -> type[Strict]:
             for key in keys if key != "theta_max_rad"}
         if "theta_max_rad" in keys:
             own["theta_max_rad"] = (number(**_ANGLE), Field(description=shape_key_doc(shape, "theta_max_rad")))
-        shapes.append(create_model(f"Geometry_{shape}", __base__=GeometryShape, __doc__=f"[geometry] shape = {shape!r}",
+        shapes.append(create_model(f"Geometry_{shape}", __base__=GeometryBase, __doc__=f"[geometry] shape = {shape!r}",
                                    shape=(Literal[shape], Field(description=(
                                        "the real decay volume between `l_start_m` and `l_end_m`"))), **own))
     methods = stat_methods()

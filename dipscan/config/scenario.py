@@ -41,7 +41,6 @@ from dipscan.config.uncertainties import UncertaintiesTable, UncertaintySpec, re
 from dipscan.config.user_curves import CurveEntry, UserCurve, read_user_curves
 from dipscan.errors import ScenarioError
 from dipscan.io.toml_loader import (
-    Generated,
     Rule,
     Strict,
     choice,
@@ -286,7 +285,7 @@ def _model_table(kind: str) -> type[Strict]:
 
     params = {p.name: (choice(p.choices) if p.choices else number(gt=p.gt), Field(description=p.doc))
               for p in model_class(kind).PARAMS}
-    table = create_model(f"Model_{kind}", __base__=Generated, __doc__=f"[model] kind = {kind!r}",
+    table = create_model(f"Model_{kind}", __base__=Strict, __doc__=f"[model] kind = {kind!r}",
                          kind=(Literal[kind], Field(description="the operator")), **params)
     table.KEYS_CONTEXT = f"for kind {kind!r}: "
     return table
@@ -306,7 +305,7 @@ def _scenario_model(kinds: tuple) -> type[Strict]:
     experiments = Annotated[list[ExperimentEntry], Field(min_length=1), Rule(
         "", wording="one or more [[experiment]] tables (double brackets), each with preset = \"NAME\"")]
     return create_model(
-        "ScenarioFile", __base__=Generated, __doc__="A scenario file, scenarios/NAME.toml.",
+        "ScenarioFile", __base__=Strict, __doc__="A scenario file, scenarios/NAME.toml.",
         scenario=(ScenarioTable | None, None), model=(model, ...), grid=(GridsTable, ...),
         sampling=(SamplingTable | None, None), experiment=(experiments, ...),
         output=(OutputTable | None, None), overlays=(OverlaysTable | None, None),

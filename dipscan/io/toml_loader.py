@@ -11,10 +11,14 @@ that go together) raise `fail(key, found, allowed)` from a model validator. Read
 
 from __future__ import annotations
 
+import ast
 import difflib
 import functools
+import inspect
+import itertools
 import math
 import re
+import textwrap
 import tomllib
 import types
 import typing
@@ -133,12 +137,51 @@ def fail(key: str, found: object, allowed: str) -> PydanticCustomError:
     return PydanticCustomError(CUSTOM, "{allowed}", {"key": key, "found": found, "allowed": allowed})
 
 
+# --------------------------------------------------------------------------- field docstrings
+def attribute_docstrings(cls: type) -> dict[str, str]:
+    """Field name -> the string written under it in the class body (`key: type` then a string),
+    read from the source of `cls` and of its bases (the nearest class wins); {} without source."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        docs.update(_own_attribute_docstrings(klass))
+    return docs
+
+
+@functools.cache
+def _own_attribute_docstrings(cls: type) -> dict[str, str]:
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):  # built-in, or made with create_model: no source
+        return {}
+    # A string continued below the class's indentation leaves the class indented: parse it as the
+    # body of a function.
+    tree = ast.parse(f"def _():\n{source}" if source[:1].isspace() else source)
+    node = tree.body[0]
+    node = node.body[0] if isinstance(node, ast.FunctionDef) else node
+    docs = {}
+    for stmt, after in itertools.pairwise(node.body):
+        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
+            docs[stmt.target.id] = inspect.cleandoc(after.value.value)
+    return docs
+
+
+def _describe_fields(schema: dict[str, Any], cls: type[BaseModel]) -> None:
+    # Only a JSON Schema needs the docstrings (editors, `dipscan schema`, the README key tables):
+    # read here, not when the class is made, they cost nothing on the path of `dipscan run`.
+    properties = schema.get("properties", {})
+    for name, doc in attribute_docstrings(cls).items():
+        if name in cls.model_fields and name in properties:
+            properties[name].setdefault("description", doc)  # Field(description=...) wins
+
+
 class Strict(BaseModel):
     """A TOML table: unknown keys are mistakes, no type coercion (8.0 is not an integer, "5" not a
-    number); validators are built on first use, so importing a model module stays cheap."""
+    number); validators are built on first use, so importing a model module stays cheap. The
+    docstring under a field is its description in the JSON Schema (see `_describe_fields`)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, defer_build=True, allow_inf_nan=False,
-                              use_attribute_docstrings=True)
+                              json_schema_extra=_describe_fields)
     # Said before the key list of an unknown-key error, e.g. "for kind 'pot': ".
     KEYS_CONTEXT: ClassVar[str] = ""
 
@@ -152,14 +195,6 @@ class Strict(BaseModel):
             if (rule.above and not value > bound) or (rule.at_least and not value >= bound):
                 raise fail(name, value, rule.allowed(self.__dict__))
         return self
-
-
-class Generated(Strict):
-    """Base of the tables made with pydantic's create_model: their fields are described with
-    Field(description=...), so pydantic need not search the source for attribute docstrings (a
-    walk through the call stack that costs milliseconds per table on every start-up)."""
-
-    model_config = ConfigDict(use_attribute_docstrings=False)
 
 
 # --------------------------------------------------------------------------- the loader
