@@ -9,7 +9,7 @@ import polars as pl
 from rich.markup import escape
 from rich.table import Table
 
-from dipscan.physics.pdg import Particle
+from dipscan.physics.pdg import pdg_entry
 from dipscan.production.beams import load_beam
 from dipscan.production.tables import load_meson_samples, read_manifest
 
@@ -22,7 +22,7 @@ REPORT_CUTS_RAD = {
 
 def species_label(pdgid: int, signed: bool) -> str:
     """PDG name of the species, with the charge written +- for a pair of charge states."""
-    name = Particle.from_pdgid(pdgid).name
+    name = pdg_entry(pdgid).name
     return name[:-1] + "±" if signed and name.endswith("+") else name
 
 
@@ -47,7 +47,7 @@ def report_table(beam: str, tables_dir: Path | None = None) -> pl.DataFrame:
         w = df["weight"].to_numpy()
         th = df["theta_rad"].to_numpy().astype(np.float64)
         p = df["p_GeV"].to_numpy().astype(np.float64)
-        mass_GeV = Particle.from_pdgid(pdgid).mass / 1000.0
+        mass_GeV = pdg_entry(pdgid).mass_MeV / 1000.0
         total = w.sum()
         rec = {
             "pdgid": pdgid,

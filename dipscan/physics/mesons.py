@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 
 from dipscan.physics.constants import ALPHA_EM
-from dipscan.physics.pdg import Particle
+from dipscan.physics.pdg import pdg_entry
 
 _keV = 1.0e-6
 _MeV_PER_GeV = 1000.0
@@ -68,15 +68,14 @@ def gamma_gg_from_F_anomaly(mass_GeV: float, F_P_GeV: float) -> float:
 
 
 def _heavy(pdgid: int) -> bool:
-    quarks = Particle.from_pdgid(pdgid).pdgid
-    return bool(quarks.has_charm or quarks.has_bottom)
+    return pdg_entry(pdgid).has_charm_or_bottom
 
 
 def _pdg(pdgid: int) -> tuple[float, float]:
     """(mass, total width) in GeV from the particle package (which stores MeV)."""
     # Division (correctly rounded) keeps 775.26 MeV -> 0.77526 GeV exact to the last digit.
-    p = Particle.from_pdgid(pdgid)
-    return p.mass / _MeV_PER_GeV, p.width / _MeV_PER_GeV
+    p = pdg_entry(pdgid)
+    return p.mass_MeV / _MeV_PER_GeV, p.width_MeV / _MeV_PER_GeV
 
 
 # Effective charges of the quark content (only Q^2 enters; docs/physics.md, "Production channels").
@@ -160,9 +159,9 @@ MESONS: dict[int, Meson] = _build()
 
 # Charged-lepton masses [GeV] by flavour, from the particle package (PDG).
 LEPTON_MASS_GeV: dict[str, float] = {
-    "e": Particle.from_pdgid(11).mass / _MeV_PER_GeV,
-    "mu": Particle.from_pdgid(13).mass / _MeV_PER_GeV,
-    "tau": Particle.from_pdgid(15).mass / _MeV_PER_GeV,
+    "e": pdg_entry(11).mass_MeV / _MeV_PER_GeV,
+    "mu": pdg_entry(13).mass_MeV / _MeV_PER_GeV,
+    "tau": pdg_entry(15).mass_MeV / _MeV_PER_GeV,
 }
 
 

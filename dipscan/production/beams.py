@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from particle import Particle
 from pydantic import AfterValidator, Field, model_validator
 
 from dipscan.errors import MISSING_VALUE, ScenarioError, Shown
@@ -63,6 +62,7 @@ from dipscan.io.toml_loader import (
     text,
 )
 from dipscan.physics.constants import PROTON_MASS_GeV
+from dipscan.physics.pdg import PdgEntry, UnknownParticle, pdg_entry
 
 #: Bumped whenever the table layout or the way shards are produced changes: part of every hash.
 FORMAT_VERSION = 1
@@ -436,8 +436,8 @@ def _is_setting(value: str) -> str:
 
 
 @functools.cache
-def _particle(pdgid: int) -> Particle:
-    return Particle.from_pdgid(pdgid)
+def _particle(pdgid: int) -> PdgEntry:
+    return pdg_entry(pdgid)
 
 
 class Bin(Strict):
@@ -478,7 +478,7 @@ class MesonTable(Strict):
     def _meson(self):
         try:
             part = _particle(self.pdgid)
-        except Exception:  # particle raises several types for unknown or malformed ids
+        except UnknownParticle:
             raise fail("pdgid", self.pdgid, "the PDG id of a known meson") from None
         if isinstance(self.multiplicity, Split) and part.is_self_conjugate:
             raise fail("multiplicity", self.multiplicity.model_dump(),

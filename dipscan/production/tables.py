@@ -40,6 +40,7 @@ from dipscan.io.digest import arrays_sha256, file_sha256
 from dipscan.io.outputs import atomic_write, atomic_write_text
 from dipscan.io.paths import resolve_tables_dir
 from dipscan.production.beams import FORMAT_VERSION, Beam, load_beam
+from dipscan.physics.pdg import pdg_entry
 from dipscan.production.normalise import measured_scale, window_weight
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -267,9 +268,7 @@ def data_normalisation(beam: Beam, pdgid: int, df: pl.DataFrame) -> float:
     measured = beam.measured_for(pdgid)
     if measured is None:
         return 1.0
-    from dipscan.physics.pdg import Particle
-
-    mass_GeV = Particle.from_pdgid(pdgid).mass / 1000.0
+    mass_GeV = pdg_entry(pdgid).mass_MeV / 1000.0
     inside = window_weight(df["p_GeV"].to_numpy(), df["theta_rad"].to_numpy(),
                            df["weight"].to_numpy(), mass_GeV, measured.y_min, measured.y_max,
                            measured.pt_max_GeV)

@@ -28,7 +28,7 @@ from dipscan.scan.sampling import Parents
 SUMMARY_FORMAT = 1
 #: The code that turns table files into parent arrays: an edit to any of it is a new summary.
 READING_CODE = ("production/tables.py", "production/normalise.py", "production/beams.py",
-                "physics/pdg.py", "scan/parents.py", "scan/sampling.py", "scan/reduce.py")
+                "physics/pdg.py", "physics/pdg_table.py", "scan/parents.py", "scan/sampling.py", "scan/reduce.py")
 READING_PACKAGES = ("polars", "numpy", "particle")
 
 
