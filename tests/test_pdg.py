@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from dipscan.physics import pdg_table
-from dipscan.physics.mesons import LEPTON_MASS_GeV, MESONS
+from dipscan.physics.mesons import MESONS, LEPTON_MASS_GeV
 from dipscan.physics.pdg import TABLE_FILE, UnknownParticle, derived_source, pdg_entry
 
 IDS = sorted({*MESONS, *(-p for p in MESONS), 11, 13, 15, 2212})

@@ -39,8 +39,8 @@ from dipscan.errors import TableError
 from dipscan.io.digest import arrays_sha256, file_sha256
 from dipscan.io.outputs import atomic_write, atomic_write_text
 from dipscan.io.paths import resolve_tables_dir
-from dipscan.production.beams import FORMAT_VERSION, Beam, load_beam
 from dipscan.physics.pdg import pdg_entry
+from dipscan.production.beams import FORMAT_VERSION, Beam, load_beam
 from dipscan.production.normalise import measured_scale, window_weight
 
 SCHEMA: dict[str, pl.DataType] = {
