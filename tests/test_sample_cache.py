@@ -179,11 +179,47 @@ def test_cache_commands(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     compute(load_scenario(TINY), cache_dir=Path("outputs") / ".cache")
     n = len(list_entries(Path("outputs") / ".cache" / "samples"))
+    records = len(list((Path("outputs") / ".cache" / "samples").glob("*.json")))
+    assert 0 < records < n  # a table summary per parent table read, beside the sampled units
     assert cli.main(["cache", "info"]) == 0
-    assert f"{n} entries" in capsys.readouterr().out
+    assert f"{n} entries ({n - records} sampled units, {records} table summaries)" in capsys.readouterr().out
     assert cli.main(["cache", "clear"]) == 0
     assert f"removed {n} sample-cache entries" in capsys.readouterr().out
     assert list_entries(Path("outputs") / ".cache" / "samples") == []
+
+
+def test_cache_commands_manage_relic_lines_and_babar_grids_and_nothing_else(tmp_path, monkeypatch, capsys):
+    from dipscan.limits.babar import BabarSelection
+    from dipscan.scan.overlays import (
+        babar_cache_path,
+        relic_cache_path,
+        write_array_cache,
+        write_relic_cache,
+    )
+
+    monkeypatch.chdir(tmp_path)
+    folder = Path("outputs") / ".cache"
+    masses = np.geomspace(0.01, 1.0, 5)
+    relic = relic_cache_path(0.1, masses, folder)
+    write_relic_cache(relic, masses, masses * 1e-3)
+    babar = babar_cache_path(BabarSelection(), 0.1, masses, masses, 3, folder)
+    write_array_cache(babar, np.ones((5, 5)))
+    old_relic = folder / "relic-0123456789abcdef.parquet"  # a relic line of the earlier cache layout
+    old_relic.write_bytes(b"PAR1")
+    torn = folder / f".{relic.name}.tmp-41-0123abcd"  # a run killed while writing
+    torn.write_bytes(b"{")
+    users = ["relic-notes.line", "babar-0123456789abcdef.grid.bak", "relic-0123456789ABCDEF.line",
+             "grid.parquet", "results.csv", "xrelic-0123456789abcdef.line"]
+    for name in users:
+        (folder / name).write_text("a user's file")
+    (folder / "babar-fedcba9876543210.grid").mkdir()  # a user's folder with a cache-like name
+    assert cli.main(["cache", "info"]) == 0
+    assert f"overlay cache {folder}: 2 relic lines, 1 BaBar grids" in capsys.readouterr().out
+    assert cli.main(["cache", "clear"]) == 0
+    assert "removed 4 overlay-cache files" in capsys.readouterr().out
+    assert not relic.exists() and not babar.exists() and not old_relic.exists() and not torn.exists()
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*users, "babar-fedcba9876543210.grid"])
+    assert all((folder / name).read_text() == "a user's file" for name in users)
 
 
 def test_relic_line_split_over_a_pool_is_the_line_relic_line_reads(tmp_path, monkeypatch):

@@ -216,13 +216,19 @@ def _cmd_tables(args, console: Console) -> int:
 def _cmd_cache(args, console: Console) -> int:
     from dipscan.cli.run import CACHE_DIR
     from dipscan.io.sample_cache import cache_info, clear, default_cache_dir
+    from dipscan.scan.overlays import clear_overlay_cache, overlay_cache_info
 
     folder = default_cache_dir(CACHE_DIR)
     if args.action == "clear":
         files, size = clear(folder)
-        console.print(f"removed {files} sample-cache entries ({size / 1e6:.1f} MB) from {folder}")
+        console.print(escape(f"removed {files} sample-cache entries ({size / 1e6:.1f} MB) from {folder}"),
+                      soft_wrap=True, highlight=False)
+        files, size = clear_overlay_cache(CACHE_DIR)
+        console.print(escape(f"removed {files} overlay-cache files, relic lines and BaBar grids "
+                             f"({size / 1e6:.1f} MB), from {CACHE_DIR}"), soft_wrap=True, highlight=False)
     else:
-        console.print(cache_info(folder))
+        for line in (cache_info(folder), overlay_cache_info(CACHE_DIR)):
+            console.print(escape(line), soft_wrap=True, highlight=False)
     return 0
 
 
@@ -362,7 +368,7 @@ def build_parser(model_options: bool = True) -> argparse.ArgumentParser:
     tab.add_argument("--format", choices=["table", "csv"], default="table")
     tab.set_defaults(func=_cmd_tables)
 
-    cache = sub.add_parser("cache", help="the LLP sample cache: info, clear")
+    cache = sub.add_parser("cache", help="the caches (LLP samples, relic lines, BaBar grids): info, clear")
     cache.add_argument("action", choices=["info", "clear"])
     cache.set_defaults(func=_cmd_cache)
     return parser

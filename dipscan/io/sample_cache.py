@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from dipscan.errors import DipscanError
+from dipscan.io.cache_files import owned_files, remove_owned, with_temporaries
 from dipscan.io.outputs import atomic_write
 
 CACHE_ENV = "DIPSCAN_SAMPLE_CACHE"
@@ -43,8 +44,9 @@ SUFFIX = ".llp"
 ARRAYS = ("weight", "p_GeV", "theta_rad", "phi_rad", "row")
 FORMAT = 2  # bump when the entry layout changes
 RECORD_SUFFIX = ".json"
-_ENTRY = re.compile(r"[0-9a-f]{64}\.(?:llp|json)")
-_TMP = re.compile(r"\.[0-9a-f]{64}\.(?:llp|json)\.tmp-[0-9]+-[0-9a-f]{8}")
+_ENTRY_NAME = r"[0-9a-f]{64}\.(?:llp|json)"
+_ENTRY = re.compile(_ENTRY_NAME)
+_OWNED = with_temporaries(_ENTRY_NAME)
 HEADER_BYTES = 64 + 1 + 8 + 1 + 16 + 1  # "<key> <crc32> <n_drawn>\n"
 
 
@@ -203,39 +205,21 @@ class SampleCache:
 
 def list_entries(folder: Path) -> list[tuple[Path, int, float]]:
     """(path, bytes, last use) of every entry dipscan wrote in `folder`."""
-    out = []
-    if not folder.is_dir():
-        return out
-    for entry in os.scandir(folder):
-        if entry.is_file() and _ENTRY.fullmatch(entry.name):
-            try:
-                stat = entry.stat()
-            except FileNotFoundError:  # removed by a concurrent run meanwhile
-                continue
-            out.append((Path(entry.path), stat.st_size, stat.st_mtime))
-    return out
+    return owned_files(folder, _ENTRY)
 
 
 def clear(folder: Path) -> tuple[int, int]:
     """Remove every entry (and leftover temporary file) dipscan wrote; (files, bytes) removed."""
-    files = size = 0
-    if not folder.is_dir():
-        return 0, 0
-    for entry in os.scandir(folder):
-        if entry.is_file() and (_ENTRY.fullmatch(entry.name) or _TMP.fullmatch(entry.name)):
-            try:
-                size += entry.stat().st_size
-                os.unlink(entry.path)
-            except FileNotFoundError:  # removed by a concurrent run meanwhile
-                continue
-            files += 1
-    return files, size
+    return remove_owned(folder, _OWNED)
 
 
 def cache_info(folder: Path) -> str:
-    """One line: where the cache is, how many entries and bytes, and its limit."""
+    """One line: where the cache is, how many entries (sampled units, table summaries) and
+    bytes, and its limit."""
     entries = list_entries(folder)
     size = sum(size for _, size, _ in entries)
+    records = sum(path.suffix == RECORD_SUFFIX for path, _, _ in entries)
     limit = max_bytes()
     state = "off" if limit == 0 else f"limit {limit / 1e6:.0f} MB (${MAX_MB_ENV})"
-    return f"sample cache {folder}: {len(entries)} entries, {size / 1e6:.1f} MB; {state}"
+    return (f"sample cache {folder}: {len(entries)} entries ({len(entries) - records} sampled "
+            f"units, {records} table summaries), {size / 1e6:.1f} MB; {state}")

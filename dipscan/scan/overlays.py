@@ -10,18 +10,24 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from dipscan.io.cache_files import owned_files, remove_owned, with_temporaries
 from dipscan.io.outputs import atomic_write
 from dipscan.scan.contours import CONTOUR_SCHEMA, contour_frame, iso_contours
 
 RELIC_LABEL = "thermal relic"
 RELIC_MASS_POINTS = 30  # the relic line is smooth between resonances; solved on its own grid
 RELIC_CACHE_VERSION = 2  # bump when dipscan.limits.relic changes its physics or its solver
+#: The names of the cache files of overlays (their paths: babar_cache_path, relic_cache_path);
+#: relic-*.parquet are relic lines of an earlier cache layout, never read now.
+OVERLAY_CACHE_NAMES = {"relic lines": r"relic-[0-9a-f]{16}\.(?:line|parquet)",
+                       "BaBar grids": r"babar-[0-9a-f]{16}\.grid"}
 
 
 @dataclass
@@ -70,6 +76,22 @@ def write_array_cache(path: Path, array: np.ndarray) -> None:
     header = json.dumps({"shape": list(array.shape), "sha256": hashlib.sha256(data).hexdigest()})
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda tmp: tmp.write_bytes(header.encode() + b"\n" + data))
+
+
+def overlay_cache_info(folder: Path) -> str:
+    """One line: where the overlay cache is, how many relic lines and BaBar grids, and bytes."""
+    counts, size = [], 0
+    for what, names in OVERLAY_CACHE_NAMES.items():
+        files = owned_files(folder, re.compile(names))
+        counts.append(f"{len(files)} {what}")
+        size += sum(bytes_ for _, bytes_, _ in files)
+    return f"overlay cache {folder}: {', '.join(counts)}, {size / 1e6:.1f} MB"
+
+
+def clear_overlay_cache(folder: Path) -> tuple[int, int]:
+    """Remove the relic lines and BaBar grids dipscan cached (and their leftover temporaries),
+    nothing else; (files, bytes) removed."""
+    return remove_owned(folder, with_temporaries("|".join(OVERLAY_CACHE_NAMES.values())))
 
 
 def babar_events(selection, delta: float, masses: np.ndarray, couplings: np.ndarray, seed: int,
