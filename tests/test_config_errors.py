@@ -211,6 +211,8 @@ ERRORS = [
                  "{home}/beams/b.toml: production[0].meson[0].multiplicity: found {'particle': 1.0, 'antiparticle': 2.0}; allowed: a single number: pi0 is its own antiparticle", id="beam_split_of_a_self_conjugate_meson"),
     pytest.param("beam", "b.toml", [("pdgid = 111", "pdgid = -211")],
                  '{home}/beams/b.toml: production[0].meson[0].pdgid: found -211; allowed: a positive PDG id (antiparticles are recorded with their particle)', id="beam_negative_pdg_id"),
+    pytest.param("beam", "b.toml", [("pdgid = 111", "pdgid = 9999999")],
+                 "{home}/beams/b.toml: production[0].meson[0].pdgid: found 9999999; allowed: the PDG id of a known meson", id="beam_unknown_pdg_id"),
     pytest.param("beam", "b.toml", [('name = "pi0"', 'name = "Pi 0"')],
                  "{home}/beams/b.toml: production[0].meson[0].name: found 'Pi 0'; allowed: lower-case letters, digits and _ (it names the table file)", id="beam_table_name"),
     pytest.param("beam", "b.toml", [('source = "Table 1"\n', "")],
