@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -60,5 +61,6 @@ def test_a_run_does_not_import_particle():
     code = ("import sys, dipscan.cli.commands, dipscan.cli.run, dipscan.scan.pipeline; "
             "from dipscan.config.scenario import load_scenario; "
             "load_scenario('scenarios/na62_delta0p01.toml'); print('particle' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.strip() == "False"
