@@ -1,4 +1,8 @@
-"""Physical constants (docs/physics.md, "Units and constants"; PDG 2024). GeV and metres throughout."""
+"""Physical constants (docs/physics.md, "Units and constants"). GeV and metres throughout.
+
+hbar*c from hepunits (CODATA 2018); masses from the PDG table that `particle` ships (2026, through
+dipscan.physics.pdg); alpha (CODATA, 1/137.035999) and G_F (PDG) written here, as hepunits has neither.
+"""
 
 import math
 
