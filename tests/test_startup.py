@@ -31,3 +31,15 @@ def test_a_run_that_draws_no_figure_never_imports_matplotlib(tmp_path):
                             f"assert main(['run', {str(tiny)!r}]) == 0", tmp_path)
     assert "dipscan.scan.pipeline" in loaded and "matplotlib" not in loaded
     assert (tmp_path / "outputs" / "tiny" / "events.parquet").is_file()
+
+
+def test_an_unchanged_rerun_never_imports_polars(tmp_path):
+    # The up-to-date check reads the scenario and compares digests and records: no tables.
+    tiny = ROOT / "scenarios" / "examples" / "tiny.toml"
+    code = "from dipscan.cli.commands import main\n" f"assert main(['run', {str(tiny)!r}]) == 0"
+    assert "polars" in _modules_after(code, tmp_path)  # the first run computes and writes tables
+    rerun = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(*sorted(sys.modules))"],
+                           cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert "up to date; nothing to write" in " ".join(rerun.stderr.split())
+    loaded = {m.split(".")[0] for m in rerun.stdout.split()}
+    assert "dipscan" in loaded and not loaded & {"polars", "contourpy", *HEAVY}

@@ -170,7 +170,7 @@ def _cmd_tables(args, console: Console) -> int:
     from dipscan.production import beams as beam_presets
 
     if args.action == "list":
-        from dipscan.production.tables import table_digests
+        from dipscan.production.manifest import table_digests
 
         for beam in beam_presets.list_beams():
             try:

@@ -18,7 +18,7 @@ from dipscan.io.outputs import check_target
 from dipscan.physics.constants import PROTON_MASS_GeV
 from dipscan.physics.models import make_model
 from dipscan.production.beams import load_beam
-from dipscan.production.tables import table_digests
+from dipscan.production.manifest import table_digests
 
 # Rough cost model of a run, measured on na62_delta0p01 (94,800 event rows) and on a 300 x 400
 # grid of the tiny example (776,000 rows): good to a factor of about two, enough to warn before

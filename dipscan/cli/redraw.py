@@ -18,20 +18,14 @@ from pathlib import Path
 
 from dipscan.errors import DipscanError
 from dipscan.io.outputs import atomic_write, record_files, write_failure, write_json
-from dipscan.plot.plotting import (
-    FIGURE_FORMATS,
-    figure_data_from_folder,
-    read_provenance,
-    restyle_meta,
-    write_figure,
-)
+from dipscan.plot.record import FIGURE_FORMATS, read_provenance, restyle_meta
 
 # Modules that draw, export, compare, report or guard runs: editing them never changes a number.
 PRESENTATION_MODULES = frozenset({
     "cli/__init__.py", "cli/__main__.py", "cli/commands.py", "plot/__init__.py", "plot/plotting.py",
     "config/plotspec.py", "cli/redraw.py", "cli/hepdata.py", "cli/compare.py", "cli/run.py",
     "io/outputs.py", "cli/messages.py", "cli/progress.py", "cli/signals.py", "cli/preflight.py",
-    "io/version.py", "cli/figures.py"})
+    "io/version.py", "cli/figures.py", "plot/record.py"})
 STYLE_KEYS = ("color", "linestyle", "description", "preset_path")
 
 
@@ -50,7 +44,7 @@ def code_digest() -> str:
 def compute_digest(scenario) -> str:
     """Digest of the compute-relevant part of a scenario (see the module docstring)."""
     from dipscan.production.beams import load_beam
-    from dipscan.production.tables import table_digests
+    from dipscan.production.manifest import table_digests
 
     experiments = []
     for spec in scenario.experiments:
@@ -78,6 +72,8 @@ def compute_digest(scenario) -> str:
 
 def write_figures(data, paths: list[Path]) -> None:
     """Draw once, save every format, each file swapped in atomically (dipscan.io.outputs)."""
+    from dipscan.plot.plotting import write_figure  # polars and contourpy: only when drawing
+
     def nest(i: int, temps: list[Path]) -> None:
         if i == len(paths):
             write_figure(data, temps, [p.suffix.lstrip(".") for p in paths])
@@ -103,6 +99,8 @@ def redraw(folder: Path, scenario=None, always: bool = False) -> tuple[list[Path
                            "dipscan); run the scenario again")
     if scenario is not None:
         meta = restyle_meta(meta, scenario)
+    from dipscan.plot.plotting import figure_data_from_folder  # polars: only when drawing
+
     data = figure_data_from_folder(folder, meta)
     formats = [f for f in FIGURE_FORMATS if f in record.get("output_formats", FIGURE_FORMATS)]
     if not formats and always:

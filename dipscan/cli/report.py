@@ -13,7 +13,7 @@ import polars as pl
 from dipscan.cli.tables_report import normalisation_sources
 from dipscan.io.version import git_state, package_version
 from dipscan.physics.decays.backend import kernel_choice
-from dipscan.production.tables import table_digests
+from dipscan.production.manifest import table_digests
 from dipscan.scan.bands import band_summary
 
 # Every package that can change a number or a picture of a run (rich only prints).

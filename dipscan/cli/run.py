@@ -14,12 +14,9 @@ from rich.table import Table
 from dipscan.cli.messages import print_error, print_note
 from dipscan.cli.preflight import preflight
 from dipscan.cli.redraw import compute_digest, figure_up_to_date, only_style_changed, redraw
-from dipscan.cli.report import dominance_frame, provenance, summary_frame
 from dipscan.config.scenario import Scenario, load_scenario
 from dipscan.errors import DipscanError, SweepError
 from dipscan.io.outputs import SWAPS, staged_directory, write_failure, write_json, write_table
-from dipscan.plot.plotting import figure_data, write_figure
-from dipscan.scan.bands import band_dominance_frame, format_with_band
 
 if TYPE_CHECKING:
     from dipscan.cli.progress import StageProgress
@@ -193,6 +190,11 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
 def write_outputs(result: ScenarioResult, target: Path, console: Console, seconds: float,
                   progress: StageProgress | None = None) -> None:
     """Every output file of one scenario, swapped in atomically."""
+    # Here, not at the top: they load polars, which an up-to-date rerun never needs.
+    from dipscan.cli.report import dominance_frame, provenance, summary_frame
+    from dipscan.plot.plotting import figure_data, write_figure
+    from dipscan.scan.bands import band_dominance_frame
+
     t1 = time.perf_counter()
     scenario = result.scenario
     formats = scenario.output.formats
@@ -272,6 +274,8 @@ def _fmt(value: float | None) -> str:
 
 
 def print_summary(console: Console, scenario: Scenario, summary, target: Path, seconds: float) -> None:
+    from dipscan.scan.bands import format_with_band  # polars: only after a computed run
+
     table = Table(title=escape(f"{scenario.name}: N = {scenario.output.n_events:g} reach"))
     for column in ("experiment", "smallest d [GeV^-1] (band)", "at mass [GeV]",
                    "mass reach [GeV] (band)", "dominant channel", "band dominated by"):

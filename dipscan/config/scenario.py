@@ -330,8 +330,8 @@ def _read_overlays(t: OverlaysTable | None, model: ModelSpec, path: Path, files:
 
 def _curve_labels(experiments, overlays: OverlaySpec, model: ModelSpec) -> list[str]:
     """Every label the figure can show: experiments, built-in overlays, the user's curves."""
+    from dipscan.limits import RELIC_LABEL
     from dipscan.limits.literature import region_names
-    from dipscan.scan.overlays import RELIC_LABEL
 
     labels = [spec.label for spec in experiments]
     labels += [recast.label for recast in overlays.babar] + [RELIC_LABEL] * overlays.relic

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import polars as pl
 
 from dipscan.config.presets import Colour, Linestyle
 from dipscan.errors import DipscanError, ScenarioError
@@ -23,6 +23,9 @@ from dipscan.limits.literature import MEV_TO_GeV, MUB_TO_GeVinv
 MASS_UNITS = {"GeV": 1.0, "MeV": MEV_TO_GeV}
 COUPLING_UNITS = {"GeV^-1": 1.0, "mu_B": MUB_TO_GeVinv}
 MAGNETIC_MOMENT_MODELS = ("neutrino_dipole",)
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ def convert(values: np.ndarray, unit: str, units: dict[str, float]) -> np.ndarra
 
 
 def _column(frame: pl.DataFrame, csv: Path, name: str, key: str) -> np.ndarray:
+    import polars as pl  # here, not at the top: only a scenario with user curves reads a CSV
+
     if name not in frame.columns:
         raise DipscanError(f"{csv}: no column {name!r} (set by {key}); allowed: one of the "
                            f"file's columns {', '.join(repr(c) for c in frame.columns)}")
@@ -94,6 +99,8 @@ def read_curve(t: CurveEntry, scenario_file: Path, model_kind: str, index: int, 
         raise ScenarioError(scenario_file, f"{key}.coupling_unit", t.coupling_unit,
                             "'GeV^-1' (a magnetic moment in mu_B is the neutrino dipole's coupling, "
                             f"model kind {MAGNETIC_MOMENT_MODELS[0]!r})")
+    import polars as pl  # here, not at the top: only a scenario with user curves reads a CSV
+
     raw = csv.read_bytes()
     try:
         frame = pl.read_csv(raw, comment_prefix="#", infer_schema=False)

@@ -25,10 +25,12 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from dipscan.errors import OutputError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 MARKER = ".dipscan-output"
 MARKER_FORMAT = 1
@@ -103,23 +105,25 @@ def write_failure(err: BaseException, path: Path) -> OutputError:
 
 
 @contextlib.contextmanager
-def _writing(path: Path) -> Iterator[None]:
+def _writing(path: Path, *errors: type[BaseException]) -> Iterator[None]:
     try:
         yield
-    except (OSError, pl.exceptions.PolarsError) as err:
+    except (OSError, *errors) as err:
         raise write_failure(err, path) from err
 
 
 def write_table(frame: pl.DataFrame, folder: Path, stem: str, formats: tuple[str, ...]) -> list[Path]:
+    import polars as pl  # here, not at the top: an up-to-date rerun never loads polars
+
     written = []
     if "parquet" in formats:
         path = folder / f"{stem}.parquet"
-        with _writing(path):
+        with _writing(path, pl.exceptions.PolarsError):
             frame.write_parquet(path)
         written.append(path)
     if "csv" in formats:
         path = folder / f"{stem}.csv"
-        with _writing(path):
+        with _writing(path, pl.exceptions.PolarsError):
             frame.write_csv(path, float_precision=None)
         written.append(path)
     return written

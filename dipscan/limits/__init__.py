@@ -9,6 +9,10 @@
 
 import importlib
 
+# The thermal-relic line's label (figure legend, contours table). A plain constant here, not in
+# dipscan.scan.overlays: reading a scenario checks labels against it without loading polars.
+RELIC_LABEL = "thermal relic"
+
 # Submodules load on first use (PEP 562): reading a scenario needs `statistics` alone, and
 # importing it must not pull in the BaBar and relic solvers.
 _HOME = {"BabarLimit": "babar", "babar_event_yield": "babar", "babar_limit_curve": "babar",
@@ -24,6 +28,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "METHODS",
+    "RELIC_LABEL",
     "THERMAL_DM_MIN_MASS_GeV",
     "BabarLimit",
     "babar_event_yield",

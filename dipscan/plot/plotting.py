@@ -9,7 +9,6 @@ band shading reuse it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +19,12 @@ import polars as pl
 from dipscan.config.plotspec import PlotSpec
 from dipscan.errors import DipscanError
 from dipscan.physics.models import model_class
+from dipscan.plot.record import FIGURE_FORMATS, read_provenance, restyle_meta  # noqa: F401 (re-exported)
 from dipscan.scan.contours import band_field, log_field
 
 COUPLING_LABEL = r"$d$ [GeV$^{-1}$]"
 # The `[plot] overlays` name that switches each overlay kind of curve on or off.
 OVERLAY_OF_KIND = {"babar": "babar", "relic": "relic", "literature": "literature", "user": "curves"}
-FIGURE_FORMATS = ("png", "pdf")
 BAND_COLUMNS = ("n_events_pessimistic", "n_events_optimistic")  # in the events table of a band run
 
 
@@ -84,15 +83,6 @@ def figure_meta(scenario, mass_GeV: np.ndarray, coupling_GeVinv: np.ndarray,
         "curves": curves,
         "plot": scenario.plot.to_dict(),
     }
-
-
-def restyle_meta(meta: dict, scenario) -> dict:
-    """The figure record of an earlier run with this scenario's [plot] and experiment styles."""
-    styles = {spec.label: (spec.color, spec.linestyle) for spec in scenario.experiments}
-    curves = [dict(c, color=styles[c["label"]][0], linestyle=styles[c["label"]][1])
-              if c["kind"] in ("sensitivity", "limit") and c["label"] in styles else c
-              for c in meta["curves"]]
-    return dict(meta, curves=curves, plot=scenario.plot.to_dict())
 
 
 def totals(events: pl.DataFrame | None) -> pl.DataFrame | None:
@@ -289,17 +279,6 @@ def read_table(folder: Path, stem: str, required: bool = True) -> pl.DataFrame |
         raise DipscanError(f"{folder}: no {stem}.parquet or {stem}.csv; allowed: a folder written "
                            "by `dipscan run` with 'parquet' or 'csv' in [output] formats")
     return None
-
-
-def read_provenance(folder: Path) -> dict:
-    path = Path(folder) / "provenance.json"
-    if not path.is_file():
-        raise DipscanError(f"{folder}: no provenance.json; allowed: an output folder written by "
-                           "`dipscan run` (outputs/NAME)")
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise DipscanError(f"{path}: unreadable ({type(err).__name__}); run the scenario again") from None
 
 
 def figure_data_from_folder(folder: Path, meta: dict | None = None) -> FigureData:

@@ -36,11 +36,18 @@ import numpy as np
 import polars as pl
 
 from dipscan.errors import TableError
-from dipscan.io.digest import arrays_sha256, file_sha256
+from dipscan.io.digest import arrays_sha256
 from dipscan.io.outputs import atomic_write, atomic_write_text
-from dipscan.io.paths import resolve_tables_dir
 from dipscan.physics.pdg import pdg_entry
 from dipscan.production.beams import FORMAT_VERSION, Beam, load_beam
+from dipscan.production.manifest import (  # noqa: F401 (re-exported)
+    MANIFEST,
+    beam_dir,
+    cached_file_sha256,
+    read_manifest,
+    regenerate_fix,
+    table_digests,
+)
 from dipscan.production.normalise import measured_scale, window_weight
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -50,21 +57,12 @@ SCHEMA: dict[str, pl.DataType] = {
     "weight": pl.Float64(),
 }
 TABLE_META_KEY = "dipscan.table"
-MANIFEST = "manifest.json"
 #: Relative tolerance on "weights sum to the multiplicity" when reading back.
 WEIGHT_SUM_RTOL = 1e-9
 
 
 class SpeciesNotAvailable(TableError):
     """The beam preset has no table for a requested species (not a damaged table)."""
-
-
-def _fix(beam: str) -> str:
-    return f"regenerate with `make tables` or `dipscan tables generate {beam}`"
-
-
-def beam_dir(beam: str, tables_dir: Path | str | None = None) -> Path:
-    return resolve_tables_dir(tables_dir) / beam
 
 
 # ----------------------------------------------------------------------------------------------
@@ -101,30 +99,6 @@ def write_manifest(directory: Path, manifest: dict[str, Any]) -> Path:
 # Reading
 
 
-def read_manifest(beam: str, tables_dir: Path | str | None = None) -> dict[str, Any]:
-    """The manifest of a beam's tables; TableError if it is missing or unreadable."""
-    path = beam_dir(beam, tables_dir) / MANIFEST
-    if not path.is_file():
-        raise TableError(path, f"no meson tables for beam {beam!r} (manifest missing)", _fix(beam))
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TableError(path, f"unreadable manifest ({exc})", _fix(beam)) from exc
-    if (
-        not isinstance(manifest, dict)
-        or manifest.get("beam") != beam
-        or not isinstance(manifest.get("tables"), list)
-    ):
-        raise TableError(path, f"not a manifest of beam {beam!r}", _fix(beam))
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise TableError(
-            path,
-            f"table format {manifest.get('format_version')!r}, this dipscan reads format {FORMAT_VERSION}",
-            _fix(beam),
-        )
-    return manifest
-
-
 def check_manifest_current(manifest: dict[str, Any], beam: Beam, path: Path) -> None:
     """The tables must come from the configuration the beam preset describes now.
 
@@ -138,14 +112,14 @@ def check_manifest_current(manifest: dict[str, Any], beam: Beam, path: Path) -> 
             path,
             f"tables of beam {beam.name!r} were generated from another configuration than {beam.path} now "
             f"describes (hash {str(manifest.get('config_hash'))[:12]} vs {expected[:12]})",
-            _fix(beam.name),
+            regenerate_fix(beam.name),
         )
 
 
 def _read_species(
     path: Path, beam: Beam, pdgid: int, entry: dict[str, Any], config_hash: str
 ) -> pl.DataFrame:
-    fix = _fix(beam.name)
+    fix = regenerate_fix(beam.name)
     if not path.is_file():
         raise TableError(path, f"table of pdg {pdgid} for beam {beam.name!r} is missing", fix)
     try:
@@ -190,7 +164,7 @@ def _read_species(
         raise TableError(path, f"{df.height} rows, metadata says {meta.get('rows')}", fix)
     if data_digest(df) != meta.get("data_sha256"):
         raise TableError(path, "column data do not match their recorded sha256 (file altered)", fix)
-    if entry.get("sha256") != _file_digest(path):
+    if entry.get("sha256") != cached_file_sha256(path):
         raise TableError(
             path, "file differs from the one recorded in manifest.json (mixed generations)", fix
         )
@@ -252,7 +226,7 @@ def load_meson_samples(
             raise TableError(
                 directory / MANIFEST,
                 f"manifest lists no table for species {a} of beam {beam!r}",
-                _fix(beam),
+                regenerate_fix(beam),
             )
         df = _read_species(directory / spec.file_name, b, a, entry, manifest["config_hash"])
         frames.append(df.with_columns(pl.col("weight") * data_normalisation(b, a, df)))
@@ -278,40 +252,3 @@ def data_normalisation(beam: Beam, pdgid: int, df: pl.DataFrame) -> float:
         raise TableError(beam.path, f"the table of {measured.name} has no rows inside the "
                          f"measured window {measured.y_min} < y < {measured.y_max}",
                          "check [[normalisation.measured]] or regenerate the tables") from None
-
-
-_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}  # (path, bytes, mtime_ns) -> sha256
-
-
-def _file_digest(path: Path) -> str:
-    """sha256 of a table file, hashed once per process while the file is unchanged (same size
-    and modification time): a run asks for it in several places (preflight, the sample-cache
-    summary, the redraw check, provenance)."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _FILE_DIGESTS:
-        _FILE_DIGESTS[key] = file_sha256(path)
-    return _FILE_DIGESTS[key]
-
-
-def table_digests(beam: str, tables_dir: Path | None = None) -> dict[str, str]:
-    """sha256 of every file of a beam's tables (Parquet files and manifest), for provenance."""
-    directory = beam_dir(beam, tables_dir)
-    manifest = read_manifest(beam, tables_dir)
-    names = []
-    for i, entry in enumerate(manifest["tables"]):
-        name = entry.get("file") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not name or Path(name).name != name:
-            raise TableError(directory / MANIFEST, f"tables[{i}].file: found {name!r}, "
-                             "expected the name of a Parquet file of this beam", _fix(beam))
-        names.append(name)
-    names.append(MANIFEST)
-    out = {}
-    for name in sorted(names):
-        path = directory / name
-        if not path.is_file():
-            raise TableError(path, f"table file of beam {beam!r} is missing", _fix(beam))
-        out[name] = _file_digest(path)
-    return out
-
-

@@ -19,9 +19,9 @@ import polars as pl
 
 from dipscan.io.cache_files import owned_files, remove_owned, with_temporaries
 from dipscan.io.outputs import atomic_write
+from dipscan.limits import RELIC_LABEL
 from dipscan.scan.contours import CONTOUR_SCHEMA, contour_frame, iso_contours
 
-RELIC_LABEL = "thermal relic"
 RELIC_MASS_POINTS = 30  # the relic line is smooth between resonances; solved on its own grid
 RELIC_CACHE_VERSION = 2  # bump when dipscan.limits.relic changes its physics or its solver
 #: The names of the cache files of overlays (their paths: babar_cache_path, relic_cache_path);
