@@ -408,7 +408,7 @@ def test_8_interrupt_message_says_what_was_installed(work, capsys, monkeypatch, 
         raise KeyboardInterrupt
 
     monkeypatch.setattr("dipscan.cli.run.print_summary" if when == "after" else
-                        "dipscan.cli.run.dominance_frame", interrupt)
+                        "dipscan.cli.report.dominance_frame", interrupt)
     code, text = run(capsys, "run", str(TINY), "--output", "out")
     assert code == 130
     if when == "after":
