@@ -18,13 +18,8 @@ from dipscan.errors import DipscanError, ScenarioError, TableError
 from dipscan.io.digest import file_sha256
 from dipscan.production.beams import load_beam
 from dipscan.production.generate import generate_beam
-from dipscan.production.tables import (
-    MANIFEST,
-    SCHEMA,
-    SpeciesNotAvailable,
-    load_meson_samples,
-    table_digests,
-)
+from dipscan.production.manifest import MANIFEST, table_digests
+from dipscan.production.tables import SCHEMA, SpeciesNotAvailable, load_meson_samples
 
 pytestmark = pytest.mark.slow
 

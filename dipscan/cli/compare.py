@@ -20,7 +20,8 @@ from rich.table import Table
 from dipscan.cli.hepdata import edge_rows
 from dipscan.errors import DipscanError
 from dipscan.io.outputs import atomic_write
-from dipscan.plot.plotting import central, read_provenance, read_table
+from dipscan.plot.plotting import central, read_table
+from dipscan.plot.record import read_provenance
 
 MARKER = ".dipscan-compare"  # dipscan may overwrite CSV files only in folders holding this
 SCHEMA = {"curve_a": pl.String, "curve_b": pl.String, "masses_compared": pl.Int64,

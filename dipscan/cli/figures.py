@@ -66,13 +66,8 @@ def panel_result(scenario: Scenario) -> PanelResult:
     there (as `dipscan run` decides for a redraw), else computed."""
     from dipscan.cli.redraw import only_style_changed
     from dipscan.cli.run import CACHE_DIR, compute, default_output_dir
-    from dipscan.plot.plotting import (
-        figure_data,
-        figure_data_from_folder,
-        read_provenance,
-        read_table,
-        restyle_meta,
-    )
+    from dipscan.plot.plotting import figure_data, figure_data_from_folder, read_table
+    from dipscan.plot.record import read_provenance, restyle_meta
 
     folder = default_output_dir(scenario)
     if only_style_changed(scenario, folder):

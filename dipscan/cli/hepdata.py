@@ -20,7 +20,8 @@ import polars as pl
 
 from dipscan.errors import DipscanError
 from dipscan.io.outputs import check_target, record_files, staged_directory
-from dipscan.plot.plotting import BAND_COLUMNS, central, read_provenance, read_table, shading_grid
+from dipscan.plot.plotting import BAND_COLUMNS, central, read_table, shading_grid
+from dipscan.plot.record import read_provenance
 
 SUBMISSION_FOLDER = "submission"  # the YAML files; submission.tar.gz (for upload) sits beside it
 DEFAULT_FOLDER = "hepdata"  # inside the run folder: a recomputed run drops its stale export

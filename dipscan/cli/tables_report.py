@@ -11,7 +11,8 @@ from rich.table import Table
 
 from dipscan.physics.pdg import pdg_entry
 from dipscan.production.beams import load_beam
-from dipscan.production.tables import load_meson_samples, read_manifest
+from dipscan.production.manifest import read_manifest
+from dipscan.production.tables import load_meson_samples
 
 REPORT_CUTS_RAD = {
     "frac_theta_lt_1p6mrad": 1.6e-3,

@@ -19,7 +19,7 @@ import polars as pl
 from dipscan.config.plotspec import PlotSpec
 from dipscan.errors import DipscanError
 from dipscan.physics.models import model_class
-from dipscan.plot.record import FIGURE_FORMATS, read_provenance, restyle_meta  # noqa: F401 (re-exported)
+from dipscan.plot.record import read_provenance
 from dipscan.scan.contours import band_field, log_field
 
 COUPLING_LABEL = r"$d$ [GeV$^{-1}$]"

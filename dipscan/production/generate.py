@@ -49,6 +49,7 @@ from dipscan.production.beams import (
     list_beams,
     load_beam,
 )
+from dipscan.production.manifest import MANIFEST, read_manifest
 from dipscan.production.normalise import normalised_weights, raw_multiplicity, split_weights
 from dipscan.production.shard import (
     ShardTask,
@@ -62,7 +63,7 @@ from dipscan.production.shard import (
     worker_init,
     write_shard,
 )
-from dipscan.production.tables import MANIFEST, SCHEMA, read_manifest, write_manifest, write_table
+from dipscan.production.tables import SCHEMA, write_manifest, write_table
 
 #: Polar-angle cuts whose row counts are recorded (FASER 2, NA62/HIKE, SHiP acceptances).
 ACCEPTANCE_CUTS_RAD = {"1p6mrad": 1.6e-3, "5p5mrad": 5.5e-3, "28mrad": 28e-3}

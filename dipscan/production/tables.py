@@ -40,13 +40,12 @@ from dipscan.io.digest import arrays_sha256
 from dipscan.io.outputs import atomic_write, atomic_write_text
 from dipscan.physics.pdg import pdg_entry
 from dipscan.production.beams import FORMAT_VERSION, Beam, load_beam
-from dipscan.production.manifest import (  # noqa: F401 (re-exported)
+from dipscan.production.manifest import (
     MANIFEST,
     beam_dir,
     cached_file_sha256,
     read_manifest,
     regenerate_fix,
-    table_digests,
 )
 from dipscan.production.normalise import measured_scale, window_weight
 

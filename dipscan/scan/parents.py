@@ -22,7 +22,8 @@ import polars as pl
 from dipscan import __version__
 from dipscan.io.sample_cache import SampleCache
 from dipscan.production.beams import load_beam
-from dipscan.production.tables import load_meson_samples, table_digests
+from dipscan.production.manifest import table_digests
+from dipscan.production.tables import load_meson_samples
 from dipscan.scan.sampling import Parents
 
 SUMMARY_FORMAT = 1

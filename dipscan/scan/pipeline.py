@@ -23,7 +23,7 @@ from dipscan.scan.bands import ExperimentBand, band_contours, band_event_columns
 from dipscan.scan.contours import contour_frame, iso_contours
 from dipscan.scan.experiments import production_scale, sample_weights
 from dipscan.scan.overlays import Overlay, build_overlays
-from dipscan.scan.parents import BeamParents, LazyParents, load_parents
+from dipscan.scan.parents import BeamParents, LazyParents
 from dipscan.scan.plan import (
     SamplingUnit,
     beam_shells,
@@ -72,10 +72,6 @@ class ScenarioResult:
 
 def _open_channels(model: Model, masses: np.ndarray) -> list[list[Channel]]:
     return [model.channels(float(m)) for m in masses]
-
-
-#: The name the sweep planner and the tests know the table reader by.
-_load_parents = load_parents
 
 
 #: What a sampling unit gives one scenario: its sample count and, per experiment that reads it,

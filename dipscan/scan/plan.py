@@ -259,7 +259,7 @@ def _draw_units_task(units: list[SamplingUnit], readers: list[list[int]], scenar
 
 def _table_rows(beam: str) -> dict[int, int]:
     """Rows of each species' table of a beam (its manifest); empty if the beam has no tables."""
-    from dipscan.production.tables import read_manifest
+    from dipscan.production.manifest import read_manifest
 
     try:
         return {int(t["pdgid"]): int(t["rows"]) for t in read_manifest(beam)["tables"]}
