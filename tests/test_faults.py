@@ -350,12 +350,12 @@ def test_7_sigterm_stops_a_parallel_sweep(work):
     first, second = scenario(work, "s1"), scenario(work, "s2", ("seed = 7", "seed = 8"))
     before = snapshot(work)
     code = ("import os, signal, sys\n"
-            "import dipscan.cli.run as runner\n"
-            "real = runner.as_completed\n"
-            "def as_completed(futures):\n"
+            "import dipscan.scan.sweep as sweep\n"
+            "real = sweep.run_sweep\n"
+            "def run_sweep(*args, **kwargs):\n"
             "    os.kill(os.getpid(), signal.SIGTERM)\n"
-            "    return real(futures)\n"
-            "runner.as_completed = as_completed\n"
+            "    return real(*args, **kwargs)\n"
+            "sweep.run_sweep = run_sweep\n"
             "from dipscan.cli.commands import main\n"
             f"sys.exit(main(['run', {str(first)!r}, {str(second)!r}, '--workers', '2']))\n")
     result = run_python(code, work)

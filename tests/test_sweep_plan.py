@@ -9,6 +9,7 @@ import numpy as np
 from dipscan.config.scenario import load_scenario
 from dipscan.limits import babar
 from dipscan.scan import overlays, plan
+from dipscan.scan.sweep import run_works
 
 ROOT = Path(__file__).resolve().parents[1]
 FIG2 = ROOT / "scenarios" / "fig2_delta0p1.toml"
@@ -67,7 +68,7 @@ def test_sweep_computes_each_babar_grid_once_into_the_cache_the_run_reads(tmp_pa
 
     monkeypatch.setattr(babar, "babar_event_yield", counted)
     with ThreadPoolExecutor(2) as pool:
-        plan.finish_babar_grids(plan.submit_babar_grids([scenario, scenario], pool, tmp_path))
+        run_works(plan.babar_works([scenario, scenario], tmp_path), pool, workers=2)
     masses = scenario.mass_grid.values()
     assert sorted(r.start for r in calls) == list(range(0, masses.size, 8))  # one grid, in pieces
     assert len(list(tmp_path.glob("babar-*.grid"))) == 1

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from concurrent.futures import as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,15 @@ from dipscan.cli.preflight import preflight
 from dipscan.cli.redraw import compute_digest, figure_up_to_date, only_style_changed, redraw
 from dipscan.config.scenario import Scenario, load_scenario
 from dipscan.errors import DipscanError, SweepError
-from dipscan.io.outputs import SWAPS, staged_directory, write_failure, write_json, write_table
+from dipscan.io.outputs import (
+    SWAPS,
+    install_staged,
+    staged_directory,
+    staged_only,
+    write_failure,
+    write_json,
+    write_table,
+)
 
 if TYPE_CHECKING:
     from dipscan.cli.progress import StageProgress
@@ -66,8 +74,23 @@ def _compute_and_write(scenario: Scenario, target: Path, console: Console, t0: f
     return result
 
 
-def _compute_remote(scenario: Scenario, ready: dict | None = None) -> ScenarioResult:
-    return compute(scenario, cache_dir=CACHE_DIR, ready=ready)
+def _compute_remote(scenario: Scenario, ready: dict | None = None, target: Path | None = None,
+                    started: float = 0.0, notes: tuple[str, ...] = ()
+                    ) -> tuple[ScenarioResult, Path | None, list[str]]:
+    """A scenario of a sweep, in a worker: computed and, with a `target`, its outputs written
+    to a staging folder beside it (returned, for the main process to install). What returns is
+    then only what the closing summary prints: the tables stay on disk."""
+    from dipscan.cli.signals import sigterm_as_interrupt
+
+    result = compute(scenario, cache_dir=CACHE_DIR, ready=ready)
+    result.notes = list(notes)
+    if target is None:
+        return result, None, []
+    SWAPS.reset()
+    with sigterm_as_interrupt(), staged_only(target, scenario.name) as staging:
+        write_into(staging, target, result, time.time() - started)
+    return (dataclasses.replace(result, events=None, contours=None, bands={}), staging,
+            list(SWAPS.leftovers))
 
 
 def redraw_unchanged(scenarios: list[Scenario], console: Console) -> list[Scenario]:
@@ -126,7 +149,6 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
                                     confirm_large)
     if len(paths) == 1 and executor == "local" and not scheduler:
         return [run_scenario(paths[0], None, console, confirm_large)[1]]
-    t0 = time.perf_counter()
     scenarios = [load_scenario(path) for path in paths]  # every file checked before any work
     check_distinct_targets(scenarios)
     notes = {}
@@ -138,7 +160,8 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
     targets: list[Path] = []
     from dipscan.cli.executors import open_executor
     from dipscan.cli.progress import StageProgress
-    from dipscan.scan.plan import plan_sweep, prepare_sweep  # sampling code: only when computing
+    from dipscan.scan.plan import plan_sweep, sweep_works  # sampling code: only when computing
+    from dipscan.scan.sweep import run_sweep
 
     plan = plan_sweep(scenarios)
     console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
@@ -162,21 +185,32 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
         with open_executor(executor, scheduler, workers) as pool, StageProgress(
                 console, f"{len(scenarios)} scenarios on {executor}") as progress:
             # Work several scenarios need (shared sampling units, relic lines) is done once,
-            # spread over the pool; the scenarios then read it from the caches.
-            progress("shared work", 0, 1)
-            ready = prepare_sweep(plan, scenarios, pool, CACHE_DIR, workers or 2)
-            # The largest scenarios first, so that the last to finish is a small one.
-            order = sorted(range(len(scenarios)), key=lambda k: len(plan.per_scenario[k]), reverse=True)
-            futures = {pool.submit(_compute_remote, scenarios[k], ready[k]): scenarios[k] for k in order}
-            del ready  # each scenario's blocks now travel with its task
+            # spread over the pool; each scenario starts as soon as the work it reads is in.
+            works, ready = sweep_works(plan, scenarios, CACHE_DIR, workers or 2)
+            # Outputs are written where they are computed when the workers share this machine's
+            # disks (not on a remote Dask cluster); they are installed here, one by one.
+            stage_there = scheduler is None
+            started = time.time()
+
+            def submit(k: int):
+                blocks, ready[k] = ready[k], {}  # each scenario's blocks travel with its task
+                target = default_output_dir(scenarios[k]).resolve() if stage_there else None
+                return pool.submit(_compute_remote, scenarios[k], blocks, target, started,
+                                   tuple(notes[scenarios[k].name]))
+
             progress("computing", 0, len(scenarios))
-            for done, future in enumerate(as_completed(futures), start=1):
-                scenario = futures[future]
+            sweep = run_sweep(works, len(scenarios), submit, pool, workers or 2,
+                              size=lambda k: len(plan.per_scenario[k]))
+            for done, (k, future) in enumerate(sweep, start=1):
+                scenario = scenarios[k]
+                target = default_output_dir(scenario)
                 try:
-                    result = future.result()
-                    result.notes = notes[scenario.name]
-                    target = default_output_dir(scenario)
-                    write_outputs(result, target, console, time.perf_counter() - t0)
+                    result, staging, leftovers = future.result()
+                    if staging is None:
+                        write_outputs(result, target, console, time.time() - started)
+                    else:  # removed if it cannot be installed, or on an interrupt
+                        install_staged(staging, target, scenario.name)
+                        SWAPS.leftovers.extend(leftovers)
                     print_result(console, result, target)
                     targets.append(target)
                 except Exception as err:  # one line per failed scenario; the sweep goes on
@@ -190,6 +224,13 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
 def write_outputs(result: ScenarioResult, target: Path, console: Console, seconds: float,
                   progress: StageProgress | None = None) -> None:
     """Every output file of one scenario, swapped in atomically."""
+    with staged_directory(target, result.scenario.name) as folder:
+        write_into(folder, target, result, seconds, progress)
+
+
+def write_into(folder: Path, target: Path, result: ScenarioResult, seconds: float,
+               progress: StageProgress | None = None) -> None:
+    """Every output file of one scenario into a staging `folder` that will replace `target`."""
     # Here, not at the top: they load polars, which an up-to-date rerun never needs.
     from dipscan.cli.report import dominance_frame, provenance, summary_frame
     from dipscan.plot.plotting import figure_data, write_figure
@@ -201,42 +242,41 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
     report = progress or (lambda stage, done, total: None)
     plots = [ext for ext in ("png", "pdf") if ext in formats]
     steps = 6 + bool(plots)
-    with staged_directory(target, scenario.name) as folder:
-        report("writing", 0, steps)
-        events = result.events.drop("mass_index", "coupling_index")
-        write_table(events, folder, "events", formats)
-        report("writing", 1, steps)
-        write_table(result.contours, folder, "contours", formats)
-        report("writing", 2, steps)
-        result.summary = summary_frame(result)
-        write_table(result.summary, folder, "summary", ("csv",))
-        report("writing", 3, steps)
-        write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
-        report("writing", 4, steps)
-        write_table(result.exposure, folder, "exposure", ("csv",))
-        if result.bands:
-            write_table(band_dominance_frame(result), folder, "band_dominance", ("csv",))
-        # The figure is drawn from the exported frames, exactly as `dipscan plot` redraws it.
-        figure = figure_data(result)
-        if figure.overlay_grid is not None:
-            write_table(figure.overlay_grid, folder, "overlay_events", formats)
-        report("writing", 5, steps)
-        if plots:
-            paths = [folder / f"plot.{ext}" for ext in plots]
-            try:
-                write_figure(figure, paths)
-            except OSError as err:
-                raise write_failure(err, target / paths[0].name) from err
-            report("writing", 6, steps)
-        timings = dict(result.timings_s)
-        timings["write_outputs"] = time.perf_counter() - t1
-        timings["total"] = seconds + timings["write_outputs"]
-        result.timings_s = timings
-        record = provenance(result, timings)
-        record.update(figure=figure.meta, compute_sha256=compute_digest(scenario),
-                      output_formats=list(formats))
-        write_json(record, folder / "provenance.json")
-        report("writing", steps, steps)
+    report("writing", 0, steps)
+    events = result.events.drop("mass_index", "coupling_index")
+    write_table(events, folder, "events", formats)
+    report("writing", 1, steps)
+    write_table(result.contours, folder, "contours", formats)
+    report("writing", 2, steps)
+    result.summary = summary_frame(result)
+    write_table(result.summary, folder, "summary", ("csv",))
+    report("writing", 3, steps)
+    write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
+    report("writing", 4, steps)
+    write_table(result.exposure, folder, "exposure", ("csv",))
+    if result.bands:
+        write_table(band_dominance_frame(result), folder, "band_dominance", ("csv",))
+    # The figure is drawn from the exported frames, exactly as `dipscan plot` redraws it.
+    figure = figure_data(result)
+    if figure.overlay_grid is not None:
+        write_table(figure.overlay_grid, folder, "overlay_events", formats)
+    report("writing", 5, steps)
+    if plots:
+        paths = [folder / f"plot.{ext}" for ext in plots]
+        try:
+            write_figure(figure, paths)
+        except OSError as err:
+            raise write_failure(err, target / paths[0].name) from err
+        report("writing", 6, steps)
+    timings = dict(result.timings_s)
+    timings["write_outputs"] = time.perf_counter() - t1
+    timings["total"] = seconds + timings["write_outputs"]
+    result.timings_s = timings
+    record = provenance(result, timings)
+    record.update(figure=figure.meta, compute_sha256=compute_digest(scenario),
+                  output_formats=list(formats))
+    write_json(record, folder / "provenance.json")
+    report("writing", steps, steps)
 
 
 def print_result(console: Console, result: ScenarioResult, target: Path) -> None:

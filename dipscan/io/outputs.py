@@ -317,6 +317,16 @@ def staged_directory(target: Path, scenario_name: str | None = None) -> Iterator
     `target` must be new, empty, or a folder dipscan wrote (see `check_target`). Every
     OSError becomes an OutputError naming the file; the staging folder is removed on any failure.
     """
+    with staged_only(target, scenario_name) as staging:
+        yield staging
+    install_staged(staging, target, scenario_name)
+
+
+@contextlib.contextmanager
+def staged_only(target: Path, scenario_name: str | None = None) -> Iterator[Path]:
+    """The first half of `staged_directory`: a staging folder, filled by the caller and closed
+    with its list of files, left beside `target` for `install_staged` (possibly in another
+    process: a sweep writes each scenario where it was computed). Removed on any failure."""
     target = Path(target)
     name = scenario_name or target.name
     check_target(target, name)
@@ -328,11 +338,18 @@ def staged_directory(target: Path, scenario_name: str | None = None) -> Iterator
         staging.mkdir()  # mode 0777 minus the umask, like any folder the user makes
     except OSError as err:
         raise write_failure(err, Path(err.filename or target.parent)) from err
-    retired = target.parent / f".{target.name}.retired-{os.getpid()}"
-    try:
+    with _removed_on_failure(staging, target):
         write_marker(staging, name)
         yield staging
         write_marker(staging, name, sorted(p.name for p in staging.iterdir() if p.name != MARKER))
+
+
+def install_staged(staging: Path, target: Path, scenario_name: str | None = None) -> None:
+    """Swap a complete staging folder (`staged_only`) in for `target`, whole or not at all."""
+    target = Path(target)
+    name = scenario_name or target.name
+    retired = target.parent / f".{target.name}.retired-{os.getpid()}"
+    with _removed_on_failure(staging, target):
         check_target(target, name)  # something may have appeared there while computing
         with _signals_held():
             if target.exists():
@@ -344,6 +361,20 @@ def staged_directory(target: Path, scenario_name: str | None = None) -> Iterator
                     os.replace(retired, target)
                 raise
             SWAPS.installed.append(target)
+    if retired.exists():
+        try:
+            shutil.rmtree(retired)
+        except OSError as err:
+            SWAPS.leftovers.append(f"the previous outputs of {target} could not be removed from "
+                                   f"{retired} ({err.strerror}); remove that folder by hand")
+
+
+@contextlib.contextmanager
+def _removed_on_failure(staging: Path, target: Path) -> Iterator[None]:
+    """Remove the staging folder on any failure; an OSError becomes one line naming the file
+    by where it was going."""
+    try:
+        yield
     except OutputError as err:
         shutil.rmtree(staging, ignore_errors=True)
         if Path(err.path).is_relative_to(staging):
@@ -357,9 +388,3 @@ def staged_directory(target: Path, scenario_name: str | None = None) -> Iterator
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if retired.exists():
-        try:
-            shutil.rmtree(retired)
-        except OSError as err:
-            SWAPS.leftovers.append(f"the previous outputs of {target} could not be removed from "
-                                   f"{retired} ({err.strerror}); remove that folder by hand")

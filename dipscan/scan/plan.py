@@ -19,12 +19,11 @@ experiments on it (one shell).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import math
 from collections.abc import Iterable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +41,7 @@ from dipscan.scan.sampling import (
     parents_that_can_contribute,
     sample_channel,
 )
+from dipscan.scan.sweep import Work, run_works
 
 if TYPE_CHECKING:  # the configuration layer sits above: annotations only
     from dipscan.config.scenario import ExperimentSpec, Scenario
@@ -287,63 +287,77 @@ def unit_tasks(units: list[SamplingUnit], workers: int) -> list[list[SamplingUni
     return sorted(tasks, key=lambda task: sum(cost[u] for u in task), reverse=True)
 
 
-def submit_units(plan: SweepPlan, scenarios: list[Scenario], pool: Executor, cache_root: Path,
-                 workers: int) -> list[Future]:
-    """Submit every distinct unit of the sweep to the pool, the costliest first: each is drawn
-    once (or read from the sample cache) and weighted there for every scenario that reads it."""
+def unit_works(plan: SweepPlan, scenarios: list[Scenario], cache_root: Path, workers: int,
+               ready: list[dict[SamplingUnit, tuple]]) -> list[Work]:
+    """Every distinct unit of the sweep as pool tasks, the costliest first: each is drawn once
+    (or read from the sample cache) and weighted there for every scenario that reads it; the
+    blocks go to `ready`, per scenario."""
     readers: dict[SamplingUnit, list[int]] = {}
     for k, units in enumerate(plan.per_scenario):
         for unit in dict.fromkeys(units):
             readers.setdefault(unit, []).append(k)
     on_beam = [experiments_by_beam(s) for s in scenarios]
-    futures = []
+    works = []
     for task in unit_tasks(plan.unique, workers):
         indices = [readers[u] for u in task]
         beam = task[0].beam
         wanted = {k: (scenarios[k].seed, on_beam[k][beam]) for ks in indices for k in ks}
-        futures.append(pool.submit(_draw_units_task, task, indices, wanted, str(cache_root)))
-    return futures
+        works.append(Work([(_draw_units_task, (task, indices, wanted, str(cache_root)))],
+                          set(wanted), functools.partial(_take_blocks, ready)))
+    return works
+
+
+def _take_blocks(ready: list[dict[SamplingUnit, tuple]], results: list[dict]) -> None:
+    for (k, unit), blocks in results[0].items():
+        ready[k][unit] = blocks
+
+
+def sweep_works(plan: SweepPlan, scenarios: list[Scenario], cache_root: Path,
+                workers: int) -> tuple[list[Work], list[dict[SamplingUnit, tuple]]]:
+    """Work of a sweep done on the pool before the scenarios that read it, the largest pieces
+    first: the thermal-relic lines (a Boltzmann solution per mass), the BaBar recast grids,
+    then every sampling unit, costliest first; each distinct piece once, whichever scenarios
+    need it. The relic lines and BaBar grids go to the overlay cache, where the scenarios read
+    them; the blocks of the units go, per scenario, to the dicts returned beside the works
+    (`dipscan.scan.pipeline.compute(ready=...)`): the scenario then only reduces.
+    A failed piece (a damaged table, say) is left to the scenarios that need it: each redoes
+    it and reports it in one line, and the others go on."""
+    ready: list[dict[SamplingUnit, tuple]] = [{} for _ in scenarios]
+    works = (relic_works(scenarios, cache_root) + babar_works(scenarios, cache_root)
+             + unit_works(plan, scenarios, cache_root, workers, ready))
+    return works, ready
 
 
 def prepare_sweep(plan: SweepPlan, scenarios: list[Scenario], pool: Executor, cache_root: Path,
                   workers: int) -> list[dict[SamplingUnit, tuple]]:
-    """Work of a sweep done on the pool before the scenarios run, the largest pieces first:
-    the thermal-relic lines (a Boltzmann solution per mass, seconds each), the BaBar recast
-    grids, then every sampling unit, costliest first; each distinct piece once, whichever
-    scenarios need it. Returns, per scenario, the blocks of its units
-    (`dipscan.scan.pipeline.compute(ready=...)`); the scenario then only reduces."""
-    relic = submit_relic_lines(scenarios, pool, cache_root, chunk=1)
-    babar = submit_babar_grids(scenarios, pool, cache_root)
-    units = submit_units(plan, scenarios, pool, cache_root, workers)
-    ready: list[dict[SamplingUnit, tuple]] = [{} for _ in scenarios]
-    for future in units:
-        # A failure here (a damaged table, say) is left to the scenarios that need the unit:
-        # each redoes it and reports it in one line, and the others go on.
-        with contextlib.suppress(Exception):
-            for (k, unit), blocks in future.result().items():
-                ready[k][unit] = blocks
-    finish_babar_grids(babar)
-    finish_relic_lines(relic)
+    """The work of `sweep_works`, all of it, before any scenario: per scenario, its blocks."""
+    works, ready = sweep_works(plan, scenarios, cache_root, workers)
+    run_works(works, pool, workers)
     return ready
 
 
-def babar_grids(scenarios: Iterable[Scenario], cache_root: Path) -> dict[Path, tuple]:
-    """Each distinct BaBar recast grid of a sweep not yet in the overlay cache: its cache file
-    and the inputs of `dipscan.limits.babar.babar_event_yield`."""
+def _babar_needs(scenario: Scenario, cache_root: Path) -> dict[Path, tuple]:
+    """The scenario's BaBar recast grids not yet in the overlay cache: each cache file and the
+    inputs of `dipscan.limits.babar.babar_event_yield`."""
     from dipscan.scan.overlays import babar_cache_path
 
+    if not scenario.overlays.babar:
+        return {}
+    delta = dict(scenario.model.params)["delta"]
+    masses, couplings = scenario.mass_grid.values(), scenario.coupling_grid.values()
     grids = {}
-    for scenario in scenarios:
-        if not scenario.overlays.babar:
-            continue
-        delta = dict(scenario.model.params)["delta"]
-        masses, couplings = scenario.mass_grid.values(), scenario.coupling_grid.values()
-        for recast in scenario.overlays.babar:
-            path = babar_cache_path(recast.selection, delta, masses, couplings, scenario.seed,
-                                    cache_root)
-            if not path.exists():
-                grids[path] = (masses, delta, couplings, scenario.seed, recast.selection)
+    for recast in scenario.overlays.babar:
+        path = babar_cache_path(recast.selection, delta, masses, couplings, scenario.seed,
+                                cache_root)
+        if not path.exists():
+            grids[path] = (masses, delta, couplings, scenario.seed, recast.selection)
     return grids
+
+
+def babar_grids(scenarios: Iterable[Scenario], cache_root: Path) -> dict[Path, tuple]:
+    """Each distinct BaBar recast grid of a sweep not yet in the overlay cache (`_babar_needs`)."""
+    return {path: inputs for scenario in scenarios
+            for path, inputs in _babar_needs(scenario, cache_root).items()}
 
 
 def _babar_rows(masses, delta, couplings, seed, selection, start: int, stop: int) -> np.ndarray:
@@ -353,24 +367,24 @@ def _babar_rows(masses, delta, couplings, seed, selection, start: int, stop: int
                              rows=range(start, stop))
 
 
-def submit_babar_grids(scenarios: Iterable[Scenario], pool: Executor, cache_root: Path,
-                       chunk: int = 8) -> dict[Path, list[Future]]:
+def babar_works(scenarios: list[Scenario], cache_root: Path, chunk: int = 8) -> list[Work]:
     """The masses of each distinct BaBar grid spread over the pool (each mass has its own
-    random stream, so the grid is the same numbers however it is split)."""
-    return {path: [pool.submit(_babar_rows, *inputs, i, min(i + chunk, inputs[0].size))
-                   for i in range(0, inputs[0].size, chunk)]
-            for path, inputs in babar_grids(scenarios, cache_root).items()}
+    random stream, so the grid is the same numbers however it is split), written to the
+    overlay cache once all are in."""
+    needs = [_babar_needs(s, cache_root) for s in scenarios]
+    works = []
+    for path, inputs in babar_grids(scenarios, cache_root).items():
+        tasks = [(_babar_rows, (*inputs, i, min(i + chunk, inputs[0].size)))
+                 for i in range(0, inputs[0].size, chunk)]
+        works.append(Work(tasks, {k for k, need in enumerate(needs) if path in need},
+                          functools.partial(_write_babar_grid, path)))
+    return works
 
 
-def finish_babar_grids(grids: dict[Path, list[Future]]) -> None:
+def _write_babar_grid(path: Path, parts: list[np.ndarray]) -> None:
     from dipscan.scan.overlays import write_array_cache
 
-    for path, parts in grids.items():
-        try:
-            events = np.concatenate([part.result() for part in parts])
-        except Exception:  # left to the scenarios, as in `prepare_sweep`
-            continue
-        write_array_cache(path, events)
+    write_array_cache(path, np.concatenate(parts))
 
 
 def _relic_chunk(masses: list[float], delta: float) -> list[float]:
@@ -379,33 +393,36 @@ def _relic_chunk(masses: list[float], delta: float) -> list[float]:
     return [float(d) for d in relic_coupling(masses, delta)]
 
 
-def submit_relic_lines(scenarios: Iterable[Scenario], pool: Executor, cache_root: Path,
-                       chunk: int = 3) -> dict[Path, tuple[np.ndarray, list[Future]]]:
-    """Each distinct thermal-relic line of a sweep not yet in the overlay cache, its masses
-    spread over the pool (each mass is solved on its own, so the line is the same numbers
-    however it is split)."""
+def _relic_needs(scenario: Scenario, cache_root: Path) -> dict[Path, tuple[float, np.ndarray]]:
+    """The scenario's thermal-relic line if it is not yet in the overlay cache: its cache file,
+    delta and masses."""
     from dipscan.scan.overlays import read_relic_cache, relic_cache_path, relic_masses
 
-    lines = {}
-    for scenario in scenarios:
-        if scenario.overlays.relic:
-            grid = scenario.mass_grid.values()
-            delta = dict(scenario.model.params)["delta"]
-            masses = relic_masses(float(grid.min()), float(grid.max()))
-            path = relic_cache_path(delta, masses, cache_root)
-            if read_relic_cache(path, masses) is None:
-                lines[path] = (delta, masses)
-    return {path: (masses, [pool.submit(_relic_chunk, masses[i:i + chunk].tolist(), delta)
-                            for i in range(0, masses.size, chunk)])
-            for path, (delta, masses) in lines.items()}
+    if not scenario.overlays.relic:
+        return {}
+    grid = scenario.mass_grid.values()
+    delta = dict(scenario.model.params)["delta"]
+    masses = relic_masses(float(grid.min()), float(grid.max()))
+    path = relic_cache_path(delta, masses, cache_root)
+    return {} if read_relic_cache(path, masses) is not None else {path: (delta, masses)}
 
 
-def finish_relic_lines(lines: dict[Path, tuple[np.ndarray, list[Future]]]) -> None:
+def relic_works(scenarios: list[Scenario], cache_root: Path, chunk: int = 1) -> list[Work]:
+    """Each distinct thermal-relic line of a sweep not yet in the overlay cache, its masses
+    spread over the pool (each mass is solved on its own, so the line is the same numbers
+    however it is split), written to the overlay cache once all are in."""
+    needs = [_relic_needs(s, cache_root) for s in scenarios]
+    lines = {path: line for need in needs for path, line in need.items()}
+    works = []
+    for path, (delta, masses) in lines.items():
+        tasks = [(_relic_chunk, (masses[i:i + chunk].tolist(), delta))
+                 for i in range(0, masses.size, chunk)]
+        works.append(Work(tasks, {k for k, need in enumerate(needs) if path in need},
+                          functools.partial(_write_relic_line, path, masses)))
+    return works
+
+
+def _write_relic_line(path: Path, masses: np.ndarray, parts: list[list[float]]) -> None:
     from dipscan.scan.overlays import write_relic_cache
 
-    for path, (masses, parts) in lines.items():
-        try:
-            couplings = np.array([d for part in parts for d in part.result()], dtype=float)
-        except Exception:  # left to the scenarios, as in `prepare_sweep`
-            continue
-        write_relic_cache(path, masses, couplings)
+    write_relic_cache(path, masses, np.array([d for part in parts for d in part], dtype=float))
