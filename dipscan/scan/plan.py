@@ -251,9 +251,20 @@ def _draw_units_task(units: list[SamplingUnit], readers: list[list[int]], scenar
             continue
         samples = draw_unit(unit, model, species[unit.channel.parent_pdgid], cache)
         e_star = model.photon_energy_rest_GeV(unit.mass_GeV)
+        # An experiment that several scenarios share with the same seed (a limit recast, a
+        # preset left as it is) gives them the same blocks: weighted once, sent once (pickle
+        # keeps objects shared within one result).
+        weighted: dict[tuple[int, ExperimentSpec], list] = {}
         for k in indices:
             seed, specs = scenarios[k]
-            out[(k, unit)] = unit_blocks(seed, specs, unit, samples, e_star)
+            by_label = {}
+            for spec in specs:
+                if (seed, spec) not in weighted:
+                    weighted[(seed, spec)] = unit_blocks(seed, [spec], unit, samples,
+                                                         e_star)[1].get(spec.label)
+                if weighted[(seed, spec)] is not None:
+                    by_label[spec.label] = weighted[(seed, spec)]
+            out[(k, unit)] = (samples.drawn, by_label)
     return out  # the cache is trimmed by the scenarios, once each
 
 
