@@ -10,6 +10,7 @@ import pytest
 from dipscan.config.scenario import load_scenario
 from dipscan.limits import relic
 from dipscan.scan import overlays, plan
+from dipscan.scan.sweep import run_works
 
 DELTA, M_MIN, M_MAX = 0.1, 0.02, 2.0
 
@@ -70,11 +71,11 @@ def test_an_entry_for_other_masses_is_not_used(tmp_path, solver):
 def test_a_sweep_solves_a_corrupt_line_again(tmp_path, solver):
     scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "fig2_delta0p1.toml")
     with ThreadPoolExecutor(2) as pool:
-        plan.finish_relic_lines(plan.submit_relic_lines([scenario], pool, tmp_path))
+        run_works(plan.relic_works([scenario], tmp_path), pool, workers=2)
         (entry,) = tmp_path.glob("relic-*.line")
         raw = entry.read_bytes()
-        assert plan.submit_relic_lines([scenario], pool, tmp_path) == {}  # a sound entry is kept
+        assert plan.relic_works([scenario], tmp_path) == []  # a sound entry is kept
         entry.write_bytes(_damage(raw, "flip"))
-        plan.finish_relic_lines(plan.submit_relic_lines([scenario], pool, tmp_path))
+        run_works(plan.relic_works([scenario], tmp_path), pool, workers=2)
     assert solver.masses == 2 * overlays.RELIC_MASS_POINTS
     assert entry.read_bytes() == raw

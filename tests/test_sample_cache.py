@@ -223,18 +223,19 @@ def test_cache_commands_manage_relic_lines_and_babar_grids_and_nothing_else(tmp_
 
 
 def test_relic_line_split_over_a_pool_is_the_line_relic_line_reads(tmp_path, monkeypatch):
-    """The sweep solves a relic line in mass chunks on the pool; the pieces must come back in
-    order into the cache file that `relic_line` reads (here with a stand-in solver that is
+    """The sweep solves its relic lines on the pool; each must come back, masses in order,
+    into the cache file that `relic_line` reads (here with a stand-in solver that is
     independent per mass, as the real one is)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from dipscan.limits import relic
     from dipscan.scan import overlays
+    from dipscan.scan.sweep import run_works
 
     scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "fig2_delta0p1.toml")
     monkeypatch.setattr(relic, "relic_coupling", lambda m, delta: np.asarray(m) * delta + 1e-9)
     with ThreadPoolExecutor(2) as pool:
-        plan.finish_relic_lines(plan.submit_relic_lines([scenario, scenario], pool, tmp_path))
+        run_works(plan.relic_works([scenario, scenario], tmp_path), pool, workers=2)
     grid = scenario.mass_grid.values()
     monkeypatch.setattr(relic, "relic_coupling", _no_drawing)  # must come from the cache now
     masses, couplings = overlays.relic_line(0.1, float(grid.min()), float(grid.max()), tmp_path)
