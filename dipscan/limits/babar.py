@@ -86,8 +86,13 @@ class BabarSample:
         """Expected signal events at each coupling (any shape)."""
         d2 = np.asarray(coupling_GeVinv, float) ** 2
         flat = d2.reshape(-1, 1)
+        # p_inside = 1 - exp(-R d^2 / lambda) per (coupling, sample), in one buffer: the grid
+        # is tens of megabytes, so each temporary would cost a pass over memory.
         with np.errstate(divide="ignore", over="ignore"):
-            p_inside = -np.expm1(-self.decay_radius_m * flat / self.decay_length_at_unit_coupling_m)
+            p_inside = np.divide(self.decay_radius_m * flat, self.decay_length_at_unit_coupling_m)
+            np.negative(p_inside, out=p_inside)
+            np.expm1(p_inside, out=p_inside)
+            np.negative(p_inside, out=p_inside)
         return (flat[:, 0] * (p_inside @ self.events_at_unit_coupling)).reshape(d2.shape)
 
 
