@@ -74,6 +74,11 @@ def _compute_and_write(scenario: Scenario, target: Path, console: Console, t0: f
     return result
 
 
+def _warm_up() -> None:
+    """A worker's first task: the imports of the sweep's tasks, while the sweep is planned."""
+    import dipscan.scan.pipeline  # noqa: F401
+
+
 def _compute_remote(scenario: Scenario, ready: dict | None = None, target: Path | None = None,
                     started: float = 0.0, notes: tuple[str, ...] = ()
                     ) -> tuple[ScenarioResult, Path | None, list[str]]:
@@ -160,12 +165,6 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
     targets: list[Path] = []
     from dipscan.cli.executors import open_executor
     from dipscan.cli.progress import StageProgress
-    from dipscan.scan.plan import plan_sweep, sweep_works  # sampling code: only when computing
-    from dipscan.scan.sweep import run_sweep
-
-    plan = plan_sweep(scenarios)
-    console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
-                  f"({100 * plan.shared_fraction:.0f}% shared between scenarios)")
 
     def failure(scenario: Scenario, err: BaseException) -> None:
         message = str(err) if isinstance(err, DipscanError) else (
@@ -173,49 +172,59 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
         print_error(console, message)
         failed.append(str(scenario.path))
 
-    if executor == "local" and workers == 1:
-        for scenario in scenarios:
-            try:
-                _compute_and_write(scenario, default_output_dir(scenario), console,
-                                   time.perf_counter(), notes[scenario.name])
-                targets.append(default_output_dir(scenario))
-            except DipscanError as err:
-                failure(scenario, err)
-    else:
-        with open_executor(executor, scheduler, workers) as pool, StageProgress(
-                console, f"{len(scenarios)} scenarios on {executor}") as progress:
-            # Work several scenarios need (shared sampling units, relic lines) is done once,
-            # spread over the pool; each scenario starts as soon as the work it reads is in.
-            works, ready = sweep_works(plan, scenarios, CACHE_DIR, workers or 2)
-            # Outputs are written where they are computed when the workers share this machine's
-            # disks (not on a remote Dask cluster); they are installed here, one by one.
-            stage_there = scheduler is None
-            started = time.time()
+    with open_executor(executor, scheduler, workers) as pool:
+        # The workers start (a fresh interpreter each, with dipscan's imports) while the sweep
+        # is planned here.
+        for _ in range((workers or 2) if pool else 0):
+            pool.submit(_warm_up)
+        from dipscan.scan.plan import plan_sweep, sweep_works  # sampling code: only when computing
+        from dipscan.scan.sweep import run_sweep
 
-            def submit(k: int):
-                blocks, ready[k] = ready[k], {}  # each scenario's blocks travel with its task
-                target = default_output_dir(scenarios[k]).resolve() if stage_there else None
-                return pool.submit(_compute_remote, scenarios[k], blocks, target, started,
-                                   tuple(notes[scenarios[k].name]))
-
-            progress("computing", 0, len(scenarios))
-            sweep = run_sweep(works, len(scenarios), submit, pool, workers or 2,
-                              size=lambda k: len(plan.per_scenario[k]))
-            for done, (k, future) in enumerate(sweep, start=1):
-                scenario = scenarios[k]
-                target = default_output_dir(scenario)
+        plan = plan_sweep(scenarios)
+        console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
+                      f"({100 * plan.shared_fraction:.0f}% shared between scenarios)")
+        if pool is None:
+            for scenario in scenarios:
                 try:
-                    result, staging, leftovers = future.result()
-                    if staging is None:
-                        write_outputs(result, target, console, time.time() - started)
-                    else:  # removed if it cannot be installed, or on an interrupt
-                        install_staged(staging, target, scenario.name)
-                        SWAPS.leftovers.extend(leftovers)
-                    print_result(console, result, target)
-                    targets.append(target)
-                except Exception as err:  # one line per failed scenario; the sweep goes on
+                    _compute_and_write(scenario, default_output_dir(scenario), console,
+                                       time.perf_counter(), notes[scenario.name])
+                    targets.append(default_output_dir(scenario))
+                except DipscanError as err:
                     failure(scenario, err)
-                progress("computing", done, len(scenarios))
+        else:
+            with StageProgress(console, f"{len(scenarios)} scenarios on {executor}") as progress:
+                # Work several scenarios need (shared sampling units, relic lines) is done once,
+                # spread over the pool; each scenario starts as soon as the work it reads is in.
+                works, ready = sweep_works(plan, scenarios, CACHE_DIR, workers or 2)
+                # Outputs are written where they are computed when the workers share this
+                # machine's disks (not on a remote Dask cluster); installed here, one by one.
+                stage_there = scheduler is None
+                started = time.time()
+
+                def submit(k: int):
+                    blocks, ready[k] = ready[k], {}  # each scenario's blocks travel with its task
+                    target = default_output_dir(scenarios[k]).resolve() if stage_there else None
+                    return pool.submit(_compute_remote, scenarios[k], blocks, target, started,
+                                       tuple(notes[scenarios[k].name]))
+
+                progress("computing", 0, len(scenarios))
+                sweep = run_sweep(works, len(scenarios), submit, pool, workers or 2,
+                                  size=lambda k: len(plan.per_scenario[k]))
+                for done, (k, future) in enumerate(sweep, start=1):
+                    scenario = scenarios[k]
+                    target = default_output_dir(scenario)
+                    try:
+                        result, staging, leftovers = future.result()
+                        if staging is None:
+                            write_outputs(result, target, console, time.time() - started)
+                        else:  # removed if it cannot be installed, or on an interrupt
+                            install_staged(staging, target, scenario.name)
+                            SWAPS.leftovers.extend(leftovers)
+                        print_result(console, result, target)
+                        targets.append(target)
+                    except Exception as err:  # one line per failed scenario; the sweep goes on
+                        failure(scenario, err)
+                    progress("computing", done, len(scenarios))
     if failed:
         raise SweepError(failed, len(scenarios))
     return targets
