@@ -74,6 +74,15 @@ def _compute_and_write(scenario: Scenario, target: Path, console: Console, t0: f
     return result
 
 
+def trim_sample_cache() -> None:
+    """The sample cache back to its size limit (the sweep's units went in from the workers)."""
+    from dipscan.io.sample_cache import SampleCache
+
+    cache = SampleCache.open(CACHE_DIR)
+    if cache:
+        cache.trim()
+
+
 def _warm_up() -> None:
     """A worker's first task: the imports of the sweep's tasks, while the sweep is planned."""
     import dipscan.scan.pipeline  # noqa: F401
@@ -87,7 +96,8 @@ def _compute_remote(scenario: Scenario, ready: dict | None = None, target: Path 
     then only what the closing summary prints: the tables stay on disk."""
     from dipscan.cli.signals import sigterm_as_interrupt
 
-    result = compute(scenario, cache_dir=CACHE_DIR, ready=ready)
+    # Written here, on this machine's disks: the sweep trims the sample cache once, at its end.
+    result = compute(scenario, cache_dir=CACHE_DIR, ready=ready, trim_cache=target is None)
     result.notes = list(notes)
     if target is None:
         return result, None, []
@@ -225,6 +235,8 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
                     except Exception as err:  # one line per failed scenario; the sweep goes on
                         failure(scenario, err)
                     progress("computing", done, len(scenarios))
+                if stage_there:
+                    trim_sample_cache()
     if failed:
         raise SweepError(failed, len(scenarios))
     return targets

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -247,10 +248,13 @@ def meson_exposure(scenario: Scenario,
 
 
 def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Path | None = None,
-            ready: dict[SamplingUnit, UnitBlocks] | None = None) -> ScenarioResult:
+            ready: dict[SamplingUnit, UnitBlocks] | None = None,
+            trim_cache: bool = True) -> ScenarioResult:
     """Sample LLPs once per (beam, mass, channel), weight them per experiment, reduce, contour.
 
-    `ready`: the blocks of units a sweep has already computed for this scenario."""
+    `ready`: the blocks of units a sweep has already computed for this scenario.
+    `trim_cache`: bring the sample cache back to its size limit afterwards (a sweep does it
+    once, at its end)."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     model = make_model(scenario.model.kind, **dict(scenario.model.params))
@@ -274,7 +278,7 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     t1 = time.perf_counter()
     blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, species, progress,
                                    cache, ready)
-    if cache:
+    if cache and trim_cache:
         cache.trim()
     timings["sampling"] = time.perf_counter() - t1
 
@@ -336,6 +340,12 @@ def contour_level(spec: ExperimentSpec, sensitivity_events: float) -> float:
     """Events on the curve: the scenario's N for a sensitivity, the signal upper limit for a recast."""
     if spec.statistics is None:
         return sensitivity_events
+    return _signal_upper_limit(spec.statistics)
+
+
+@functools.cache
+def _signal_upper_limit(statistics) -> float:
+    """A recast's signal upper limit, once per process (the scenarios of a sweep share recasts)."""
     from dipscan.limits.statistics import signal_upper_limit
 
-    return signal_upper_limit(**dataclasses.asdict(spec.statistics))
+    return signal_upper_limit(**dataclasses.asdict(statistics))
