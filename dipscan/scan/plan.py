@@ -245,27 +245,28 @@ def _draw_units_task(units: list[SamplingUnit], readers: list[list[int]], scenar
     model = make_model(first.model_kind, **dict(first.model_all_params))
     # The table is read only if a unit is not in the cache (dipscan.scan.parents).
     species = BeamParents(first.beam, {u.channel.parent_pdgid for u in units}, [], cache).species
+    # An experiment that several scenarios share with the same seed (a limit recast, a preset
+    # left as it is) gives them the same blocks: weighted once per unit, sent once (pickle keeps
+    # objects shared within one result). Numbered here, once: a spec is slow to hash.
+    distinct: dict[tuple[int, ExperimentSpec], int] = {}
+    numbered = {k: [(distinct.setdefault((seed, spec), len(distinct)), seed, spec)
+                    for spec in specs] for k, (seed, specs) in scenarios.items()}
     out = {}
     for unit, indices in zip(units, readers, strict=True):
         if unit.channel.parent_pdgid not in species:
             continue
         samples = draw_unit(unit, model, species[unit.channel.parent_pdgid], cache)
         e_star = model.photon_energy_rest_GeV(unit.mass_GeV)
-        # An experiment that several scenarios share with the same seed (a limit recast, a
-        # preset left as it is) gives them the same blocks: weighted once, sent once (pickle
-        # keeps objects shared within one result).
-        weighted: dict[tuple[int, ExperimentSpec], list] = {}
+        weighted: dict[int, list | None] = {}
         for k in indices:
-            seed, specs = scenarios[k]
             by_label = {}
-            for spec in specs:
-                if (seed, spec) not in weighted:
-                    weighted[(seed, spec)] = unit_blocks(seed, [spec], unit, samples,
-                                                         e_star)[1].get(spec.label)
-                if weighted[(seed, spec)] is not None:
-                    by_label[spec.label] = weighted[(seed, spec)]
+            for n, seed, spec in numbered[k]:
+                if n not in weighted:
+                    weighted[n] = unit_blocks(seed, [spec], unit, samples, e_star)[1].get(spec.label)
+                if weighted[n] is not None:
+                    by_label[spec.label] = weighted[n]
             out[(k, unit)] = (samples.drawn, by_label)
-    return out  # the cache is trimmed by the scenarios, once each
+    return out  # the sample cache is trimmed once the sweep is over
 
 
 def _table_rows(beam: str) -> dict[int, int]:
