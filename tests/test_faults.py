@@ -366,6 +366,31 @@ def test_7_sigterm_stops_a_parallel_sweep(work):
     assert snapshot(work) == before
 
 
+def test_7_a_worker_that_dies_ends_a_sweep_in_one_line(work):
+    first, second = scenario(work, "s1"), scenario(work, "s2", ("seed = 7", "seed = 8"))
+    before = snapshot(work)
+    code = ("import os, signal, sys\n"
+            "import dipscan.scan.sweep as sweep\n"
+            "real = sweep.run_sweep\n"
+            "def run_sweep(works, n, submit, pool, workers, **kwargs):\n"
+            "    def killing(k):\n"  # the workers die as the first scenario is handed out
+            "        for process in list(pool._processes.values()):\n"
+            "            os.kill(process.pid, signal.SIGKILL)\n"
+            "        return submit(k)\n"
+            "    return real(works, n, killing, pool, workers, **kwargs)\n"
+            "sweep.run_sweep = run_sweep\n"
+            "from dipscan.cli.commands import main\n"
+            f"sys.exit(main(['run', {str(first)!r}, {str(second)!r}, '--workers', '2']))\n")
+    result = run_python(code, work)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "a worker process of the sweep died (killed, or out of memory)" in lines[0]
+    assert "0 of 2 scenarios were written" in lines[0]
+    assert snapshot(work) == before
+    no_leftovers(work)
+
+
 def test_7_sigkill_leftovers_are_cleaned_by_the_next_run(work, capsys):
     before = snapshot(work)
     result = run_python(_interrupt_while_writing("SIGKILL"), work)

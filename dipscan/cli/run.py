@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -220,21 +221,30 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
                 progress("computing", 0, len(scenarios))
                 sweep = run_sweep(works, len(scenarios), submit, pool, workers or 2,
                                   size=lambda k: len(plan.per_scenario[k]))
-                for done, (k, future) in enumerate(sweep, start=1):
-                    scenario = scenarios[k]
-                    target = default_output_dir(scenario)
-                    try:
-                        result, staging, leftovers = future.result()
-                        if staging is None:
-                            write_outputs(result, target, console, time.time() - started)
-                        else:  # removed if it cannot be installed, or on an interrupt
-                            install_staged(staging, target, scenario.name)
-                            SWAPS.leftovers.extend(leftovers)
-                        print_result(console, result, target)
-                        targets.append(target)
-                    except Exception as err:  # one line per failed scenario; the sweep goes on
-                        failure(scenario, err)
-                    progress("computing", done, len(scenarios))
+                try:
+                    for done, (k, future) in enumerate(sweep, start=1):
+                        scenario = scenarios[k]
+                        target = default_output_dir(scenario)
+                        try:
+                            result, staging, leftovers = future.result()
+                            if staging is None:
+                                write_outputs(result, target, console, time.time() - started)
+                            else:  # removed if it cannot be installed, or on an interrupt
+                                install_staged(staging, target, scenario.name)
+                                SWAPS.leftovers.extend(leftovers)
+                            print_result(console, result, target)
+                            targets.append(target)
+                        except BrokenExecutor:
+                            raise
+                        except Exception as err:  # one line per failed scenario; the sweep goes on
+                            failure(scenario, err)
+                        progress("computing", done, len(scenarios))
+                except BrokenExecutor as err:
+                    raise DipscanError(
+                        f"a worker process of the sweep died (killed, or out of memory) after "
+                        f"{len(targets)} of {len(scenarios)} scenarios were written; the others "
+                        "keep their earlier outputs: run them again, with fewer --workers or a "
+                        "coarser grid if memory is short") from err
                 if stage_there:
                     trim_sample_cache()
     if failed:
