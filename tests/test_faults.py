@@ -184,6 +184,32 @@ def test_2_sweep_reports_the_real_error_and_writes_the_good_scenario(tmp_path, h
     assert_kept(before, tmp_path)
 
 
+def test_2_a_sweep_installs_nothing_over_a_file_that_appeared_while_computing(work, capsys,
+                                                                              monkeypatch):
+    """A worker writes each scenario of a sweep beside its folder; the main process swaps it in
+    only if the folder is still one dipscan may replace, else drops it and says so."""
+    import dipscan.cli.run as runner
+
+    first, second = scenario(work, "s1"), scenario(work, "s2", ("seed = 7", "seed = 8"))
+    real = runner.install_staged
+
+    def install(staging, target, name):
+        if name == "s1":
+            target.mkdir(parents=True, exist_ok=True)
+            (target / "draft.txt").write_text("mine\n")
+        return real(staging, target, name)
+
+    monkeypatch.setattr(runner, "install_staged", install)
+    code, text = run(capsys, "run", str(first), str(second), "--workers", "2")
+    assert code == 2
+    assert error_lines(text)[0] == ("error: outputs/s1: is a folder dipscan did not write (it holds "
+                                    "draft.txt); dipscan never replaces it; choose another --output "
+                                    "(a new folder, or one dipscan wrote)")
+    assert sorted(p.name for p in (work / "outputs" / "s1").iterdir()) == ["draft.txt"]
+    assert (work / "outputs" / "s2" / "events.csv").is_file()
+    no_leftovers(work / "outputs")
+
+
 def _error_samples():
     return [errors.DipscanError("plain"), errors.ScenarioError("a.toml", "grid.mass.min", -1, "> 0"),
             errors.TableError("t.parquet", "truncated"), errors.OutputError("out", "full", "free"),
