@@ -175,7 +175,6 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
     failed: list[str] = []
     targets: list[Path] = []
     from dipscan.cli.executors import open_executor
-    from dipscan.cli.progress import StageProgress
 
     def failure(scenario: Scenario, err: BaseException) -> None:
         message = str(err) if isinstance(err, DipscanError) else (
@@ -188,8 +187,7 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
         # is planned here.
         for _ in range((workers or 2) if pool else 0):
             pool.submit(_warm_up)
-        from dipscan.scan.plan import plan_sweep, sweep_works  # sampling code: only when computing
-        from dipscan.scan.sweep import run_sweep
+        from dipscan.scan.plan import plan_sweep  # sampling code: only when computing
 
         plan = plan_sweep(scenarios)
         console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
@@ -203,53 +201,64 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
                 except DipscanError as err:
                     failure(scenario, err)
         else:
-            with StageProgress(console, f"{len(scenarios)} scenarios on {executor}") as progress:
-                # Work several scenarios need (shared sampling units, relic lines) is done once,
-                # spread over the pool; each scenario starts as soon as the work it reads is in.
-                works, ready = sweep_works(plan, scenarios, CACHE_DIR, workers or 2)
-                # Outputs are written where they are computed when the workers share this
-                # machine's disks (not on a remote Dask cluster); installed here, one by one.
-                stage_there = scheduler is None
-                started = time.time()
-
-                def submit(k: int):
-                    blocks, ready[k] = ready[k], {}  # each scenario's blocks travel with its task
-                    target = default_output_dir(scenarios[k]).resolve() if stage_there else None
-                    return pool.submit(_compute_remote, scenarios[k], blocks, target, started,
-                                       tuple(notes[scenarios[k].name]))
-
-                progress("computing", 0, len(scenarios))
-                sweep = run_sweep(works, len(scenarios), submit, pool, workers or 2,
-                                  size=lambda k: len(plan.per_scenario[k]))
-                try:
-                    for done, (k, future) in enumerate(sweep, start=1):
-                        scenario = scenarios[k]
-                        target = default_output_dir(scenario)
-                        try:
-                            result, staging, leftovers = future.result()
-                            if staging is None:
-                                write_outputs(result, target, console, time.time() - started)
-                            else:  # removed if it cannot be installed, or on an interrupt
-                                install_staged(staging, target, scenario.name)
-                                SWAPS.leftovers.extend(leftovers)
-                            print_result(console, result, target)
-                            targets.append(target)
-                        except BrokenExecutor:
-                            raise
-                        except Exception as err:  # one line per failed scenario; the sweep goes on
-                            failure(scenario, err)
-                        progress("computing", done, len(scenarios))
-                except BrokenExecutor as err:
-                    raise DipscanError(
-                        f"a worker process of the sweep died (killed, or out of memory) after "
-                        f"{len(targets)} of {len(scenarios)} scenarios were written; the others "
-                        "keep their earlier outputs: run them again, with fewer --workers or a "
-                        "coarser grid if memory is short") from err
-                if stage_there:
-                    trim_sample_cache()
+            _sweep_on_pool(pool, plan, scenarios, notes, console, executor, scheduler,
+                           workers or 2, targets, failure)
     if failed:
         raise SweepError(failed, len(scenarios))
     return targets
+
+
+def _sweep_on_pool(pool, plan, scenarios: list[Scenario], notes: dict[str, list[str]],
+                   console: Console, executor: str, scheduler: str | None, workers: int,
+                   targets: list[Path], failure) -> None:
+    """The sweep's shared work and its scenarios on the pool; each scenario written as it ends."""
+    from dipscan.cli.progress import StageProgress
+    from dipscan.scan.plan import sweep_works
+    from dipscan.scan.sweep import run_sweep
+
+    # Work several scenarios need (shared sampling units, relic lines) is done once, spread
+    # over the pool; each scenario starts as soon as the work it reads is in.
+    works, ready = sweep_works(plan, scenarios, CACHE_DIR, workers)
+    # Outputs are written where they are computed when the workers share this machine's disks
+    # (not on a remote Dask cluster), and installed here, one by one.
+    stage_there = scheduler is None
+    started = time.time()
+
+    def submit(k: int):
+        blocks, ready[k] = ready[k], {}  # each scenario's blocks travel with its task
+        target = default_output_dir(scenarios[k]).resolve() if stage_there else None
+        return pool.submit(_compute_remote, scenarios[k], blocks, target, started,
+                           tuple(notes[scenarios[k].name]))
+
+    with StageProgress(console, f"{len(scenarios)} scenarios on {executor}") as progress:
+        progress("computing", 0, len(scenarios))
+        sweep = run_sweep(works, len(scenarios), submit, pool, workers,
+                          size=lambda k: len(plan.per_scenario[k]))
+        try:
+            for done, (k, future) in enumerate(sweep, start=1):
+                scenario, target = scenarios[k], default_output_dir(scenarios[k])
+                try:
+                    result, staging, leftovers = future.result()
+                    if staging is None:
+                        write_outputs(result, target, console, time.time() - started)
+                    else:  # removed if it cannot be installed, or on an interrupt
+                        install_staged(staging, target, scenario.name)
+                        SWAPS.leftovers.extend(leftovers)
+                    print_result(console, result, target)
+                    targets.append(target)
+                except BrokenExecutor:
+                    raise
+                except Exception as err:  # one line per failed scenario; the sweep goes on
+                    failure(scenario, err)
+                progress("computing", done, len(scenarios))
+        except BrokenExecutor as err:
+            raise DipscanError(
+                f"a worker process of the sweep died (killed, or out of memory) after "
+                f"{len(targets)} of {len(scenarios)} scenarios were written; the others keep "
+                "their earlier outputs: run them again, with fewer --workers or a coarser grid "
+                "if memory is short") from err
+    if stage_there:
+        trim_sample_cache()
 
 
 def write_outputs(result: ScenarioResult, target: Path, console: Console, seconds: float,
