@@ -68,6 +68,16 @@ def test_a_failed_piece_is_left_to_the_scenarios_and_the_others_go_on():
     assert finished == [["fine"]]  # the failed work is not finished
 
 
+def test_a_work_that_cannot_be_finished_is_left_to_the_scenarios():
+    def disk_full(results):
+        raise OSError(28, "No space left on device")
+
+    works = [Work([(piece, ("a",))], {0}, disk_full), Work([(piece, ("b",))], {1}, disk_full)]
+    with ThreadPoolExecutor(2) as pool:
+        done = dict(run_sweep(works, 2, lambda k: pool.submit(piece, k), pool, workers=2))
+    assert {k: f.result() for k, f in done.items()} == {0: 0, 1: 1}
+
+
 def test_scenarios_with_nothing_to_wait_for_start_the_largest_first():
     pool = Recorder()
     started = []

@@ -39,7 +39,8 @@ def run_sweep(works: list[Work], scenarios: int, submit_scenario: Callable[[int]
     yield (k, future) as each scenario's task completes.
 
     A failed task marks its work failed and its `finish` is not called: the scenarios that read
-    it do the work themselves and report the failure in one line, the others go on.
+    it do the work themselves and report the failure in one line, the others go on. A `finish`
+    that fails (the overlay cache cannot be written) is left to them the same way.
     """
     waiting = dict.fromkeys(range(scenarios), 0)  # works each scenario still waits for
     for work in works:
@@ -74,7 +75,8 @@ def run_sweep(works: list[Work], scenarios: int, submit_scenario: Callable[[int]
             if left[id(work)]:
                 continue
             if not work.failed:
-                work.finish(work.results)
+                with contextlib.suppress(Exception):  # a full disk, say: as a failed piece
+                    work.finish(work.results)
             work.results = []
             for k in work.readers & waiting.keys():
                 waiting[k] -= 1
