@@ -264,6 +264,25 @@ def test_3b_disk_full_is_one_line_and_keeps_earlier_outputs(work, capsys, monkey
     no_leftovers(work)
 
 
+def test_3b_disk_full_before_the_first_file_names_the_output_folder(work, capsys, monkeypatch):
+    before = snapshot(work)
+    real = Path.mkdir
+
+    def full(self, *args, **kwargs):
+        if ".staging-" in self.name:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", full)
+    code, text = run(capsys, "run", str(TINY), "--output", "out")
+    assert code == 2
+    assert error_lines(text) == ["error: out: cannot write: the disk is full (no space left on "
+                                 "device); free some space and run again; earlier outputs are "
+                                 "untouched"]
+    assert snapshot(work) == before
+    no_leftovers(work)
+
+
 def test_3b_too_little_free_space_is_refused_before_computing(work, capsys, monkeypatch):
     before = snapshot(work)
     monkeypatch.setattr("dipscan.cli.preflight.shutil.disk_usage",

@@ -330,14 +330,15 @@ def staged_only(target: Path, scenario_name: str | None = None) -> Iterator[Path
     target = Path(target)
     name = scenario_name or target.name
     check_target(target, name)
+    staging = target.parent / f".{target.name}.staging-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         for folder in clean_stale(target):
             SWAPS.leftovers.append(f"cleaned up {folder.name}, left by a run that was killed")
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".{target.name}.staging-{os.getpid()}-{secrets.token_hex(4)}"
         staging.mkdir()  # mode 0777 minus the umask, like any folder the user makes
-    except OSError as err:
-        raise write_failure(err, Path(err.filename or target.parent)) from err
+    except OSError as err:  # named by where the outputs were going, not the hidden staging folder
+        where = _public(Path(err.filename), staging, target) if err.filename else target.parent
+        raise write_failure(err, where) from err
     with _removed_on_failure(staging, target):
         write_marker(staging, name)
         yield staging
