@@ -10,6 +10,8 @@ that changes only those reads every unit back instead of drawing it again.
   least recently used entries are removed until the folder fits.
 - Trust: each entry starts with its key and a CRC-32 of its arrays; an entry that does not
   match (torn write, disk fault, hand edit) is removed and the unit drawn again, never used.
+- Layout: that first line, then the arrays' bytes one after the other, written straight from
+  the arrays (no copy) and, in a run, by a thread of their own beside the sampling.
 - Table summaries: beside the units, one small ``<sha256>.json`` record per parent table as a
   run reads it (which species it holds, their multiplicities and array digests), so that a run
   whose units are all cached need not read the table at all (dipscan.scan.parents). Same
@@ -27,7 +29,9 @@ import json
 import math
 import os
 import re
+import threading
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +53,7 @@ RECORD_SUFFIX = ".json"
 _ENTRY_NAME = r"[0-9a-f]{64}\.(?:llp|json)"
 _ENTRY = re.compile(_ENTRY_NAME)
 _OWNED = with_temporaries(_ENTRY_NAME)
+PENDING_WRITES = 16  # entries waiting for the writing thread at most
 HEADER_BYTES = 64 + 1 + 8 + 1 + 16 + 1  # "<key> <crc32> <n_drawn>\n"
 _ENDIAN = "<"  # entries are little-endian whatever the machine
 
@@ -112,13 +117,23 @@ class SampleCache:
     hits: int = 0
     misses: int = 0
     rejected: int = 0  # corrupt entries found, removed and recomputed
+    # Entries written by one thread beside the sampling (`open(..., background=True)`): the
+    # file system calls release the GIL, so a run drawing its units on one thread gets the
+    # writes for free on the other core. At most PENDING_WRITES entries wait (bounded memory);
+    # `flush` waits for them; an interpreter that exits still writes them first.
+    background: bool = False
     _folder_made: bool = field(default=False, repr=False)  # created once, not for every entry
+    _writer: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _room: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(PENDING_WRITES), repr=False)
+    _pending: list[Future] = field(default_factory=list, repr=False)
 
     @classmethod
-    def open(cls, cache_root: Path) -> SampleCache | None:
-        """The cache below `cache_root`, or None when its size limit is 0 (cache off)."""
+    def open(cls, cache_root: Path, background: bool = False) -> SampleCache | None:
+        """The cache below `cache_root`, or None when its size limit is 0 (cache off);
+        `background`: entries are written by a thread of their own (call `flush` or `trim`)."""
         limit = max_bytes()
-        return cls(default_cache_dir(cache_root), limit) if limit > 0 else None
+        return cls(default_cache_dir(cache_root), limit, background=background) if limit > 0 else None
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}{SUFFIX}"
@@ -161,8 +176,20 @@ class SampleCache:
         if any(column.shape != (n,) for column in columns):
             raise ValueError(f"sample-cache arrays of unequal lengths: {[c.shape for c in columns]}")
         chunks = [memoryview(column).cast("B") for column in columns]
+        # The checksum is taken now, from the arrays as they are: an entry written later from
+        # arrays changed meanwhile would fail its check and be drawn again, never trusted.
         header = _header(key, _body_crc(chunks, n, n_drawn), n_drawn)
+        if not self.background:
+            self._write(key, header, chunks)
+            return
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="dipscan-sample-cache")
+        self._room.acquire()  # at most PENDING_WRITES entries held in memory for writing
+        pending = self._writer.submit(self._write, key, header, chunks)
+        pending.add_done_callback(lambda _: self._room.release())
+        self._pending.append(pending)
 
+    def _write(self, key: str, header: bytes, chunks: list[memoryview]) -> None:
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as file:
                 file.write(header)
@@ -174,6 +201,11 @@ class SampleCache:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 self._folder_made = True
             atomic_write(self.path(key), write)
+
+    def flush(self) -> None:
+        """Wait until every entry handed to `store` is on disk (or given up on a disk error)."""
+        while self._pending:
+            self._pending.pop().result()
 
     def _reject(self, path: Path) -> None:
         self.rejected += 1
@@ -213,7 +245,9 @@ class SampleCache:
                          lambda tmp: tmp.write_bytes(_record_header(key, payload) + payload))
 
     def trim(self) -> int:
-        """Remove least recently used entries until the folder fits the limit; bytes removed."""
+        """Remove least recently used entries until the folder fits the limit; bytes removed.
+        Entries still being written are waited for first."""
+        self.flush()
         entries = list_entries(self.folder)
         total = sum(size for _, size, _ in entries)
         removed = 0

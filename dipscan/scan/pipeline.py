@@ -261,7 +261,7 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
     report = progress or (lambda stage, done, total: None)
     beams = list(dict.fromkeys(spec.beam for spec in scenario.experiments))
-    cache = SampleCache.open(cache_dir) if cache_dir is not None else None
+    cache = SampleCache.open(cache_dir, background=True) if cache_dir is not None else None
     tables, species = {}, {}
     for k, beam in enumerate(beams):
         report("tables", k, len(beams))
