@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from dipscan.cli.messages import print_error, print_note
 from dipscan.cli.preflight import preflight
@@ -259,6 +258,8 @@ def print_result(console: Console, result: ScenarioResult, target: Path) -> None
 
 def print_exposure(console: Console, exposure) -> None:
     """Mesons produced per experiment (the N_M of eq. 4.1), so a reader sees where events come from."""
+    from rich.table import Table  # only after a computed run: an up-to-date rerun prints none
+
     table = Table(title="mesons produced (N_M)")
     table.add_column("experiment")
     table.add_column("mesons")
@@ -274,6 +275,8 @@ def _fmt(value: float | None) -> str:
 
 
 def print_summary(console: Console, scenario: Scenario, summary, target: Path, seconds: float) -> None:
+    from rich.table import Table
+
     from dipscan.scan.bands import format_with_band  # polars: only after a computed run
 
     table = Table(title=escape(f"{scenario.name}: N = {scenario.output.n_events:g} reach"))
