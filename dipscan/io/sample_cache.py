@@ -127,6 +127,7 @@ class SampleCache:
     _room: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(PENDING_WRITES), repr=False)
     _pending: list[Future] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, cache_root: Path, background: bool = False) -> SampleCache | None:
@@ -182,8 +183,9 @@ class SampleCache:
         if not self.background:
             self._write(key, header, chunks)
             return
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(1, thread_name_prefix="dipscan-sample-cache")
+        with self._lock:  # units may be stored from several sampling threads at once
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="dipscan-sample-cache")
         self._room.acquire()  # at most PENDING_WRITES entries held in memory for writing
         pending = self._writer.submit(self._write, key, header, chunks)
         pending.add_done_callback(lambda _: self._room.release())
