@@ -17,6 +17,7 @@ import errno
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import stat
@@ -59,7 +60,7 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     never half of one, and a failed write leaves no temporary behind.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -323,7 +324,7 @@ def staged_directory(target: Path, scenario_name: str | None = None) -> Iterator
         for folder in clean_stale(target):
             SWAPS.leftovers.append(f"cleaned up {folder.name}, left by a run that was killed")
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".{target.name}.staging-{os.getpid()}-{os.urandom(4).hex()}"
+        staging = target.parent / f".{target.name}.staging-{os.getpid()}-{secrets.token_hex(4)}"
         staging.mkdir()  # mode 0777 minus the umask, like any folder the user makes
     except OSError as err:
         raise write_failure(err, Path(err.filename or target.parent)) from err
