@@ -83,13 +83,11 @@ def panel_result(scenario: Scenario) -> PanelResult:
 
 def draw_figure(spec: FigureSpec, panels: list[FigureData], paths: list[Path]) -> None:
     """All panels in one picture, one legend for the figure (entries merged by label)."""
-    from matplotlib.figure import Figure
-
-    from dipscan.plot.plotting import draw_panel, save_figure
+    from dipscan.plot.plotting import draw_panel, lay_out, new_figure, save_figure
 
     rows = math.ceil(len(panels) / spec.columns)
     width = PANEL_SIZE_IN[0] * spec.columns + LEGEND_WIDTH_IN
-    fig = Figure(figsize=(width, PANEL_SIZE_IN[1] * rows))
+    fig = new_figure(width, PANEL_SIZE_IN[1] * rows)
     axes = fig.subplots(rows, spec.columns, sharex=spec.share_mass, sharey=spec.share_coupling,
                         squeeze=False)
     handles: dict[str, object] = {}
@@ -110,7 +108,7 @@ def draw_figure(spec: FigureSpec, panels: list[FigureData], paths: list[Path]) -
     fig.suptitle(spec.title, fontsize=11)
     fig.legend(list(handles.values()), list(handles), fontsize=7, loc="upper left",
                bbox_to_anchor=(1.0 - LEGEND_WIDTH_IN / width, 0.93), frameon=False)
-    fig.tight_layout(rect=(0.0, 0.0, 1.0 - LEGEND_WIDTH_IN / width, 1.0))
+    lay_out(fig, rect=(0.0, 0.0, 1.0 - LEGEND_WIDTH_IN / width, 1.0))
     save_figure(fig, paths)
 
 
