@@ -83,7 +83,8 @@ def panel_result(scenario: Scenario) -> PanelResult:
 
 def draw_figure(spec: FigureSpec, panels: list[FigureData], paths: list[Path]) -> None:
     """All panels in one picture, one legend for the figure (entries merged by label)."""
-    from dipscan.plot.plotting import draw_panel, lay_out, new_figure, save_figure
+    from dipscan.plot.canvas import lay_out, new_figure, save_figure
+    from dipscan.plot.plotting import draw_panel
 
     rows = math.ceil(len(panels) / spec.columns)
     width = PANEL_SIZE_IN[0] * spec.columns + LEGEND_WIDTH_IN

@@ -17,6 +17,8 @@ from dipscan.cli.redraw import compute_digest, figure_up_to_date, only_style_cha
 from dipscan.config.scenario import Scenario, load_scenario
 from dipscan.errors import DipscanError, SweepError
 from dipscan.io.outputs import SWAPS, staged_directory, write_failure, write_json, write_table
+from dipscan.plot.canvas import preload as preload_drawing
+from dipscan.plot.record import FIGURE_FORMATS
 
 if TYPE_CHECKING:
     from dipscan.cli.progress import StageProgress
@@ -58,12 +60,18 @@ def _compute_and_write(scenario: Scenario, target: Path, console: Console, t0: f
                        notes: list[str]) -> ScenarioResult:
     from dipscan.cli.progress import StageProgress  # rich's live display: only when computing
 
+    if draws_figure(scenario):
+        preload_drawing()  # matplotlib's import overlaps the computing, in a thread
     with StageProgress(console, scenario.name) as progress:
         result = compute(scenario, progress=progress, cache_dir=CACHE_DIR)
         result.notes = notes
         write_outputs(result, target, console, time.perf_counter() - t0, progress)
     print_result(console, result, target)
     return result
+
+
+def draws_figure(scenario: Scenario) -> bool:
+    return any(ext in scenario.output.formats for ext in FIGURE_FORMATS)
 
 
 def _compute_remote(scenario: Scenario, ready: dict | None = None) -> ScenarioResult:

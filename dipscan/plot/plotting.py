@@ -19,6 +19,7 @@ import polars as pl
 from dipscan.config.plotspec import PlotSpec
 from dipscan.errors import DipscanError
 from dipscan.physics.models import model_class
+from dipscan.plot.canvas import lay_out, new_figure, save_figure
 from dipscan.plot.record import read_provenance
 from dipscan.scan.contours import band_field, log_field
 
@@ -116,9 +117,11 @@ def _fill(ax, masses: np.ndarray, couplings: np.ndarray, z: np.ndarray, low: flo
     generator = contourpy.contour_generator(x=np.log10(masses), y=np.log10(couplings), z=z.T,
                                             fill_type=contourpy.FillType.OuterCode)
     points, codes = generator.filled(low, max(float(z.max()), low) + 1.0)
-    for xy, code in zip(points, codes, strict=True):
-        ax.add_patch(PathPatch(MplPath(10 ** xy, code), facecolor=color, edgecolor="none",
-                               alpha=alpha))
+    if not points:
+        return
+    # One patch for all the (disjoint) polygons: hundreds of artists cost far more to draw.
+    path = MplPath(10 ** np.concatenate(points), np.concatenate(codes))
+    ax.add_patch(PathPatch(path, facecolor=color, edgecolor="none", alpha=alpha))
 
 
 def _shade(ax, frame: pl.DataFrame | None, label: str, level: float, color: str,
@@ -242,48 +245,12 @@ def plot_contours(result, paths: list[Path]) -> None:
     write_figure(figure_data(result), paths)
 
 
-DPI = 150  # of the PNG; the layout is computed at this resolution too (see new_figure)
-
-
-def new_figure(width_in: float, height_in: float):
-    """An empty figure on its own Agg canvas at the PNG's resolution.
-
-    The layout pass and the PNG then share one renderer, so each text (every tick label is
-    mathtext, parsed by pyparsing) is laid out once, not again at another resolution."""
-    # matplotlib is imported here, when a figure is drawn: a run that fails early, writes no
-    # plot or only redraws nothing never pays for it. No pyplot: files only, no global state.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width_in, height_in), dpi=DPI)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def lay_out(fig, rect: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> None:
-    """Fit the axes, their labels, title and legend inside `rect` of the figure, once.
-
-    The tight-layout engine is run, not installed: `Figure.tight_layout` leaves a placeholder
-    engine behind, and every savefig then draws the whole figure once more before printing."""
-    from matplotlib.layout_engine import TightLayoutEngine
-
-    TightLayoutEngine(rect=rect).execute(fig)
-
-
 def write_figure(data: FigureData, paths: list[Path], formats: list[str] | None = None) -> None:
     """Draw the figure once and save it to each path (format from the suffix, or `formats`)."""
     fig = new_figure(8.4, 4.8)
     draw_panel(fig.subplots(), data)
     lay_out(fig)
     save_figure(fig, paths, formats)
-
-
-def save_figure(fig, paths: list[Path], formats: list[str] | None = None) -> None:
-    """Write `fig` to every path (PDFs without a creation date, so runs are byte-stable)."""
-    for i, path in enumerate(paths):
-        fmt = formats[i] if formats else Path(path).suffix.lstrip(".")
-        fig.savefig(path, format=fmt, dpi=DPI,
-                    metadata={"CreationDate": None} if fmt == "pdf" else None)
 
 
 # --------------------------------------------------------------------------- reading a run back
