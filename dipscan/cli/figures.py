@@ -130,6 +130,7 @@ def run_figure(path: str | Path, output_dir: Path | None = None,
     and its exports, written atomically."""
     from dipscan.cli.preflight import check_tables
     from dipscan.io.outputs import check_target, staged_directory, write_json, write_table
+    from dipscan.plot.canvas import preload
 
     console = console or Console(stderr=True)
     t0 = time.perf_counter()
@@ -138,6 +139,7 @@ def run_figure(path: str | Path, output_dir: Path | None = None,
     check_target(target, spec.name)
     for panel in spec.panels:
         check_tables(panel.scenario)
+    preload()  # matplotlib's import overlaps reading (or computing) the panels
     results = []
     for panel in spec.panels:
         results.append(panel_result(panel.scenario))
