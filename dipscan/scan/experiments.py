@@ -143,3 +143,61 @@ def sample_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
             accepted = inside * energy
         slices.append(((float(z_lo), float(z_hi)), base * accepted))
     return slices
+
+
+def _region(spec: ExperimentSpec, z_m: float, direction: bool) -> tuple[int, float, float, float]:
+    """The acceptance test of the compiled weights (`response_kernels`): the angular cut of mode
+    "paper" when `direction` and theta_max_rad is set, else the volume's cross-section at z_m."""
+    from dipscan.scan.response_kernels import RADIAL, RECTANGLE, THETA_CUT
+
+    geometry = spec.geometry
+    if direction and geometry.theta_max_rad is not None:
+        return THETA_CUT, 0.0, float(geometry.theta_max_rad), 0.0
+    radial, half_x, half_y = geometry.volume.cross_section(z_m, geometry.l_start_m, geometry.l_end_m)
+    if radial is not None:
+        return RADIAL, float(z_m), float(radial), 0.0
+    return RECTANGLE, float(z_m), float(half_x), float(half_y)
+
+
+Binned = list[tuple[tuple[float, float], tuple[np.ndarray, np.ndarray, np.ndarray]]]
+
+
+def binned_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
+                   rng: np.random.Generator | None, bin_dex: float) -> Binned:
+    """`sample_weights` merged into beta-gamma bins (`reduce.compress_block`): per decay slice,
+    (summed weight, weighted-mean beta gamma, summed squared weight) of the occupied bins.
+
+    Modes "paper" and "volume" run as one compiled pass per slice; mode "photon" (which draws
+    photons) and the numpy reference (`DIPSCAN_KERNELS=numpy`) weigh with `sample_weights` and
+    then bin.
+    """
+    from dipscan.physics.decays.backend import kernel_choice
+    from dipscan.scan.reduce import SampleBlock, compress_block
+
+    geometry = spec.geometry
+    if geometry.mode == "photon" or kernel_choice() == "numpy" or len(samples) == 0:
+        out = []
+        for ends, weight in sample_weights(spec, samples, e_star_GeV, rng):
+            block = compress_block(SampleBlock("", 0, "", weight, samples.betagamma, *ends), bin_dex)
+            out.append((ends, (block.weight, block.betagamma, block.weight_sq)))
+        return out
+    from dipscan.scan.response_kernels import weigh_and_bin
+
+    scale = float(spec.efficiency * production_scale(spec, samples.channel.parent_pdgid))
+    weight, p, theta, phi, bg = (np.ascontiguousarray(c, dtype=float) for c in (
+        samples.weight, samples.p_GeV, samples.theta_rad, samples.phi_rad, samples.betagamma))
+    photon = (float(samples.llp_mass_GeV), float(e_star_GeV), float(spec.photon_threshold_GeV),
+              float(spec.photon_max_GeV), float(bin_dex))
+    cut = geometry.mode == "paper" and geometry.theta_max_rad is not None
+    # The line's direction (`point_on_line`), once for all slices; the angular cut needs none.
+    trig = (np.empty(0),) * 3 if cut else (np.tan(theta), np.cos(phi), np.sin(phi))
+
+    def weigh(z_m: float, direction: bool):
+        region = _region(spec, z_m, direction)
+        return weigh_and_bin(weight, scale, p, theta, *trig, bg, region, *photon)
+
+    if geometry.mode == "paper":
+        return [((geometry.l_start_m, geometry.l_end_m), weigh(geometry.l_end_m, True))]
+    edges = slice_edges_m(geometry.l_start_m, geometry.l_end_m, DECAY_SLICES)
+    return [((float(z_lo), float(z_hi)), weigh(0.5 * (z_lo + z_hi), False))
+            for z_lo, z_hi in zip(edges[:-1], edges[1:], strict=True)]

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from dipscan.physics.constants import HBARC_GeV_m
+from dipscan.physics.decays.backend import kernel_choice
 from dipscan.physics.decays.fdec import decay_probability
 
 DEFAULT_BIN_DEX = 1e-2  # log10 width of the beta-gamma bins (2.3% in beta gamma)
@@ -63,6 +64,14 @@ def compress_block(block: SampleBlock, bin_dex: float = DEFAULT_BIN_DEX) -> Samp
     touching the central numbers.  Runs as the samples are drawn, so the pipeline never holds
     more than the bins; np.bincount adds in a fixed order: the same bytes on every run.
     """
+    if kernel_choice() == "compiled":
+        from dipscan.scan.response_kernels import bin_samples
+
+        weight = np.ascontiguousarray(block.weight, dtype=float)
+        w2 = weight * weight if block.weight_sq is None else block.weight_sq
+        w, bg, w2 = bin_samples(weight, np.ascontiguousarray(block.betagamma, dtype=float),
+                                np.ascontiguousarray(w2, dtype=float), bin_dex)
+        return replace(block, weight=w, betagamma=bg, weight_sq=w2)
     positive = block.weight > 0
     w, bg = block.weight[positive], block.betagamma[positive]
     w2 = w * w if block.weight_sq is None else block.weight_sq[positive]
@@ -98,6 +107,7 @@ def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float,
     are treated as independent in the variance, a small overestimate for sliced geometries).
     """
     couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
+    compiled = kernel_choice() == "compiled"
     by_mass: dict[int, list[SampleBlock]] = {}
     for block in blocks:
         compressed = compress_block(block, bin_dex)
@@ -110,7 +120,12 @@ def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float,
         keys = list(dict.fromkeys((b.experiment, b.channel) for b in mass_blocks))
         totals = np.zeros((len(keys), couplings.size))
         totals_var = np.zeros((len(keys), couplings.size)) if variance else None
-        for chunk in _chunks(mass_blocks):
+        if compiled:
+            _decayed_compiled(mass_blocks, keys, ctau_m, totals, totals_var)
+            chunks = []
+        else:
+            chunks = _chunks(mass_blocks)
+        for chunk in chunks:
             sizes = np.array([b.weight.size for b in chunk])
             bg = np.concatenate([b.betagamma for b in chunk])
             f_dec = decay_probability(np.repeat([b.l_start_m for b in chunk], sizes)[:, None],
@@ -143,6 +158,24 @@ def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float,
         frame = frame.with_columns(llps_var=pl.Series(
             np.concatenate(rows["llps_var"]) if n else np.empty(0), dtype=pl.Float64))
     return frame
+
+
+def _decayed_compiled(blocks: list[SampleBlock], keys: list[tuple[str, str]], ctau_m: np.ndarray,
+                      totals: np.ndarray, totals_var: np.ndarray | None) -> None:
+    """The chunk loop of `_decayed_llps` as one compiled pass over the blocks of one mass."""
+    from dipscan.scan.response_kernels import decayed_llps
+
+    row_of = {key: k for k, key in enumerate(keys)}
+    variance = totals_var is not None
+    weight = np.concatenate([b.weight for b in blocks])
+    decayed_llps(np.concatenate([b.betagamma for b in blocks]), weight,
+                 np.concatenate([b.weight_sq for b in blocks]) if variance else weight,
+                 np.concatenate([[0], np.cumsum([b.weight.size for b in blocks])]),
+                 np.array([row_of[(b.experiment, b.channel)] for b in blocks], dtype=np.int64),
+                 np.array([b.l_start_m for b in blocks], dtype=float),
+                 np.array([b.l_end_m for b in blocks], dtype=float),
+                 np.ascontiguousarray(ctau_m, dtype=float), totals,
+                 totals_var if variance else totals, variance)
 
 
 def _chunks(blocks: list[SampleBlock]):
