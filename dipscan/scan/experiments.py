@@ -145,18 +145,21 @@ def sample_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
     return slices
 
 
-def _region(spec: ExperimentSpec, z_m: float, direction: bool) -> tuple[int, float, float, float]:
+def _region(spec: ExperimentSpec, z_m: float, direction: bool) -> tuple:
     """The acceptance test of the compiled weights (`response_kernels`): the angular cut of mode
-    "paper" when `direction` and theta_max_rad is set, else the volume's cross-section at z_m."""
+    "paper" when `direction` and theta_max_rad is set, else the volume's cross-section at z_m,
+    with the polar angles below which a line is surely inside it and above which surely not."""
     from dipscan.scan.response_kernels import RADIAL, RECTANGLE, THETA_CUT
 
     geometry = spec.geometry
     if direction and geometry.theta_max_rad is not None:
-        return THETA_CUT, 0.0, float(geometry.theta_max_rad), 0.0
+        return THETA_CUT, 0.0, float(geometry.theta_max_rad), 0.0, 0.0, 0.0
     radial, half_x, half_y = geometry.volume.cross_section(z_m, geometry.l_start_m, geometry.l_end_m)
-    if radial is not None:
-        return RADIAL, float(z_m), float(radial), 0.0
-    return RECTANGLE, float(z_m), float(half_x), float(half_y)
+    kind, a, b = (RADIAL, radial, 0.0) if radial is not None else (RECTANGLE, half_x, half_y)
+    inner, outer = (a, a) if radial is not None else (min(a, b), float(np.hypot(a, b)))
+    margin = 1e-9  # relative, far above the rounding of z tan(theta)
+    return (kind, float(z_m), float(a), float(b), float(np.arctan(inner / z_m)) * (1 - margin),
+            float(np.arctan(outer / z_m)) * (1 + margin))
 
 
 Binned = list[tuple[tuple[float, float], tuple[np.ndarray, np.ndarray, np.ndarray]]]
@@ -188,16 +191,14 @@ def binned_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
         samples.weight, samples.p_GeV, samples.theta_rad, samples.phi_rad, samples.betagamma))
     photon = (float(samples.llp_mass_GeV), float(e_star_GeV), float(spec.photon_threshold_GeV),
               float(spec.photon_max_GeV), float(bin_dex))
-    cut = geometry.mode == "paper" and geometry.theta_max_rad is not None
-    # The line's direction (`point_on_line`), once for all slices; the angular cut needs none.
-    trig = (np.empty(0),) * 3 if cut else (np.tan(theta), np.cos(phi), np.sin(phi))
-
-    def weigh(z_m: float, direction: bool):
-        region = _region(spec, z_m, direction)
-        return weigh_and_bin(weight, scale, p, theta, *trig, bg, region, *photon)
 
     if geometry.mode == "paper":
-        return [((geometry.l_start_m, geometry.l_end_m), weigh(geometry.l_end_m, True))]
-    edges = slice_edges_m(geometry.l_start_m, geometry.l_end_m, DECAY_SLICES)
-    return [((float(z_lo), float(z_hi)), weigh(0.5 * (z_lo + z_hi), False))
-            for z_lo, z_hi in zip(edges[:-1], edges[1:], strict=True)]
+        ends = [(geometry.l_start_m, geometry.l_end_m)]
+        regions = [_region(spec, geometry.l_end_m, direction=True)]
+    else:
+        edges = slice_edges_m(geometry.l_start_m, geometry.l_end_m, DECAY_SLICES)
+        ends = [(float(z_lo), float(z_hi)) for z_lo, z_hi in zip(edges[:-1], edges[1:], strict=True)]
+        regions = [_region(spec, 0.5 * (z_lo + z_hi), direction=False)
+                   for z_lo, z_hi in zip(edges[:-1], edges[1:], strict=True)]
+    bins = weigh_and_bin(weight, scale, p, theta, phi, bg, np.array(regions, dtype=float), *photon)
+    return list(zip(ends, bins, strict=True))

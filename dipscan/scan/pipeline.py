@@ -281,7 +281,8 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     uncertainties = scenario.uncertainties
     report("reduction", 0, 1)
     events = event_counts(blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass),
-                          variance=uncertainties.enabled and uncertainties.mc_statistics)
+                          variance=uncertainties.enabled and uncertainties.mc_statistics,
+                          threads=available_cores())
     report("reduction", 1, 1)
     timings["reduction"] = time.perf_counter() - t2
 

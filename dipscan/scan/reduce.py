@@ -14,6 +14,7 @@ and tests compare the result with the per-sample reference below.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -96,48 +97,35 @@ CHUNK_ROWS = 20_000  # bins crossed with the coupling grid at once (rows x coupl
 
 
 def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float,
-                  variance: bool = False) -> pl.LazyFrame:
+                  variance: bool = False, threads: int = 1) -> pl.LazyFrame:
     """LLPs decaying in the detector per (experiment, mass, channel, coupling), per unit BR.
 
     The bins of all blocks of one mass share that mass's c tau(d) row, so the crossing with the
-    coupling grid is one dense (bins x couplings) evaluation of f_dec per chunk, summed per block
-    with np.add.reduceat (fixed order: the same bytes on every run). Slices of one experiment's
-    decay region are then added together.  With ``variance``, the Monte Carlo variance
-    sum_i w_i^2 f_dec,i^2 comes along as ``llps_var`` (slices of one sample add linearly in w and
-    are treated as independent in the variance, a small overestimate for sliced geometries).
+    coupling grid is one dense (bins x couplings) evaluation of f_dec per mass (`_crossed`).
+    Slices of one experiment's decay region are then added together.  With ``variance``, the
+    Monte Carlo variance sum_i w_i^2 f_dec,i^2 comes along as ``llps_var`` (slices of one sample
+    add linearly in w and are treated as independent in the variance, a small overestimate for
+    sliced geometries).  The compiled kernels release the GIL, so masses run on ``threads``
+    threads; each mass is computed alone and the results are taken in mass order: the same
+    bytes whatever the number of threads.
     """
     couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
-    compiled = kernel_choice() == "compiled"
     by_mass: dict[int, list[SampleBlock]] = {}
     for block in blocks:
-        compressed = compress_block(block, bin_dex)
-        if compressed.weight.size:
-            by_mass.setdefault(block.mass_index, []).append(compressed)
+        by_mass.setdefault(block.mass_index, []).append(block)
+    masses = sorted(by_mass)
+
+    def crossed(mass_index: int):
+        return _crossed(by_mass[mass_index], grid, mass_index, bin_dex, variance)
+
+    if threads > 1 and len(masses) > 1 and kernel_choice() == "compiled":
+        with ThreadPoolExecutor(min(threads, len(masses))) as pool:
+            results = list(pool.map(crossed, masses))
+    else:
+        results = [crossed(m) for m in masses]
     rows: dict[str, list] = {"experiment": [], "mass_index": [], "channel": [], "llps": [],
                              "llps_var": []}
-    for mass_index, mass_blocks in sorted(by_mass.items()):
-        ctau_m = HBARC_GeV_m / (grid.llp_width_per_d2[mass_index] * couplings**2)
-        keys = list(dict.fromkeys((b.experiment, b.channel) for b in mass_blocks))
-        totals = np.zeros((len(keys), couplings.size))
-        totals_var = np.zeros((len(keys), couplings.size)) if variance else None
-        if compiled:
-            _decayed_compiled(mass_blocks, keys, ctau_m, totals, totals_var)
-            chunks = []
-        else:
-            chunks = _chunks(mass_blocks)
-        for chunk in chunks:
-            sizes = np.array([b.weight.size for b in chunk])
-            bg = np.concatenate([b.betagamma for b in chunk])
-            f_dec = decay_probability(np.repeat([b.l_start_m for b in chunk], sizes)[:, None],
-                                      np.repeat([b.l_end_m for b in chunk], sizes)[:, None],
-                                      bg[:, None] * ctau_m[None, :])
-            weighted = np.concatenate([b.weight for b in chunk])[:, None] * f_dec
-            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-            where = [keys.index((b.experiment, b.channel)) for b in chunk]
-            np.add.at(totals, where, np.add.reduceat(weighted, starts, axis=0))
-            if variance:
-                w2 = np.concatenate([b.weight_sq for b in chunk])[:, None] * (f_dec * f_dec)
-                np.add.at(totals_var, where, np.add.reduceat(w2, starts, axis=0))
+    for mass_index, (keys, totals, totals_var) in zip(masses, results, strict=True):
         for k, ((experiment, channel), llps) in enumerate(zip(keys, totals, strict=True)):
             rows["experiment"].append(experiment)
             rows["mass_index"].append(mass_index)
@@ -160,9 +148,42 @@ def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float,
     return frame
 
 
-def _decayed_compiled(blocks: list[SampleBlock], keys: list[tuple[str, str]], ctau_m: np.ndarray,
+def _crossed(blocks: list[SampleBlock], grid: GridInputs, mass_index: int, bin_dex: float,
+             variance: bool):
+    """(keys, totals, totals_var) of one mass: the blocks binned, then sum_i w_i f_dec per
+    (experiment, channel) key and coupling (and sum_i w2_i f_dec^2 with ``variance``)."""
+    couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
+    blocks = [c for c in (compress_block(b, bin_dex) for b in blocks) if c.weight.size]
+    ctau_m = HBARC_GeV_m / (grid.llp_width_per_d2[mass_index] * couplings**2)
+    keys = list(dict.fromkeys((b.experiment, b.channel) for b in blocks))
+    totals = np.zeros((len(keys), couplings.size))
+    totals_var = np.zeros((len(keys), couplings.size)) if variance else None
+    if not blocks:
+        return keys, totals, totals_var
+    if kernel_choice() == "compiled":
+        _crossed_compiled(blocks, keys, ctau_m, totals, totals_var)
+        return keys, totals, totals_var
+    # The numpy reference: dense (rows x couplings) chunks, summed per block with reduceat.
+    for chunk in _chunks(blocks):
+        sizes = np.array([b.weight.size for b in chunk])
+        bg = np.concatenate([b.betagamma for b in chunk])
+        f_dec = decay_probability(np.repeat([b.l_start_m for b in chunk], sizes)[:, None],
+                                  np.repeat([b.l_end_m for b in chunk], sizes)[:, None],
+                                  bg[:, None] * ctau_m[None, :])
+        weighted = np.concatenate([b.weight for b in chunk])[:, None] * f_dec
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        where = [keys.index((b.experiment, b.channel)) for b in chunk]
+        np.add.at(totals, where, np.add.reduceat(weighted, starts, axis=0))
+        if variance:
+            w2 = np.concatenate([b.weight_sq for b in chunk])[:, None] * (f_dec * f_dec)
+            np.add.at(totals_var, where, np.add.reduceat(w2, starts, axis=0))
+    return keys, totals, totals_var
+
+
+def _crossed_compiled(blocks: list[SampleBlock], keys: list[tuple[str, str]], ctau_m: np.ndarray,
                       totals: np.ndarray, totals_var: np.ndarray | None) -> None:
-    """The chunk loop of `_decayed_llps` as one compiled pass over the blocks of one mass."""
+    """The chunk loop of `_crossed` as one compiled pass over the blocks of one mass; each
+    block's sum runs in row order (reduceat's order may differ in the last bits)."""
     from dipscan.scan.response_kernels import decayed_llps
 
     row_of = {key: k for k, key in enumerate(keys)}
@@ -191,7 +212,8 @@ def _chunks(blocks: list[SampleBlock]):
 
 
 def event_counts(blocks: list[SampleBlock], grid: GridInputs,
-                 bin_dex: float = DEFAULT_BIN_DEX, variance: bool = False) -> pl.DataFrame:
+                 bin_dex: float = DEFAULT_BIN_DEX, variance: bool = False,
+                 threads: int = 1) -> pl.DataFrame:
     """Event counts per (experiment, mass, coupling, channel) plus `total` rows, as one frame.
 
     The crossing with the coupling grid is dense numpy per mass (`_decayed_llps`); the join with
@@ -200,8 +222,9 @@ def event_counts(blocks: list[SampleBlock], grid: GridInputs,
     floating-point sums depend on the order of their terms, and the same scenario must give
     the same bytes.  With ``variance``, a column ``n_events_mc_var`` holds the Monte Carlo
     variance of each count (sum of w^2 f_dec^2 BR^2; channels add as independent samples).
+    ``threads``: masses crossed with the couplings at once (compiled kernels only).
     """
-    decayed = _decayed_llps(blocks, grid, bin_dex, variance)
+    decayed = _decayed_llps(blocks, grid, bin_dex, variance, threads)
     branching = _branching_frame(grid)
     extra = [(pl.col("llps_var") * pl.col("br") ** 2).alias("n_events_mc_var")] if variance else []
     per_channel = (

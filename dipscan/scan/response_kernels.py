@@ -25,9 +25,11 @@ from numba import njit
 # The decays' kernels module sets numba's threading layer and loads its array maths cheaply.
 from dipscan.physics.decays import kernels as _decay_kernels  # noqa: F401
 
-# Acceptance test of a sample, `region` = (kind, z_m, a, b): kind 0 = polar angle below a
-# (mode "paper" with theta_max_rad); 1 = radius at depth z below a (cone, cylinder);
-# 2 = |x| < a and |y| < b at depth z (box, frustum).
+# Acceptance test of a sample, `region` = (kind, z_m, a, b, theta_in, theta_out): kind 0 = polar
+# angle below a (mode "paper" with theta_max_rad); 1 = radius at depth z below a (cone,
+# cylinder); 2 = |x| < a and |y| < b at depth z (box, frustum). Polar angles below theta_in are
+# inside and above theta_out outside the cross-section for certain (margins far above
+# rounding): only the samples in between need the trigonometric functions.
 THETA_CUT, RADIAL, RECTANGLE = 0, 1, 2
 # exp(-x) is exactly 0 in double precision for x > 745.14 in every correctly rounded or
 # faithful implementation: then f_dec = exp(-a) * (1 - exp(-b)) is exactly 0.
@@ -36,16 +38,21 @@ INT64_MIN = np.iinfo(np.int64).min  # numpy's key of a bin for log10(0) = -inf
 
 
 @njit(cache=True, inline="always")
-def _inside(i, theta, tan_theta, cos_phi, sin_phi, region):
-    """`Geometry.contains` of the point at depth z on the line of sample i (as `point_on_line`),
-    or the angular cut; the trigonometric functions come from numpy, once per sample."""
-    kind, z, a, b = region
+def _inside(theta, phi, region):
+    """`Geometry.contains` of the point at depth z on the line (theta, phi), as `point_on_line`
+    places it, or the angular cut. x^2 + y^2 < a^2 for hypot(x, y) < a: hypot is slow, and the
+    two differ at the last bit only."""
+    kind, z, a, b, theta_in, theta_out = region
     if kind == THETA_CUT:
-        return theta[i] < a
-    r = z * tan_theta[i]
-    x, y = r * cos_phi[i], r * sin_phi[i]
-    if kind == RADIAL:  # x^2 + y^2 < a^2: hypot is slow, and equal but at the last bit
-        return x * x + y * y < a * a
+        return theta < a
+    if theta < theta_in:
+        return True
+    if theta > theta_out:
+        return False
+    r = z * math.tan(theta)
+    if kind == RADIAL:
+        return r * r < a * a
+    x, y = r * math.cos(phi), r * math.sin(phi)
     return abs(x) < a and abs(y) < b
 
 
@@ -108,29 +115,47 @@ def _bins(key, w, bg, w2, n):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def weigh_and_bin(sample_weight, scale, p, theta, tan_theta, cos_phi, sin_phi, betagamma, region,
-                  mass, e_star, e_low, e_high, bin_dex):
-    """Bins (weight, mean beta gamma, squared weight) of scale * sample_weight * acceptance *
-    photon-window efficiency, over the samples whose weight is > 0. The trigonometric columns
-    may be empty when `region` is the angular cut."""
+def weigh_and_bin(sample_weight, scale, p, theta, phi, betagamma, regions, mass, e_star, e_low,
+                  e_high, bin_dex):
+    """Per row of `regions` (a decay slice: kind, z_m, a, b, theta_in, theta_out), the bins
+    (weight, mean beta gamma, squared weight) of scale * sample_weight * acceptance *
+    photon-window efficiency over the samples whose weight is > 0. The window efficiency and
+    the bin of a sample are computed once, for the first slice that accepts it."""
     n = p.size
-    key = np.empty(n, np.int64)
-    w, bg = np.empty(n), np.empty(n)
-    kept = 0
-    for i in range(n):
-        if not _inside(i, theta, tan_theta, cos_phi, sin_phi, region):
-            continue
-        efficiency = _above(p[i], mass, e_star, e_low)
-        if math.isfinite(e_high):
-            efficiency = min(max(efficiency - _above(p[i], mass, e_star, e_high), 0.0), 1.0)
-        weight = scale * sample_weight[i] * efficiency
-        if weight > 0.0:
-            key[kept], w[kept], bg[kept] = _key(betagamma[i], bin_dex), weight, betagamma[i]
-            kept += 1
-    w2 = np.empty(kept)
-    for i in range(kept):
-        w2[i] = w[i] * w[i]
-    return _bins(key, w, bg, w2, kept)
+    m = n if regions.shape[0] > 1 else 0  # one slice: nothing to remember
+    efficiency, key = np.empty(m), np.empty(m, np.int64)
+    done = np.zeros(m, np.uint8)  # 1: efficiency known, 2: bin known too
+    kept_key = np.empty(n, np.int64)
+    w, bg, w2 = np.empty(n), np.empty(n), np.empty(n)
+    out = []
+    for r in range(regions.shape[0]):
+        region = (int(regions[r, 0]), regions[r, 1], regions[r, 2], regions[r, 3], regions[r, 4],
+                  regions[r, 5])
+        kept = 0
+        for i in range(n):
+            if not _inside(theta[i], phi[i], region):
+                continue
+            if m == 0 or done[i] == 0:
+                eff = _above(p[i], mass, e_star, e_low)
+                if math.isfinite(e_high):
+                    eff = min(max(eff - _above(p[i], mass, e_star, e_high), 0.0), 1.0)
+                if m:
+                    efficiency[i], done[i] = eff, 1
+            else:
+                eff = efficiency[i]
+            weight = scale * sample_weight[i] * eff
+            if weight > 0.0:
+                if m == 0:
+                    kept_key[kept] = _key(betagamma[i], bin_dex)
+                else:
+                    if done[i] == 1:
+                        key[i], done[i] = _key(betagamma[i], bin_dex), 2
+                    kept_key[kept] = key[i]
+                w[kept], bg[kept] = weight, betagamma[i]
+                w2[kept] = weight * weight
+                kept += 1
+        out.append(_bins(kept_key, w, bg, w2, kept))
+    return out
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
