@@ -119,3 +119,10 @@ def test_short_lived_llps_give_exactly_zero_and_long_lived_the_linear_limit(monk
     assert counts[0] == 0.0
     lam = 10.0 * HBARC_GeV_m / (width_per_d2 * couplings[1] ** 2)
     assert counts[1] == pytest.approx(2.0 * 50.0 / lam, rel=1e-6)
+
+
+def test_event_counts_do_not_depend_on_the_number_of_threads(monkeypatch):
+    monkeypatch.setenv("DIPSCAN_KERNELS", "compiled")
+    grid, blocks = _grid_and_blocks(seed=8, n_mass=6)
+    one = event_counts(blocks, grid, variance=True, threads=1)
+    assert event_counts(blocks, grid, variance=True, threads=3).equals(one)

@@ -134,11 +134,13 @@ def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float,
             if variance:
                 rows["llps_var"].append(totals_var[k])
     n = len(rows["llps"])
+    # Each label repeated over the couplings by a gather, not through a Python list of strings.
+    each = np.repeat(np.arange(n), couplings.size)
     frame = pl.LazyFrame({
-        "experiment": np.repeat(np.array(rows["experiment"], dtype=object), couplings.size).tolist(),
+        "experiment": pl.Series(rows["experiment"], dtype=pl.String).gather(each),
         "mass_index": np.repeat(np.array(rows["mass_index"], dtype=np.int32), couplings.size),
         "coupling_index": np.tile(np.arange(couplings.size, dtype=np.int32), n),
-        "channel": np.repeat(np.array(rows["channel"], dtype=object), couplings.size).tolist(),
+        "channel": pl.Series(rows["channel"], dtype=pl.String).gather(each),
         "llps": np.concatenate(rows["llps"]) if n else np.empty(0),
     }, schema={"experiment": pl.String, "mass_index": pl.Int32, "coupling_index": pl.Int32,
                "channel": pl.String, "llps": pl.Float64})
@@ -280,9 +282,16 @@ def _complete_grid(per_channel: pl.DataFrame, grid: GridInputs,
     columns = ["experiment", "mass_index", "coupling_index", "mass_GeV", "coupling_GeVinv",
                "channel", "n_events"] + (["n_events_mc_var"] if variance else [])
     out = pl.concat([channel_rows.select(columns), total_rows.select(columns)])
+    # Rows ordered by experiment (in the scenario's order), mass, coupling and channel name, as
+    # one integer key: the rank of each name among all names sorted as Polars sorts strings
+    # (by code point), so no string comparison in the sort. Every key is distinct.
     order = {name: i for i, name in enumerate(grid.experiments)}
-    return (out.with_columns(_order=pl.col("experiment").replace_strict(order, return_dtype=pl.Int32))
-            .sort("_order", "mass_index", "coupling_index", "channel").drop("_order"))
+    names = sorted(set(out["channel"].unique().to_list()))
+    n_names, n_mass, n_coupling = len(names), len(grid.mass_GeV), len(grid.coupling_GeVinv)
+    key = ((pl.col("experiment").replace_strict(order, return_dtype=pl.Int64) * n_mass
+            + pl.col("mass_index")) * n_coupling + pl.col("coupling_index")) * n_names \
+        + pl.col("channel").replace_strict({c: i for i, c in enumerate(names)}, return_dtype=pl.Int64)
+    return out.with_columns(_order=key).sort("_order").drop("_order")
 
 
 def reference_event_counts(blocks: list[SampleBlock], grid: GridInputs) -> np.ndarray:
