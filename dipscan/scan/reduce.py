@@ -184,21 +184,27 @@ def _crossed(blocks: list[SampleBlock], grid: GridInputs, mass_index: int, bin_d
 
 def _crossed_compiled(blocks: list[SampleBlock], keys: list[tuple[str, str]], ctau_m: np.ndarray,
                       totals: np.ndarray, totals_var: np.ndarray | None) -> None:
-    """The chunk loop of `_crossed` as one compiled pass over the blocks of one mass; each
-    block's sum runs in row order (reduceat's order may differ in the last bits)."""
-    from dipscan.scan.response_kernels import decayed_llps
+    """The chunk loop of `_crossed` in compiled passes: the exponents of f_dec, numpy's exp and
+    expm1 in place, then each block's sums in row order (reduceat's order differs in the last
+    bits)."""
+    from dipscan.scan.response_kernels import decay_exponents, decayed_sums
 
     row_of = {key: k for k, key in enumerate(keys)}
     variance = totals_var is not None
-    weight = np.concatenate([b.weight for b in blocks])
-    decayed_llps(np.concatenate([b.betagamma for b in blocks]), weight,
-                 np.concatenate([b.weight_sq for b in blocks]) if variance else weight,
-                 np.concatenate([[0], np.cumsum([b.weight.size for b in blocks])]),
-                 np.array([row_of[(b.experiment, b.channel)] for b in blocks], dtype=np.int64),
-                 np.array([b.l_start_m for b in blocks], dtype=float),
-                 np.array([b.l_end_m for b in blocks], dtype=float),
-                 np.ascontiguousarray(ctau_m, dtype=float), totals,
-                 totals_var if variance else totals, variance)
+    ctau_m = np.ascontiguousarray(ctau_m, dtype=float)
+    for chunk in _chunks(blocks):
+        starts = np.concatenate([[0], np.cumsum([b.weight.size for b in chunk])])
+        exp_a, expm1_b = np.empty((starts[-1], ctau_m.size)), np.empty((starts[-1], ctau_m.size))
+        decay_exponents(np.concatenate([b.betagamma for b in chunk]), starts,
+                        np.array([b.l_start_m for b in chunk], dtype=float),
+                        np.array([b.l_end_m for b in chunk], dtype=float), ctau_m, exp_a, expm1_b)
+        np.exp(exp_a, out=exp_a)
+        np.expm1(expm1_b, out=expm1_b)
+        weight = np.concatenate([b.weight for b in chunk])
+        decayed_sums(exp_a, expm1_b, weight,
+                     np.concatenate([b.weight_sq for b in chunk]) if variance else weight, starts,
+                     np.array([row_of[(b.experiment, b.channel)] for b in chunk], dtype=np.int64),
+                     totals, totals_var if variance else totals, variance)
 
 
 def _chunks(blocks: list[SampleBlock]):

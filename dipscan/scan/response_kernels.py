@@ -2,16 +2,18 @@
 pass, and the crossing of the bins with the coupling grid.
 
 Each kernel is the fused form of the numpy reference (`DIPSCAN_KERNELS=numpy`) with the same
-operations in the same order, so the two agree to the last bits of the transcendental functions
-(numba calls the C library's, numpy its own vectorised ones):
+operations in the same order, except where said below, so the two agree to the last bits: the
+C library's log10, tan, cos and sin (numpy has its own vectorised ones), sqrt(p^2 + m^2) for
+hypot, and sums per block in row order (numpy's reduceat sums in its own order):
 - `weigh_and_bin`: `experiments.sample_weights` (modes "paper" and "volume": acceptance of the
   direction or of the decay point, times the closed-form photon-window efficiency) followed by
   `reduce.compress_block`;
 - `bin_samples`: `reduce.compress_block` alone;
-- `decayed_llps`: the (bins x couplings) f_dec evaluation of `reduce._decayed_llps`, summed per
-  block in the same order; a bin whose decay probability is exactly 0 at a coupling (every LLP
-  decays before the detector: exp(-L_i/lambda) underflows) skips the exponentials.
-Three compiled functions only: each costs its cache load at the start of every process.
+- `decay_exponents` and `decayed_sums`: the (bins x couplings) f_dec evaluation of
+  `reduce._decayed_llps` without its temporaries, around numpy's own exp and expm1 (vectorised,
+  several times faster than the C library's, and the reference's very functions), each block
+  summed in row order.
+Four compiled functions only: each costs its cache load at the start of every process.
 The kernels release the GIL, so units running on threads (`scan.pipeline.in_order`) overlap.
 """
 
@@ -31,9 +33,6 @@ from dipscan.physics.decays import kernels as _decay_kernels  # noqa: F401
 # inside and above theta_out outside the cross-section for certain (margins far above
 # rounding): only the samples in between need the trigonometric functions.
 THETA_CUT, RADIAL, RECTANGLE = 0, 1, 2
-# exp(-x) is exactly 0 in double precision for x > 745.14 in every correctly rounded or
-# faithful implementation: then f_dec = exp(-a) * (1 - exp(-b)) is exactly 0.
-EXP_UNDERFLOW = 746.0
 INT64_MIN = np.iinfo(np.int64).min  # numpy's key of a bin for log10(0) = -inf
 
 
@@ -174,24 +173,32 @@ def bin_samples(weight, betagamma, weight_sq, bin_dex):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def decayed_llps(betagamma, weight, weight_sq, starts, rows, l_start_m, l_end_m, ctau_m,
-                 totals, totals_var, variance):
-    """Add sum_i w_i f_dec(L_i, L_f, bg_i c tau_j) of each block (rows starts[k]:starts[k+1]) to
-    totals[rows[k], j] (and sum_i w2_i f_dec^2 to totals_var), summing in row order."""
-    n_coupling = ctau_m.size
+def decay_exponents(betagamma, starts, l_start_m, l_end_m, ctau_m, minus_a, minus_b):
+    """-a = -L_i/lambda and -b = -(L_f - L_i)/lambda for every row i of block k (rows
+    starts[k]:starts[k+1]) and coupling j, lambda = bg_i c tau_j, as `decay_probability` forms
+    them (a = 0 for L_i = 0, b = 0 for an empty interval)."""
+    for k in range(starts.size - 1):
+        li, lf = l_start_m[k], l_end_m[k]
+        for i in range(starts[k], starts[k + 1]):
+            for j in range(ctau_m.size):
+                lam = betagamma[i] * ctau_m[j]
+                a = li / lam if li > 0.0 else 0.0
+                b = (lf - li) / lam if lf > li else 0.0
+                minus_a[i, j], minus_b[i, j] = -a, -b
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def decayed_sums(exp_a, expm1_b, weight, weight_sq, starts, rows, totals, totals_var, variance):
+    """Add sum_i w_i f_dec, f_dec = exp(-a) (-expm1(-b)), of each block (rows starts[k]:starts[k+1])
+    to totals[rows[k], j] (and sum_i w2_i f_dec^2 to totals_var), summing in row order."""
+    n_coupling = exp_a.shape[1]
     acc, acc_var = np.empty(n_coupling), np.empty(n_coupling)
     for k in range(rows.size):
-        li, lf = l_start_m[k], l_end_m[k]
         acc[:] = 0.0
         acc_var[:] = 0.0
         for i in range(starts[k], starts[k + 1]):
             for j in range(n_coupling):
-                lam = betagamma[i] * ctau_m[j]
-                a = li / lam if li > 0.0 else 0.0
-                if a > EXP_UNDERFLOW:
-                    continue  # f_dec is exactly 0
-                b = (lf - li) / lam if lf > li else 0.0
-                f = math.exp(-a) * -math.expm1(-b)
+                f = exp_a[i, j] * -expm1_b[i, j]
                 acc[j] += weight[i] * f
                 if variance:
                     acc_var[j] += weight_sq[i] * (f * f)
