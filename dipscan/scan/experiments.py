@@ -170,9 +170,9 @@ def binned_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
     """`sample_weights` merged into beta-gamma bins (`reduce.compress_block`): per decay slice,
     (summed weight, weighted-mean beta gamma, summed squared weight) of the occupied bins.
 
-    Modes "paper" and "volume" run as one compiled pass per slice; mode "photon" (which draws
-    photons) and the numpy reference (`DIPSCAN_KERNELS=numpy`) weigh with `sample_weights` and
-    then bin.
+    Modes "paper" and "volume" run as one compiled call for all slices
+    (`response_kernels.weigh_and_bin`); mode "photon" (which draws photons) and the numpy
+    reference (`DIPSCAN_KERNELS=numpy`) weigh with `sample_weights` and then bin.
     """
     from dipscan.physics.decays.backend import kernel_choice
     from dipscan.scan.reduce import SampleBlock, compress_block

@@ -3,8 +3,9 @@
 N(experiment, mass, d) = sum_channels BR_ch(mass, d) * sum_samples w_i * f_dec(L_i, L_f, bg_i c tau(mass, d))
 
 The coupling only enters through BR ~ d^2 and c tau ~ 1/d^2, so the samples are crossed with
-the coupling grid as a column operation: dense numpy per mass for f_dec (ten times faster than
-a Polars cross join of the same rows), then Polars lazy frames join the branching ratios and
+the coupling grid as a column operation: dense per mass for f_dec, in compiled passes
+(`response_kernels`; numpy under DIPSCAN_KERNELS=numpy; either is ten times faster than a Polars
+cross join of the same rows), then Polars lazy frames join the branching ratios and
 form the per-channel and total counts. Before crossing, samples of one (experiment, mass,
 channel) are merged into narrow bins of log10(beta gamma) that keep their summed weight and
 weighted-mean beta gamma: f_dec is smooth in beta gamma on that scale (the default bin is
