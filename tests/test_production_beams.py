@@ -102,6 +102,16 @@ def test_hashes_follow_the_configuration(home):
     assert ref.config_hash({"soft": 200}) == variant("n_events = 100", "n_events = 200")[0]
 
 
+def test_a_preset_is_parsed_once_per_content_and_again_when_edited(home):
+    _write(home, BASE)
+    assert load_beam("b") is load_beam("b")  # a run asks several times: parsed once
+    _write(home, BASE.replace("seed = 1", "seed = 2"))  # same size, at once: still seen
+    assert load_beam("b").seed == 2
+    _write(home, BASE.replace("seed = 1", "seed = x"))
+    with pytest.raises(ScenarioError, match="TOML syntax"):
+        load_beam("b")
+
+
 def test_committed_sps400_preset_uses_table_1(monkeypatch):
     monkeypatch.delenv("DIPSCAN_HOME", raising=False)
     b = load_beam("sps400")

@@ -272,3 +272,25 @@ def test_an_empty_unit_round_trips(tmp_path):
     cache.store(KEY, arrays(0))
     loaded = cache.load(KEY)
     assert all(loaded[name].size == 0 for name in ARRAYS) and loaded["n_drawn"] == 0
+
+
+def test_entries_written_in_the_background_are_the_same_and_on_disk_after_flush(tmp_path):
+    ahead = SampleCache(tmp_path / "background", 10**9, background=True)
+    inline = SampleCache(tmp_path / "inline", 10**9)
+    for k in range(40):  # more than the writes allowed to wait: store() then waits for room
+        ahead.store(f"{k:064x}", arrays(300, seed=k))
+        inline.store(f"{k:064x}", arrays(300, seed=k))
+    ahead.flush()
+    for k in range(40):
+        assert ahead.path(f"{k:064x}").read_bytes() == inline.path(f"{k:064x}").read_bytes()
+    loaded = ahead.load(f"{7:064x}")
+    assert loaded["p_GeV"].tobytes() == arrays(300, seed=7)["p_GeV"].tobytes()
+
+
+def test_trim_waits_for_entries_still_being_written(tmp_path):
+    cache = SampleCache(tmp_path, 10**9, background=True)
+    for k in range(5):
+        cache.store(f"{k:064x}", arrays(1000, seed=k))
+    cache.limit_bytes = 0
+    cache.trim()  # every entry written first, then all of them removed: none left behind
+    assert list_entries(tmp_path) == [] and not list(tmp_path.iterdir())

@@ -414,6 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     from dipscan.io.outputs import SWAPS
 
     argv = sys.argv[1:] if argv is None else argv
+    # dipscan's typed models use no pydantic plugin: without this, the first model built scans
+    # every installed package's entry points for one (a few ms per command). A user's own
+    # setting of the variable wins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     # The model registry (and with it numpy and the meson table) only for `dipscan physics`.
     args = build_parser(model_options="physics" in argv).parse_args(argv)
     console = Console(stderr=True)

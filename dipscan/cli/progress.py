@@ -7,17 +7,13 @@ batch log, a pipe): one plain line per finished stage with its duration.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 STAGES = ("tables", "sampling", "reduction", "contours", "overlays", "writing")
 
@@ -33,7 +29,9 @@ class StageProgress:
         self.task = None
 
     def __enter__(self) -> StageProgress:
-        if self.console.is_terminal:
+        if self.console.is_terminal:  # rich's live display only then (a log needs none)
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
                                 TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                                 console=self.console, transient=True)
@@ -65,6 +63,15 @@ class StageProgress:
 
 def event_progress(console: Console) -> Progress:
     """Bars of PYTHIA8 events, one per production of a beam (`dipscan tables generate`)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("events"), TimeElapsedColumn(), TimeRemainingColumn(),
                     console=console, disable=not console.is_terminal)

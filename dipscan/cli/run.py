@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from concurrent.futures import BrokenExecutor
+from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from dipscan.cli.messages import print_error, print_note
 from dipscan.cli.preflight import preflight
@@ -26,6 +25,8 @@ from dipscan.io.outputs import (
     write_json,
     write_table,
 )
+from dipscan.plot.canvas import preload as preload_drawing
+from dipscan.plot.record import FIGURE_FORMATS
 
 if TYPE_CHECKING:
     from dipscan.cli.progress import StageProgress
@@ -67,12 +68,18 @@ def _compute_and_write(scenario: Scenario, target: Path, console: Console, t0: f
                        notes: list[str]) -> ScenarioResult:
     from dipscan.cli.progress import StageProgress  # rich's live display: only when computing
 
+    if draws_figure(scenario):
+        preload_drawing()  # matplotlib's import overlaps the computing, in a thread
     with StageProgress(console, scenario.name) as progress:
         result = compute(scenario, progress=progress, cache_dir=CACHE_DIR)
         result.notes = notes
         write_outputs(result, target, console, time.perf_counter() - t0, progress)
     print_result(console, result, target)
     return result
+
+
+def draws_figure(scenario: Scenario) -> bool:
+    return any(ext in scenario.output.formats for ext in FIGURE_FORMATS)
 
 
 def trim_sample_cache() -> None:
@@ -97,6 +104,8 @@ def _compute_remote(scenario: Scenario, ready: dict | None = None, target: Path 
     then only what the closing summary prints: the tables stay on disk."""
     from dipscan.cli.signals import sigterm_as_interrupt
 
+    if target is not None and draws_figure(scenario):
+        preload_drawing()  # matplotlib's import overlaps the computing, in a thread
     # Written here, on this machine's disks: the sweep trims the sample cache once, at its end.
     result = compute(scenario, cache_dir=CACHE_DIR, ready=ready, trim_cache=target is None)
     result.notes = list(notes)
@@ -280,43 +289,48 @@ def write_into(folder: Path, target: Path, result: ScenarioResult, seconds: floa
     scenario = result.scenario
     formats = scenario.output.formats
     report = progress or (lambda stage, done, total: None)
-    plots = [ext for ext in ("png", "pdf") if ext in formats]
+    plots = [ext for ext in FIGURE_FORMATS if ext in formats]
     steps = 6 + bool(plots)
-    report("writing", 0, steps)
-    events = result.events.drop("mass_index", "coupling_index")
-    write_table(events, folder, "events", formats)
-    report("writing", 1, steps)
-    write_table(result.contours, folder, "contours", formats)
-    report("writing", 2, steps)
-    result.summary = summary_frame(result)
-    write_table(result.summary, folder, "summary", ("csv",))
-    report("writing", 3, steps)
-    write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
-    report("writing", 4, steps)
-    write_table(result.exposure, folder, "exposure", ("csv",))
-    if result.bands:
-        write_table(band_dominance_frame(result), folder, "band_dominance", ("csv",))
-    # The figure is drawn from the exported frames, exactly as `dipscan plot` redraws it.
-    figure = figure_data(result)
-    if figure.overlay_grid is not None:
-        write_table(figure.overlay_grid, folder, "overlay_events", formats)
-    report("writing", 5, steps)
-    if plots:
+    with ThreadPoolExecutor(1, thread_name_prefix="dipscan-figure") as drawing:
+        # The figure is drawn from the exported frames, exactly as `dipscan plot` redraws it.
+        # Drawing holds the GIL and Polars' writers release it, so the figure is drawn in a
+        # thread while the tables are written (the pool is joined before the folder is swapped
+        # in or removed).
+        figure = figure_data(result)
         paths = [folder / f"plot.{ext}" for ext in plots]
-        try:
-            write_figure(figure, paths)
-        except OSError as err:
-            raise write_failure(err, target / paths[0].name) from err
-        report("writing", 6, steps)
-    timings = dict(result.timings_s)
-    timings["write_outputs"] = time.perf_counter() - t1
-    timings["total"] = seconds + timings["write_outputs"]
-    result.timings_s = timings
-    record = provenance(result, timings)
-    record.update(figure=figure.meta, compute_sha256=compute_digest(scenario),
-                  output_formats=list(formats))
-    write_json(record, folder / "provenance.json")
-    report("writing", steps, steps)
+        plotted = drawing.submit(write_figure, figure, paths) if plots else None
+        report("writing", 0, steps)
+        events = result.events.drop("mass_index", "coupling_index")
+        write_table(events, folder, "events", formats)
+        report("writing", 1, steps)
+        write_table(result.contours, folder, "contours", formats)
+        report("writing", 2, steps)
+        result.summary = summary_frame(result)
+        write_table(result.summary, folder, "summary", ("csv",))
+        report("writing", 3, steps)
+        write_table(dominance_frame(result), folder, "dominant_channels", ("csv",))
+        report("writing", 4, steps)
+        write_table(result.exposure, folder, "exposure", ("csv",))
+        if result.bands:
+            write_table(band_dominance_frame(result), folder, "band_dominance", ("csv",))
+        if figure.overlay_grid is not None:
+            write_table(figure.overlay_grid, folder, "overlay_events", formats)
+        report("writing", 5, steps)
+        if plotted is not None:
+            try:
+                plotted.result()
+            except OSError as err:
+                raise write_failure(err, target / paths[0].name) from err
+            report("writing", 6, steps)
+        timings = dict(result.timings_s)
+        timings["write_outputs"] = time.perf_counter() - t1
+        timings["total"] = seconds + timings["write_outputs"]
+        result.timings_s = timings
+        record = provenance(result, timings)
+        record.update(figure=figure.meta, compute_sha256=compute_digest(scenario),
+                      output_formats=list(formats))
+        write_json(record, folder / "provenance.json")
+        report("writing", steps, steps)
 
 
 def print_result(console: Console, result: ScenarioResult, target: Path) -> None:
@@ -339,6 +353,8 @@ def print_result(console: Console, result: ScenarioResult, target: Path) -> None
 
 def print_exposure(console: Console, exposure) -> None:
     """Mesons produced per experiment (the N_M of eq. 4.1), so a reader sees where events come from."""
+    from rich.table import Table  # only after a computed run: an up-to-date rerun prints none
+
     table = Table(title="mesons produced (N_M)")
     table.add_column("experiment")
     table.add_column("mesons")
@@ -354,6 +370,8 @@ def _fmt(value: float | None) -> str:
 
 
 def print_summary(console: Console, scenario: Scenario, summary, target: Path, seconds: float) -> None:
+    from rich.table import Table
+
     from dipscan.scan.bands import format_with_band  # polars: only after a computed run
 
     table = Table(title=escape(f"{scenario.name}: N = {scenario.output.n_events:g} reach"))

@@ -10,6 +10,8 @@ that changes only those reads every unit back instead of drawing it again.
   least recently used entries are removed until the folder fits.
 - Trust: each entry starts with its key and a CRC-32 of its arrays; an entry that does not
   match (torn write, disk fault, hand edit) is removed and the unit drawn again, never used.
+- Layout: that first line, then the arrays' bytes one after the other, written straight from
+  the arrays (no copy) and, in a run, by a thread of their own beside the sampling.
 - Table summaries: beside the units, one small ``<sha256>.json`` record per parent table as a
   run reads it (which species it holds, their multiplicities and array digests), so that a run
   whose units are all cached need not read the table at all (dipscan.scan.parents). Same
@@ -27,8 +29,10 @@ import json
 import math
 import os
 import re
+import threading
 import zlib
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,12 +46,16 @@ MAX_MB_ENV = "DIPSCAN_SAMPLE_CACHE_MB"
 DEFAULT_MAX_MB = 8192
 SUFFIX = ".llp"
 ARRAYS = ("weight", "p_GeV", "theta_rad", "phi_rad", "row")
-FORMAT = 2  # bump when the entry layout changes
+DTYPES = (np.float64, np.float64, np.float64, np.float64, np.int64)  # 8 bytes each, little-endian
+ITEM_BYTES = 8
+FORMAT = 3  # bump when the entry layout changes
 RECORD_SUFFIX = ".json"
 _ENTRY_NAME = r"[0-9a-f]{64}\.(?:llp|json)"
 _ENTRY = re.compile(_ENTRY_NAME)
 _OWNED = with_temporaries(_ENTRY_NAME)
+PENDING_WRITES = 16  # entries waiting for the writing thread at most
 HEADER_BYTES = 64 + 1 + 8 + 1 + 16 + 1  # "<key> <crc32> <n_drawn>\n"
+_ENDIAN = "<"  # entries are little-endian whatever the machine
 
 
 def default_cache_dir(cache_root: Path) -> Path:
@@ -74,13 +82,19 @@ def unit_key(parts: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _header(key: str, stacked: np.ndarray, n_drawn: int) -> bytes:
-    """First line of an entry: its key, a CRC-32 of shape, data and n_drawn (detects torn writes
-    and disk faults at several GB/s; the key guards against a sound entry under a wrong name),
-    and n_drawn, the parents decayed for the unit (its rows are those the pre-cut kept)."""
-    data = np.ascontiguousarray(stacked).reshape(-1).view(np.uint8)  # the bytes, not a copy
-    crc = zlib.crc32(data, zlib.crc32(f"{stacked.shape} {n_drawn}".encode()))
-    return f"{key} {crc:08x} {n_drawn:016x}\n".encode("ascii")
+def _header(key: str, body_crc: int, n_drawn: int) -> bytes:
+    """First line of an entry: its key, a CRC-32 of the arrays' bytes (detects torn writes and
+    disk faults at several GB/s; the key guards against a sound entry under a wrong name) and
+    n_drawn, the parents decayed for the unit (its rows are those the pre-cut kept)."""
+    return f"{key} {body_crc:08x} {n_drawn:016x}\n".encode("ascii")
+
+
+def _body_crc(chunks, n: int, n_drawn: int) -> int:
+    """CRC-32 of the arrays' bytes, seeded with their length and n_drawn."""
+    crc = zlib.crc32(f"{len(ARRAYS)} {n} {n_drawn}".encode())
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
+    return crc
 
 
 def _n_drawn(header: bytes) -> int | None:
@@ -103,12 +117,24 @@ class SampleCache:
     hits: int = 0
     misses: int = 0
     rejected: int = 0  # corrupt entries found, removed and recomputed
+    # Entries written by one thread beside the sampling (`open(..., background=True)`): the
+    # file system calls release the GIL, so a run drawing its units on one thread gets the
+    # writes for free on the other core. At most PENDING_WRITES entries wait (bounded memory);
+    # `flush` waits for them; an interpreter that exits still writes them first.
+    background: bool = False
+    _folder_made: bool = field(default=False, repr=False)  # created once, not for every entry
+    _writer: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _room: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(PENDING_WRITES), repr=False)
+    _pending: list[Future] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def open(cls, cache_root: Path) -> SampleCache | None:
-        """The cache below `cache_root`, or None when its size limit is 0 (cache off)."""
+    def open(cls, cache_root: Path, background: bool = False) -> SampleCache | None:
+        """The cache below `cache_root`, or None when its size limit is 0 (cache off);
+        `background`: entries are written by a thread of their own (call `flush` or `trim`)."""
         limit = max_bytes()
-        return cls(default_cache_dir(cache_root), limit) if limit > 0 else None
+        return cls(default_cache_dir(cache_root), limit, background=background) if limit > 0 else None
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}{SUFFIX}"
@@ -119,39 +145,69 @@ class SampleCache:
         try:
             with open(path, "rb") as file:
                 stored = file.read(HEADER_BYTES)
-                stacked = np.load(file, allow_pickle=False)
+                body = bytearray(max(os.fstat(file.fileno()).st_size - len(stored), 0))
+                complete = file.readinto(body) == len(body) and not file.read(1)
         except FileNotFoundError:
             self.misses += 1
             return None
-        except (OSError, ValueError, EOFError):
-            stacked = None
+        except OSError:
+            stored, body, complete = b"", bytearray(), False
         n_drawn = _n_drawn(stored)
-        sound = (stacked is not None and n_drawn is not None and stacked.dtype == np.float64
-                 and stacked.ndim == 2 and stacked.shape[0] == len(ARRAYS)
-                 and _header(key, stacked, n_drawn) == stored)
+        n, ragged = divmod(len(body), len(ARRAYS) * ITEM_BYTES)
+        sound = (complete and not ragged and n_drawn is not None
+                 and _header(key, _body_crc([body], n, n_drawn), n_drawn) == stored)
         if not sound:
             self._reject(path)
             return None
         with contextlib.suppress(OSError):  # another run may have trimmed it meanwhile
             os.utime(path)  # least recently used goes first
         self.hits += 1
-        return {**dict(zip(ARRAYS, stacked, strict=True)), "n_drawn": n_drawn}
+        # Views of the one buffer read (no copy), each array in its own type.
+        out = {name: np.frombuffer(body, np.dtype(dtype).newbyteorder(_ENDIAN), n, k * n * ITEM_BYTES)
+               for k, (name, dtype) in enumerate(zip(ARRAYS, DTYPES, strict=True))}
+        return {**out, "n_drawn": n_drawn}
 
     def store(self, key: str, arrays: dict) -> None:
         """Write an entry atomically (a reader sees no entry or the whole entry): the key, a
-        checksum and "n_drawn" on the first line, then the arrays as one (5, n) float64 .npy
-        block (row indices are exact in float64)."""
-        stacked = np.stack([np.asarray(arrays[name], dtype=np.float64) for name in ARRAYS])
-        n_drawn = int(arrays["n_drawn"])
+        checksum and "n_drawn" on the first line, then the five arrays' bytes one after the
+        other (8 bytes a value, little-endian), written from the arrays themselves: no copy."""
+        columns = [np.ascontiguousarray(arrays[name], dtype=np.dtype(dtype).newbyteorder(_ENDIAN))
+                   for name, dtype in zip(ARRAYS, DTYPES, strict=True)]
+        n, n_drawn = columns[0].size, int(arrays["n_drawn"])
+        if any(column.shape != (n,) for column in columns):
+            raise ValueError(f"sample-cache arrays of unequal lengths: {[c.shape for c in columns]}")
+        chunks = [memoryview(column).cast("B") for column in columns]
+        # The checksum is taken now, from the arrays as they are: an entry written later from
+        # arrays changed meanwhile would fail its check and be drawn again, never trusted.
+        header = _header(key, _body_crc(chunks, n, n_drawn), n_drawn)
+        if not self.background:
+            self._write(key, header, chunks)
+            return
+        with self._lock:  # units may be stored from several sampling threads at once
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="dipscan-sample-cache")
+        self._room.acquire()  # at most PENDING_WRITES entries held in memory for writing
+        pending = self._writer.submit(self._write, key, header, chunks)
+        pending.add_done_callback(lambda _: self._room.release())
+        self._pending.append(pending)
 
+    def _write(self, key: str, header: bytes, chunks: list[memoryview]) -> None:
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as file:
-                file.write(_header(key, stacked, n_drawn))
-                np.save(file, stacked, allow_pickle=False)
+                file.write(header)
+                for chunk in chunks:
+                    file.write(chunk)
 
         with contextlib.suppress(OSError):  # a full or read-only disk costs speed, never results
-            self.folder.mkdir(parents=True, exist_ok=True)
+            if not self._folder_made:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._folder_made = True
             atomic_write(self.path(key), write)
+
+    def flush(self) -> None:
+        """Wait until every entry handed to `store` is on disk (or given up on a disk error)."""
+        while self._pending:
+            self._pending.pop().result()
 
     def _reject(self, path: Path) -> None:
         self.rejected += 1
@@ -191,7 +247,9 @@ class SampleCache:
                          lambda tmp: tmp.write_bytes(_record_header(key, payload) + payload))
 
     def trim(self) -> int:
-        """Remove least recently used entries until the folder fits the limit; bytes removed."""
+        """Remove least recently used entries until the folder fits the limit; bytes removed.
+        Entries still being written are waited for first."""
+        self.flush()
         entries = list_entries(self.folder)
         total = sum(size for _, size, _ in entries)
         removed = 0

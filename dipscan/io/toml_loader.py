@@ -43,12 +43,22 @@ _VALUE_CUTOFF = 0.75
 
 def read_toml(path: Path) -> tuple[bytes, dict]:
     """Read a TOML file once; return its bytes (for the digest) and the parsed table."""
+    raw = toml_bytes(path)
+    return raw, parse_toml(path, raw)
+
+
+def toml_bytes(path: Path) -> bytes:
+    """The bytes of a TOML file; ScenarioError if it cannot be read."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise ScenarioError(path, "", Shown("no such file"), "an existing .toml file") from None
     except OSError as exc:
         raise ScenarioError(path, "", Shown(f"unreadable file ({exc.strerror})"), "a readable .toml file") from None
+
+
+def parse_toml(path: Path, raw: bytes) -> dict:
+    """The table in `raw`, the bytes of the TOML file `path` (named in any error)."""
     try:
         decoded = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -61,7 +71,7 @@ def read_toml(path: Path) -> tuple[bytes, dict]:
         key = f"line {where.group(1)}, column {where.group(2)}" if where else "TOML syntax"
         reason = _LINE_COL.sub("", message).strip()
         raise ScenarioError(path, key, Shown(f"a TOML syntax error ({reason})"), "valid TOML 1.0 (https://toml.io)") from None
-    return raw, data
+    return data
 
 
 # --------------------------------------------------------------------------- field rules

@@ -57,9 +57,10 @@ from dipscan.io.toml_loader import (
     integer,
     load,
     number,
-    read_toml,
+    parse_toml,
     shown,
     text,
+    toml_bytes,
 )
 from dipscan.physics.constants import PROTON_MASS_GeV
 from dipscan.physics.pdg import PdgEntry, UnknownParticle, pdg_entry
@@ -313,13 +314,22 @@ def list_beams() -> list[str]:
 
 
 def load_beam(name: str) -> Beam:
-    """Read and validate ``scenarios/beams/<name>.toml``."""
+    """Read and validate ``scenarios/beams/<name>.toml``.
+
+    A run asks for its beams in several places (the scenario's checks, uncertainties, the
+    tables); the file is read every time but parsed and validated once per content."""
     path = beams_dir() / f"{name}.toml"
     if not path.is_file():
         raise ScenarioError(
             path, "", name, f"a beam preset in {beams_dir()}: {', '.join(list_beams()) or 'none'}"
         )
-    return parse_beam(read_toml(path)[1], path)
+    return _parsed_beam(path, toml_bytes(path))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_beam(path: Path, raw: bytes) -> Beam:
+    """A beam preset from the bytes of its file (a Beam is frozen: safe to share)."""
+    return parse_beam(parse_toml(path, raw), path)
 
 
 def _words(values) -> str:

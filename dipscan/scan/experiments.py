@@ -143,3 +143,62 @@ def sample_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
             accepted = inside * energy
         slices.append(((float(z_lo), float(z_hi)), base * accepted))
     return slices
+
+
+def _region(spec: ExperimentSpec, z_m: float, direction: bool) -> tuple:
+    """The acceptance test of the compiled weights (`response_kernels`): the angular cut of mode
+    "paper" when `direction` and theta_max_rad is set, else the volume's cross-section at z_m,
+    with the polar angles below which a line is surely inside it and above which surely not."""
+    from dipscan.scan.response_kernels import RADIAL, RECTANGLE, THETA_CUT
+
+    geometry = spec.geometry
+    if direction and geometry.theta_max_rad is not None:
+        return THETA_CUT, 0.0, float(geometry.theta_max_rad), 0.0, 0.0, 0.0
+    radial, half_x, half_y = geometry.volume.cross_section(z_m, geometry.l_start_m, geometry.l_end_m)
+    kind, a, b = (RADIAL, radial, 0.0) if radial is not None else (RECTANGLE, half_x, half_y)
+    inner, outer = (a, a) if radial is not None else (min(a, b), float(np.hypot(a, b)))
+    margin = 1e-9  # relative, far above the rounding of z tan(theta)
+    return (kind, float(z_m), float(a), float(b), float(np.arctan(inner / z_m)) * (1 - margin),
+            float(np.arctan(outer / z_m)) * (1 + margin))
+
+
+Binned = list[tuple[tuple[float, float], tuple[np.ndarray, np.ndarray, np.ndarray]]]
+
+
+def binned_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
+                   rng: np.random.Generator | None, bin_dex: float) -> Binned:
+    """`sample_weights` merged into beta-gamma bins (`reduce.compress_block`): per decay slice,
+    (summed weight, weighted-mean beta gamma, summed squared weight) of the occupied bins.
+
+    Modes "paper" and "volume" run as one compiled call for all slices
+    (`response_kernels.weigh_and_bin`); mode "photon" (which draws photons) and the numpy
+    reference (`DIPSCAN_KERNELS=numpy`) weigh with `sample_weights` and then bin.
+    """
+    from dipscan.physics.decays.backend import kernel_choice
+    from dipscan.scan.reduce import SampleBlock, compress_block
+
+    geometry = spec.geometry
+    if geometry.mode == "photon" or kernel_choice() == "numpy" or len(samples) == 0:
+        out = []
+        for ends, weight in sample_weights(spec, samples, e_star_GeV, rng):
+            block = compress_block(SampleBlock("", 0, "", weight, samples.betagamma, *ends), bin_dex)
+            out.append((ends, (block.weight, block.betagamma, block.weight_sq)))
+        return out
+    from dipscan.scan.response_kernels import weigh_and_bin
+
+    scale = float(spec.efficiency * production_scale(spec, samples.channel.parent_pdgid))
+    weight, p, theta, phi, bg = (np.ascontiguousarray(c, dtype=float) for c in (
+        samples.weight, samples.p_GeV, samples.theta_rad, samples.phi_rad, samples.betagamma))
+    photon = (float(samples.llp_mass_GeV), float(e_star_GeV), float(spec.photon_threshold_GeV),
+              float(spec.photon_max_GeV), float(bin_dex))
+
+    if geometry.mode == "paper":
+        ends = [(geometry.l_start_m, geometry.l_end_m)]
+        regions = [_region(spec, geometry.l_end_m, direction=True)]
+    else:
+        edges = slice_edges_m(geometry.l_start_m, geometry.l_end_m, DECAY_SLICES)
+        ends = [(float(z_lo), float(z_hi)) for z_lo, z_hi in zip(edges[:-1], edges[1:], strict=True)]
+        regions = [_region(spec, 0.5 * (z_lo + z_hi), direction=False)
+                   for z_lo, z_hi in zip(edges[:-1], edges[1:], strict=True)]
+    bins = weigh_and_bin(weight, scale, p, theta, phi, bg, np.array(regions, dtype=float), *photon)
+    return list(zip(ends, bins, strict=True))

@@ -23,6 +23,11 @@ class Shape(Protocol):
         """True where (x, y) at depth z lies inside the cross-section."""
         ...
 
+    def cross_section(self, z, l_start_m, l_end_m) -> tuple:
+        """(radius, None, None) of a round cross-section at depth z, or (None, half width,
+        half height) of a rectangular one: what `contains` tests, for the compiled weights."""
+        ...
+
     def widest_angle_rad(self, ends_m, l_start_m, l_end_m) -> float:
         """Widest polar angle, seen from the target, of the cross-section at the depths ends_m."""
         ...
@@ -36,7 +41,10 @@ class Cone:
     theta_max_rad: float = field(metadata={"doc": "half-angle of the cone (apex at the target)"})
 
     def contains(self, x, y, z, l_start_m, l_end_m):
-        return np.hypot(x, y) < z * np.tan(self.theta_max_rad)
+        return np.hypot(x, y) < self.cross_section(z, l_start_m, l_end_m)[0]
+
+    def cross_section(self, z, l_start_m, l_end_m):
+        return z * np.tan(self.theta_max_rad), None, None
 
     def widest_angle_rad(self, ends_m, l_start_m, l_end_m):
         return self.theta_max_rad
@@ -52,6 +60,9 @@ class Cylinder:
     def contains(self, x, y, z, l_start_m, l_end_m):
         return np.hypot(x, y) < self.radius_m
 
+    def cross_section(self, z, l_start_m, l_end_m):
+        return self.radius_m, None, None
+
     def widest_angle_rad(self, ends_m, l_start_m, l_end_m):
         return max(np.arctan(self.radius_m / z) for z in ends_m)
 
@@ -65,7 +76,10 @@ class Box:
     height_m: float = field(metadata={"doc": "full transverse size in y"})
 
     def contains(self, x, y, z, l_start_m, l_end_m):
-        return (np.abs(x) < self.width_m / 2) & (np.abs(y) < self.height_m / 2)
+        return _in_rectangle(x, y, *self.cross_section(z, l_start_m, l_end_m)[1:])
+
+    def cross_section(self, z, l_start_m, l_end_m):
+        return None, self.width_m / 2, self.height_m / 2
 
     def widest_angle_rad(self, ends_m, l_start_m, l_end_m):
         half_diagonal = 0.5 * np.hypot(self.width_m, self.height_m)
@@ -83,16 +97,23 @@ class Frustum:
     downstream_height_m: float = field(metadata={"doc": "full size in y of the face at l_end_m (linear in between)"})
 
     def contains(self, x, y, z, l_start_m, l_end_m):
+        return _in_rectangle(x, y, *self.cross_section(z, l_start_m, l_end_m)[1:])
+
+    def cross_section(self, z, l_start_m, l_end_m):
         f = (z - l_start_m) / (l_end_m - l_start_m)
         width = self.upstream_width_m + f * (self.downstream_width_m - self.upstream_width_m)
         height = self.upstream_height_m + f * (self.downstream_height_m - self.upstream_height_m)
-        return (np.abs(x) < width / 2) & (np.abs(y) < height / 2)
+        return None, width / 2, height / 2
 
     def widest_angle_rad(self, ends_m, l_start_m, l_end_m):
         # ends_m are faces: the cross-section of each face, not an interpolation (exact values)
         half_diagonal = {l_start_m: 0.5 * np.hypot(self.upstream_width_m, self.upstream_height_m),
                          l_end_m: 0.5 * np.hypot(self.downstream_width_m, self.downstream_height_m)}
         return max(np.arctan(half_diagonal[z] / z) for z in ends_m)
+
+
+def _in_rectangle(x, y, half_width_m, half_height_m):
+    return (np.abs(x) < half_width_m) & (np.abs(y) < half_height_m)
 
 
 SHAPES: dict[str, type] = {cls.NAME: cls for cls in (Cone, Cylinder, Box, Frustum)}

@@ -17,6 +17,7 @@ from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from dipscan import __version__
@@ -57,11 +58,19 @@ def available_species(beam: str, pdgids: set[int], omitted: list[str]) -> list[i
 
 def species_multiplicities(frame: pl.DataFrame) -> list[tuple[int, float]]:
     """(signed pdgid, mesons per collision) of every species in a parent table, by pdgid."""
-    from dipscan.scan.reduce import sequential_sum
+    weights = frame.select("pdg_id", "weight").partition_by("pdg_id", maintain_order=True, as_dict=True)
+    return sorted((int(pdgid), running_sum(part["weight"].to_numpy()))
+                  for (pdgid,), part in weights.items())
 
-    sums = (frame.group_by("pdg_id", maintain_order=True).agg(sequential_sum(pl.col("weight")))
-            .sort("pdg_id"))
-    return [(int(pdgid), float(total)) for pdgid, total in sums.iter_rows()]
+
+def multiplicities_of(species: dict[int, Parents]) -> list[tuple[int, float]]:
+    """As `species_multiplicities`, from a table already split by species."""
+    return [(pdgid, running_sum(species[pdgid].weight)) for pdgid in sorted(species)]
+
+
+def running_sum(weights: np.ndarray) -> float:
+    """The sum in row order: its last bits do not depend on how a parallel sum splits the rows."""
+    return float(np.cumsum(weights, dtype=np.float64)[-1])
 
 
 @functools.cache
@@ -130,7 +139,7 @@ class BeamParents:
             if record is not None and record.get("species"):
                 return {int(pdgid): (digest, float(total))
                         for pdgid, digest, total in record["species"]}
-        multiplicities = dict(species_multiplicities(self.frame))
+        multiplicities = dict(multiplicities_of(self.loaded))
         summary = {pdgid: (parents.digest, multiplicities[pdgid])
                    for pdgid, parents in self.loaded.items()}
         if self.cache is not None and self.present:

@@ -22,7 +22,7 @@ from dipscan.physics.models import make_model
 from dipscan.physics.models.base import Channel, Model
 from dipscan.scan.bands import ExperimentBand, band_contours, band_event_columns, experiment_bands
 from dipscan.scan.contours import contour_frame, iso_contours
-from dipscan.scan.experiments import production_scale, sample_weights
+from dipscan.scan.experiments import binned_weights, production_scale
 from dipscan.scan.overlays import Overlay, build_overlays
 from dipscan.scan.parents import BeamParents, LazyParents
 from dipscan.scan.plan import (
@@ -34,9 +34,9 @@ from dipscan.scan.plan import (
     reads_shell,
 )
 from dipscan.scan.reduce import (
+    DEFAULT_BIN_DEX,
     GridInputs,
     SampleBlock,
-    compress_block,
     event_counts,
     total_grid,
 )
@@ -93,11 +93,10 @@ def unit_blocks(seed: int, specs: list[ExperimentSpec], unit: SamplingUnit, samp
         # mode draws any (the stream costs more to seed than most paper-mode weights).
         own_rng = (channel_rng(seed, f"{unit.beam}/{spec.label}/{shell[0]!r}", unit.mass_index,
                                unit.channel) if spec.geometry.mode == "photon" else None)
-        out[spec.label] = [compress_block(SampleBlock(spec.label, unit.mass_index,
-                                                      unit.channel.name, weight,
-                                                      samples.betagamma, l_start, l_end))
-                           for (l_start, l_end), weight in sample_weights(spec, samples,
-                                                                          e_star_GeV, own_rng)]
+        out[spec.label] = [SampleBlock(spec.label, unit.mass_index, unit.channel.name, weight,
+                                       betagamma, l_start, l_end, weight_sq)
+                           for (l_start, l_end), (weight, betagamma, weight_sq)
+                           in binned_weights(spec, samples, e_star_GeV, own_rng, DEFAULT_BIN_DEX)]
     return samples.drawn, out  # parents decayed, whether or not the pre-cut kept their LLP
 
 
@@ -265,7 +264,7 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
     report = progress or (lambda stage, done, total: None)
     beams = list(dict.fromkeys(spec.beam for spec in scenario.experiments))
-    cache = SampleCache.open(cache_dir) if cache_dir is not None else None
+    cache = SampleCache.open(cache_dir, background=True) if cache_dir is not None else None
     tables, species = {}, {}
     for k, beam in enumerate(beams):
         report("tables", k, len(beams))
@@ -280,13 +279,16 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
                                    cache, ready)
     if cache and trim_cache:
         cache.trim()
+    elif cache:  # entries written by the cache's own thread are on disk past here
+        cache.flush()
     timings["sampling"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
     uncertainties = scenario.uncertainties
     report("reduction", 0, 1)
     events = event_counts(blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass),
-                          variance=uncertainties.enabled and uncertainties.mc_statistics)
+                          variance=uncertainties.enabled and uncertainties.mc_statistics,
+                          threads=available_cores())
     report("reduction", 1, 1)
     timings["reduction"] = time.perf_counter() - t2
 

@@ -3,8 +3,9 @@
 N(experiment, mass, d) = sum_channels BR_ch(mass, d) * sum_samples w_i * f_dec(L_i, L_f, bg_i c tau(mass, d))
 
 The coupling only enters through BR ~ d^2 and c tau ~ 1/d^2, so the samples are crossed with
-the coupling grid as a column operation: dense numpy per mass for f_dec (ten times faster than
-a Polars cross join of the same rows), then Polars lazy frames join the branching ratios and
+the coupling grid as a column operation: dense per mass for f_dec, in compiled passes
+(`response_kernels`; numpy under DIPSCAN_KERNELS=numpy; either is ten times faster than a Polars
+cross join of the same rows), then Polars lazy frames join the branching ratios and
 form the per-channel and total counts. Before crossing, samples of one (experiment, mass,
 channel) are merged into narrow bins of log10(beta gamma) that keep their summed weight and
 weighted-mean beta gamma: f_dec is smooth in beta gamma on that scale (the default bin is
@@ -14,12 +15,14 @@ and tests compare the result with the per-sample reference below.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
 
 from dipscan.physics.constants import HBARC_GeV_m
+from dipscan.physics.decays.backend import kernel_choice
 from dipscan.physics.decays.fdec import decay_probability
 
 DEFAULT_BIN_DEX = 1e-2  # log10 width of the beta-gamma bins (2.3% in beta gamma)
@@ -63,6 +66,14 @@ def compress_block(block: SampleBlock, bin_dex: float = DEFAULT_BIN_DEX) -> Samp
     touching the central numbers.  Runs as the samples are drawn, so the pipeline never holds
     more than the bins; np.bincount adds in a fixed order: the same bytes on every run.
     """
+    if kernel_choice() == "compiled":
+        from dipscan.scan.response_kernels import bin_samples
+
+        weight = np.ascontiguousarray(block.weight, dtype=float)
+        w2 = weight * weight if block.weight_sq is None else block.weight_sq
+        w, bg, w2 = bin_samples(weight, np.ascontiguousarray(block.betagamma, dtype=float),
+                                np.ascontiguousarray(w2, dtype=float), bin_dex)
+        return replace(block, weight=w, betagamma=bg, weight_sq=w2)
     positive = block.weight > 0
     w, bg = block.weight[positive], block.betagamma[positive]
     w2 = w * w if block.weight_sq is None else block.weight_sq[positive]
@@ -87,42 +98,35 @@ CHUNK_ROWS = 20_000  # bins crossed with the coupling grid at once (rows x coupl
 
 
 def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float,
-                  variance: bool = False) -> pl.LazyFrame:
+                  variance: bool = False, threads: int = 1) -> pl.LazyFrame:
     """LLPs decaying in the detector per (experiment, mass, channel, coupling), per unit BR.
 
     The bins of all blocks of one mass share that mass's c tau(d) row, so the crossing with the
-    coupling grid is one dense (bins x couplings) evaluation of f_dec per chunk, summed per block
-    with np.add.reduceat (fixed order: the same bytes on every run). Slices of one experiment's
-    decay region are then added together.  With ``variance``, the Monte Carlo variance
-    sum_i w_i^2 f_dec,i^2 comes along as ``llps_var`` (slices of one sample add linearly in w and
-    are treated as independent in the variance, a small overestimate for sliced geometries).
+    coupling grid is one dense (bins x couplings) evaluation of f_dec per mass (`_crossed`).
+    Slices of one experiment's decay region are then added together.  With ``variance``, the
+    Monte Carlo variance sum_i w_i^2 f_dec,i^2 comes along as ``llps_var`` (slices of one sample
+    add linearly in w and are treated as independent in the variance, a small overestimate for
+    sliced geometries).  The compiled kernels release the GIL, so masses run on ``threads``
+    threads; each mass is computed alone and the results are taken in mass order: the same
+    bytes whatever the number of threads.
     """
     couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
     by_mass: dict[int, list[SampleBlock]] = {}
     for block in blocks:
-        compressed = compress_block(block, bin_dex)
-        if compressed.weight.size:
-            by_mass.setdefault(block.mass_index, []).append(compressed)
+        by_mass.setdefault(block.mass_index, []).append(block)
+    masses = sorted(by_mass)
+
+    def crossed(mass_index: int):
+        return _crossed(by_mass[mass_index], grid, mass_index, bin_dex, variance)
+
+    if threads > 1 and len(masses) > 1 and kernel_choice() == "compiled":
+        with ThreadPoolExecutor(min(threads, len(masses))) as pool:
+            results = list(pool.map(crossed, masses))
+    else:
+        results = [crossed(m) for m in masses]
     rows: dict[str, list] = {"experiment": [], "mass_index": [], "channel": [], "llps": [],
                              "llps_var": []}
-    for mass_index, mass_blocks in sorted(by_mass.items()):
-        ctau_m = HBARC_GeV_m / (grid.llp_width_per_d2[mass_index] * couplings**2)
-        keys = list(dict.fromkeys((b.experiment, b.channel) for b in mass_blocks))
-        totals = np.zeros((len(keys), couplings.size))
-        totals_var = np.zeros((len(keys), couplings.size)) if variance else None
-        for chunk in _chunks(mass_blocks):
-            sizes = np.array([b.weight.size for b in chunk])
-            bg = np.concatenate([b.betagamma for b in chunk])
-            f_dec = decay_probability(np.repeat([b.l_start_m for b in chunk], sizes)[:, None],
-                                      np.repeat([b.l_end_m for b in chunk], sizes)[:, None],
-                                      bg[:, None] * ctau_m[None, :])
-            weighted = np.concatenate([b.weight for b in chunk])[:, None] * f_dec
-            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-            where = [keys.index((b.experiment, b.channel)) for b in chunk]
-            np.add.at(totals, where, np.add.reduceat(weighted, starts, axis=0))
-            if variance:
-                w2 = np.concatenate([b.weight_sq for b in chunk])[:, None] * (f_dec * f_dec)
-                np.add.at(totals_var, where, np.add.reduceat(w2, starts, axis=0))
+    for mass_index, (keys, totals, totals_var) in zip(masses, results, strict=True):
         for k, ((experiment, channel), llps) in enumerate(zip(keys, totals, strict=True)):
             rows["experiment"].append(experiment)
             rows["mass_index"].append(mass_index)
@@ -131,11 +135,13 @@ def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float,
             if variance:
                 rows["llps_var"].append(totals_var[k])
     n = len(rows["llps"])
+    # Each label repeated over the couplings by a gather, not through a Python list of strings.
+    each = np.repeat(np.arange(n), couplings.size)
     frame = pl.LazyFrame({
-        "experiment": np.repeat(np.array(rows["experiment"], dtype=object), couplings.size).tolist(),
+        "experiment": pl.Series(rows["experiment"], dtype=pl.String).gather(each),
         "mass_index": np.repeat(np.array(rows["mass_index"], dtype=np.int32), couplings.size),
         "coupling_index": np.tile(np.arange(couplings.size, dtype=np.int32), n),
-        "channel": np.repeat(np.array(rows["channel"], dtype=object), couplings.size).tolist(),
+        "channel": pl.Series(rows["channel"], dtype=pl.String).gather(each),
         "llps": np.concatenate(rows["llps"]) if n else np.empty(0),
     }, schema={"experiment": pl.String, "mass_index": pl.Int32, "coupling_index": pl.Int32,
                "channel": pl.String, "llps": pl.Float64})
@@ -143,6 +149,63 @@ def _decayed_llps(blocks: list[SampleBlock], grid: GridInputs, bin_dex: float,
         frame = frame.with_columns(llps_var=pl.Series(
             np.concatenate(rows["llps_var"]) if n else np.empty(0), dtype=pl.Float64))
     return frame
+
+
+def _crossed(blocks: list[SampleBlock], grid: GridInputs, mass_index: int, bin_dex: float,
+             variance: bool):
+    """(keys, totals, totals_var) of one mass: the blocks binned, then sum_i w_i f_dec per
+    (experiment, channel) key and coupling (and sum_i w2_i f_dec^2 with ``variance``)."""
+    couplings = np.asarray(grid.coupling_GeVinv, dtype=float)
+    blocks = [c for c in (compress_block(b, bin_dex) for b in blocks) if c.weight.size]
+    ctau_m = HBARC_GeV_m / (grid.llp_width_per_d2[mass_index] * couplings**2)
+    keys = list(dict.fromkeys((b.experiment, b.channel) for b in blocks))
+    totals = np.zeros((len(keys), couplings.size))
+    totals_var = np.zeros((len(keys), couplings.size)) if variance else None
+    if not blocks:
+        return keys, totals, totals_var
+    if kernel_choice() == "compiled":
+        _crossed_compiled(blocks, keys, ctau_m, totals, totals_var)
+        return keys, totals, totals_var
+    # The numpy reference: dense (rows x couplings) chunks, summed per block with reduceat.
+    for chunk in _chunks(blocks):
+        sizes = np.array([b.weight.size for b in chunk])
+        bg = np.concatenate([b.betagamma for b in chunk])
+        f_dec = decay_probability(np.repeat([b.l_start_m for b in chunk], sizes)[:, None],
+                                  np.repeat([b.l_end_m for b in chunk], sizes)[:, None],
+                                  bg[:, None] * ctau_m[None, :])
+        weighted = np.concatenate([b.weight for b in chunk])[:, None] * f_dec
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        where = [keys.index((b.experiment, b.channel)) for b in chunk]
+        np.add.at(totals, where, np.add.reduceat(weighted, starts, axis=0))
+        if variance:
+            w2 = np.concatenate([b.weight_sq for b in chunk])[:, None] * (f_dec * f_dec)
+            np.add.at(totals_var, where, np.add.reduceat(w2, starts, axis=0))
+    return keys, totals, totals_var
+
+
+def _crossed_compiled(blocks: list[SampleBlock], keys: list[tuple[str, str]], ctau_m: np.ndarray,
+                      totals: np.ndarray, totals_var: np.ndarray | None) -> None:
+    """The chunk loop of `_crossed` in compiled passes: the exponents of f_dec, numpy's exp and
+    expm1 in place, then each block's sums in row order (reduceat's order differs in the last
+    bits)."""
+    from dipscan.scan.response_kernels import decay_exponents, decayed_sums
+
+    row_of = {key: k for k, key in enumerate(keys)}
+    variance = totals_var is not None
+    ctau_m = np.ascontiguousarray(ctau_m, dtype=float)
+    for chunk in _chunks(blocks):
+        starts = np.concatenate([[0], np.cumsum([b.weight.size for b in chunk])])
+        exp_a, expm1_b = np.empty((starts[-1], ctau_m.size)), np.empty((starts[-1], ctau_m.size))
+        decay_exponents(np.concatenate([b.betagamma for b in chunk]), starts,
+                        np.array([b.l_start_m for b in chunk], dtype=float),
+                        np.array([b.l_end_m for b in chunk], dtype=float), ctau_m, exp_a, expm1_b)
+        np.exp(exp_a, out=exp_a)
+        np.expm1(expm1_b, out=expm1_b)
+        weight = np.concatenate([b.weight for b in chunk])
+        decayed_sums(exp_a, expm1_b, weight,
+                     np.concatenate([b.weight_sq for b in chunk]) if variance else weight, starts,
+                     np.array([row_of[(b.experiment, b.channel)] for b in chunk], dtype=np.int64),
+                     totals, totals_var if variance else totals, variance)
 
 
 def _chunks(blocks: list[SampleBlock]):
@@ -158,7 +221,8 @@ def _chunks(blocks: list[SampleBlock]):
 
 
 def event_counts(blocks: list[SampleBlock], grid: GridInputs,
-                 bin_dex: float = DEFAULT_BIN_DEX, variance: bool = False) -> pl.DataFrame:
+                 bin_dex: float = DEFAULT_BIN_DEX, variance: bool = False,
+                 threads: int = 1) -> pl.DataFrame:
     """Event counts per (experiment, mass, coupling, channel) plus `total` rows, as one frame.
 
     The crossing with the coupling grid is dense numpy per mass (`_decayed_llps`); the join with
@@ -167,8 +231,9 @@ def event_counts(blocks: list[SampleBlock], grid: GridInputs,
     floating-point sums depend on the order of their terms, and the same scenario must give
     the same bytes.  With ``variance``, a column ``n_events_mc_var`` holds the Monte Carlo
     variance of each count (sum of w^2 f_dec^2 BR^2; channels add as independent samples).
+    ``threads``: masses crossed with the couplings at once (compiled kernels only).
     """
-    decayed = _decayed_llps(blocks, grid, bin_dex, variance)
+    decayed = _decayed_llps(blocks, grid, bin_dex, variance, threads)
     branching = _branching_frame(grid)
     extra = [(pl.col("llps_var") * pl.col("br") ** 2).alias("n_events_mc_var")] if variance else []
     per_channel = (
@@ -224,9 +289,16 @@ def _complete_grid(per_channel: pl.DataFrame, grid: GridInputs,
     columns = ["experiment", "mass_index", "coupling_index", "mass_GeV", "coupling_GeVinv",
                "channel", "n_events"] + (["n_events_mc_var"] if variance else [])
     out = pl.concat([channel_rows.select(columns), total_rows.select(columns)])
+    # Rows ordered by experiment (in the scenario's order), mass, coupling and channel name, as
+    # one integer key: the rank of each name among all names sorted as Polars sorts strings
+    # (by code point), so no string comparison in the sort. Every key is distinct.
     order = {name: i for i, name in enumerate(grid.experiments)}
-    return (out.with_columns(_order=pl.col("experiment").replace_strict(order, return_dtype=pl.Int32))
-            .sort("_order", "mass_index", "coupling_index", "channel").drop("_order"))
+    names = sorted(set(out["channel"].unique().to_list()))
+    n_names, n_mass, n_coupling = len(names), len(grid.mass_GeV), len(grid.coupling_GeVinv)
+    key = ((pl.col("experiment").replace_strict(order, return_dtype=pl.Int64) * n_mass
+            + pl.col("mass_index")) * n_coupling + pl.col("coupling_index")) * n_names \
+        + pl.col("channel").replace_strict({c: i for i, c in enumerate(names)}, return_dtype=pl.Int64)
+    return out.with_columns(_order=key).sort("_order").drop("_order")
 
 
 def reference_event_counts(blocks: list[SampleBlock], grid: GridInputs) -> np.ndarray:
