@@ -249,7 +249,8 @@ class DalitzSampler:
     @staticmethod
     def accept(r_accept, b, g, m12sq, m23sq, out12, out23, n_got: int) -> int:
         """Accept the proposals with r b < g, in order, into out12/out23 from row n_got on
-        until they are full (numpy reference); the new number of rows filled."""
+        until they are full (numpy reference); the new number of rows filled. Rows past those
+        filled may be overwritten."""
         keep = np.flatnonzero(r_accept * b < g)[: out12.size - n_got]
         out12[n_got:n_got + keep.size] = m12sq[keep]
         out23[n_got:n_got + keep.size] = m23sq[keep]

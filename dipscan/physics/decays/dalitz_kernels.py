@@ -123,13 +123,14 @@ def dalitz_batch(cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, geometry, 
 
 @njit(cache=True, nogil=True)
 def dalitz_accept(r_accept, b, g, m12sq, m23sq, out12, out23, n_got):
-    """`DalitzSampler.accept`: rows with r b < g, in order, into out12/out23 from n_got on."""
+    """`DalitzSampler.accept`: rows with r b < g, in order, into out12/out23 from n_got on.
+    Every row is written at the next free place, which only an accepted row then takes: no
+    branch on the (unpredictable) accept decision."""
     for i in range(r_accept.size):
         if n_got == out12.size:
             break
-        if r_accept[i] * b[i] < g[i]:
-            out12[n_got], out23[n_got] = m12sq[i], m23sq[i]
-            n_got += 1
+        out12[n_got], out23[n_got] = m12sq[i], m23sq[i]
+        n_got += r_accept[i] * b[i] < g[i]
     return n_got
 
 
