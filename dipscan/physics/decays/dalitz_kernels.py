@@ -7,7 +7,8 @@ envelope violation) stays in `DalitzSampler.sample`, so both paths consume the s
 The arithmetic is the reference's, in its order: the same bits, hence the same accepted set
 (tests/test_dalitz_kernel.py). One exception: numpy's s12**3 in A.7 goes through its own
 vectorised pow, which may differ from s12 s12 s12 in the last bit; an accept decision then
-changes only if a uniform falls within that bit of the boundary (about 1e-16 per proposal).
+changes only if a uniform falls that close to its boundary: about 1e-16 of the envelope bound
+for K and B decays, up to 6e-12 where A.7 cancels (Ds -> tau N).
 
 The matrix elements with a twin here are those built as `dalitz.MatrixElement`: A.4
 (`meson_widths.a4_msq`) and A.7 (`neutrino_dipole.a7_msq`), each from its scalar subexpressions
