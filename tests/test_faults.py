@@ -238,6 +238,29 @@ def test_3b_disk_full_is_one_line_and_keeps_earlier_outputs(work, capsys, monkey
     no_leftovers(work)
 
 
+@pytest.mark.parametrize("failing", ["figure", "table"])
+def test_3b_disk_full_while_the_figure_is_drawn_beside_the_tables(work, capsys, monkeypatch, failing):
+    # The figure is saved in a thread while the tables are written: a failure on either side
+    # is still one line naming its file, and the earlier outputs stay whole.
+    path = scenario(work / "study", "tiny", ('formats = ["parquet", "csv"]',
+                                             'formats = ["parquet", "csv", "png", "pdf"]'))
+    before = snapshot(work)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("matplotlib.figure.Figure.savefig" if failing == "figure"
+                        else "polars.DataFrame.write_csv", full)
+    code, text = run(capsys, "run", str(path), "--output", "out")
+    assert code == 2
+    name = "plot.png" if failing == "figure" else "events.csv"
+    assert error_lines(text) == [f"error: out/{name}: cannot write: the disk is full (no space left "
+                                 "on device); free some space and run again; earlier outputs are "
+                                 "untouched"]
+    assert snapshot(work) == before
+    no_leftovers(work)
+
+
 def test_3b_too_little_free_space_is_refused_before_computing(work, capsys, monkeypatch):
     before = snapshot(work)
     monkeypatch.setattr("dipscan.cli.preflight.shutil.disk_usage",

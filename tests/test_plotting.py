@@ -6,10 +6,12 @@ import polars as pl
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
+from matplotlib.path import Path as MplPath
 
 from dipscan.cli.hepdata import edges
 from dipscan.config.plotspec import CurveStyle, PlotSpec
-from dipscan.plot.plotting import FigureData, draw_panel
+from dipscan.plot import canvas
+from dipscan.plot.plotting import FigureData, draw_panel, write_figure
 from dipscan.scan.contours import contour_frame, iso_contours
 
 MASSES = np.geomspace(0.01, 1.0, 7)
@@ -130,3 +132,46 @@ def test_band_shading_lies_between_the_optimistic_and_pessimistic_edges():
     edge = _edge(xy[:, 0])
     assert np.all(xy[:, 1] >= 2 ** -0.25 * edge * (1 - 1e-9))
     assert np.all(xy[:, 1] <= 2 ** 0.25 * edge * (1 + 1e-9))
+
+
+def test_a_region_in_several_pieces_is_one_patch_with_each_piece():
+    from dipscan.plot.plotting import _fill
+
+    ax = Figure().subplots()
+    z = np.zeros((MASSES.size, COUPLINGS.size))
+    z[1, 2] = z[5, 9] = 1.0  # two islands, apart on the grid
+    _fill(ax, MASSES, COUPLINGS, z, 0.5, "tab:red", 0.2)
+    assert len(ax.patches) == 1
+    codes = ax.patches[0].get_path().codes
+    assert np.count_nonzero(codes == MplPath.MOVETO) == 2 and codes[-1] == MplPath.CLOSEPOLY
+
+
+def _count_draws(monkeypatch) -> list[str]:
+    """Record every full draw of a figure, by the renderer class that made it."""
+    drawn = []
+    real = Figure.draw
+
+    def counting(self, renderer):
+        drawn.append(type(renderer).__name__)
+        return real(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counting)
+    return drawn
+
+
+def test_each_format_is_drawn_once(monkeypatch, tmp_path):
+    drawn = _count_draws(monkeypatch)
+    write_figure(_data(), [tmp_path / "plot.png", tmp_path / "plot.pdf"])
+    assert drawn == ["RendererAgg", "MixedModeRenderer"]  # the PDF renderer is wrapped
+    assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "plot.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_background_import_leaves_the_figure_bytes_unchanged(monkeypatch, tmp_path):
+    write_figure(_data(), [tmp_path / "a.png", tmp_path / "a.pdf"])
+    monkeypatch.setattr(canvas, "_preloading", [])  # as in a fresh process
+    canvas.preload()
+    write_figure(_data(), [tmp_path / "b.png", tmp_path / "b.pdf"])  # waits for the import
+    assert not canvas._preloading[0].is_alive()
+    for ext in ("png", "pdf"):
+        assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes()

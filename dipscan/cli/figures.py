@@ -83,13 +83,12 @@ def panel_result(scenario: Scenario) -> PanelResult:
 
 def draw_figure(spec: FigureSpec, panels: list[FigureData], paths: list[Path]) -> None:
     """All panels in one picture, one legend for the figure (entries merged by label)."""
-    from matplotlib.figure import Figure
-
-    from dipscan.plot.plotting import draw_panel, save_figure
+    from dipscan.plot.canvas import lay_out, new_figure, save_figure
+    from dipscan.plot.plotting import draw_panel
 
     rows = math.ceil(len(panels) / spec.columns)
     width = PANEL_SIZE_IN[0] * spec.columns + LEGEND_WIDTH_IN
-    fig = Figure(figsize=(width, PANEL_SIZE_IN[1] * rows))
+    fig = new_figure(width, PANEL_SIZE_IN[1] * rows)
     axes = fig.subplots(rows, spec.columns, sharex=spec.share_mass, sharey=spec.share_coupling,
                         squeeze=False)
     handles: dict[str, object] = {}
@@ -110,7 +109,7 @@ def draw_figure(spec: FigureSpec, panels: list[FigureData], paths: list[Path]) -
     fig.suptitle(spec.title, fontsize=11)
     fig.legend(list(handles.values()), list(handles), fontsize=7, loc="upper left",
                bbox_to_anchor=(1.0 - LEGEND_WIDTH_IN / width, 0.93), frameon=False)
-    fig.tight_layout(rect=(0.0, 0.0, 1.0 - LEGEND_WIDTH_IN / width, 1.0))
+    lay_out(fig, rect=(0.0, 0.0, 1.0 - LEGEND_WIDTH_IN / width, 1.0))
     save_figure(fig, paths)
 
 
@@ -131,6 +130,7 @@ def run_figure(path: str | Path, output_dir: Path | None = None,
     and its exports, written atomically."""
     from dipscan.cli.preflight import check_tables
     from dipscan.io.outputs import check_target, staged_directory, write_json, write_table
+    from dipscan.plot.canvas import preload
 
     console = console or Console(stderr=True)
     t0 = time.perf_counter()
@@ -139,6 +139,7 @@ def run_figure(path: str | Path, output_dir: Path | None = None,
     check_target(target, spec.name)
     for panel in spec.panels:
         check_tables(panel.scenario)
+    preload()  # matplotlib's import overlaps reading (or computing) the panels
     results = []
     for panel in spec.panels:
         results.append(panel_result(panel.scenario))

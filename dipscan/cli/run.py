@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,8 @@ from dipscan.cli.redraw import compute_digest, figure_up_to_date, only_style_cha
 from dipscan.config.scenario import Scenario, load_scenario
 from dipscan.errors import DipscanError, SweepError
 from dipscan.io.outputs import SWAPS, staged_directory, write_failure, write_json, write_table
+from dipscan.plot.canvas import preload as preload_drawing
+from dipscan.plot.record import FIGURE_FORMATS
 
 if TYPE_CHECKING:
     from dipscan.cli.progress import StageProgress
@@ -58,12 +60,18 @@ def _compute_and_write(scenario: Scenario, target: Path, console: Console, t0: f
                        notes: list[str]) -> ScenarioResult:
     from dipscan.cli.progress import StageProgress  # rich's live display: only when computing
 
+    if draws_figure(scenario):
+        preload_drawing()  # matplotlib's import overlaps the computing, in a thread
     with StageProgress(console, scenario.name) as progress:
         result = compute(scenario, progress=progress, cache_dir=CACHE_DIR)
         result.notes = notes
         write_outputs(result, target, console, time.perf_counter() - t0, progress)
     print_result(console, result, target)
     return result
+
+
+def draws_figure(scenario: Scenario) -> bool:
+    return any(ext in scenario.output.formats for ext in FIGURE_FORMATS)
 
 
 def _compute_remote(scenario: Scenario, ready: dict | None = None) -> ScenarioResult:
@@ -199,9 +207,17 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
     scenario = result.scenario
     formats = scenario.output.formats
     report = progress or (lambda stage, done, total: None)
-    plots = [ext for ext in ("png", "pdf") if ext in formats]
+    plots = [ext for ext in FIGURE_FORMATS if ext in formats]
     steps = 6 + bool(plots)
-    with staged_directory(target, scenario.name) as folder:
+    with staged_directory(target, scenario.name) as folder, \
+            ThreadPoolExecutor(1, thread_name_prefix="dipscan-figure") as drawing:
+        # The figure is drawn from the exported frames, exactly as `dipscan plot` redraws it.
+        # Drawing holds the GIL and Polars' writers release it, so the figure is drawn in a
+        # thread while the tables are written (the pool is joined before the folder is swapped
+        # in or removed).
+        figure = figure_data(result)
+        paths = [folder / f"plot.{ext}" for ext in plots]
+        plotted = drawing.submit(write_figure, figure, paths) if plots else None
         report("writing", 0, steps)
         events = result.events.drop("mass_index", "coupling_index")
         write_table(events, folder, "events", formats)
@@ -216,15 +232,12 @@ def write_outputs(result: ScenarioResult, target: Path, console: Console, second
         write_table(result.exposure, folder, "exposure", ("csv",))
         if result.bands:
             write_table(band_dominance_frame(result), folder, "band_dominance", ("csv",))
-        # The figure is drawn from the exported frames, exactly as `dipscan plot` redraws it.
-        figure = figure_data(result)
         if figure.overlay_grid is not None:
             write_table(figure.overlay_grid, folder, "overlay_events", formats)
         report("writing", 5, steps)
-        if plots:
-            paths = [folder / f"plot.{ext}" for ext in plots]
+        if plotted is not None:
             try:
-                write_figure(figure, paths)
+                plotted.result()
             except OSError as err:
                 raise write_failure(err, target / paths[0].name) from err
             report("writing", 6, steps)

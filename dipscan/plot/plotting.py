@@ -19,6 +19,7 @@ import polars as pl
 from dipscan.config.plotspec import PlotSpec
 from dipscan.errors import DipscanError
 from dipscan.physics.models import model_class
+from dipscan.plot.canvas import lay_out, new_figure, save_figure
 from dipscan.plot.record import read_provenance
 from dipscan.scan.contours import band_field, log_field
 
@@ -116,9 +117,11 @@ def _fill(ax, masses: np.ndarray, couplings: np.ndarray, z: np.ndarray, low: flo
     generator = contourpy.contour_generator(x=np.log10(masses), y=np.log10(couplings), z=z.T,
                                             fill_type=contourpy.FillType.OuterCode)
     points, codes = generator.filled(low, max(float(z.max()), low) + 1.0)
-    for xy, code in zip(points, codes, strict=True):
-        ax.add_patch(PathPatch(MplPath(10 ** xy, code), facecolor=color, edgecolor="none",
-                               alpha=alpha))
+    if not points:
+        return
+    # One patch for all the (disjoint) polygons: hundreds of artists cost far more to draw.
+    path = MplPath(10 ** np.concatenate(points), np.concatenate(codes))
+    ax.add_patch(PathPatch(path, facecolor=color, edgecolor="none", alpha=alpha))
 
 
 def _shade(ax, frame: pl.DataFrame | None, label: str, level: float, color: str,
@@ -244,22 +247,10 @@ def plot_contours(result, paths: list[Path]) -> None:
 
 def write_figure(data: FigureData, paths: list[Path], formats: list[str] | None = None) -> None:
     """Draw the figure once and save it to each path (format from the suffix, or `formats`)."""
-    # matplotlib is imported here, when a figure is drawn: a run that fails early, writes no
-    # plot or only redraws nothing never pays for it. No pyplot: files only, no global state.
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8.4, 4.8))
+    fig = new_figure(8.4, 4.8)
     draw_panel(fig.subplots(), data)
-    fig.tight_layout()
+    lay_out(fig)
     save_figure(fig, paths, formats)
-
-
-def save_figure(fig, paths: list[Path], formats: list[str] | None = None) -> None:
-    """Write `fig` to every path (PDFs without a creation date, so runs are byte-stable)."""
-    for i, path in enumerate(paths):
-        fmt = formats[i] if formats else Path(path).suffix.lstrip(".")
-        fig.savefig(path, format=fmt, dpi=150,
-                    metadata={"CreationDate": None} if fmt == "pdf" else None)
 
 
 # --------------------------------------------------------------------------- reading a run back
