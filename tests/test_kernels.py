@@ -15,6 +15,7 @@ CASES = [
     ("dark_dipole", {"delta": 0.01}, 0.3),
     ("neutrino_dipole", {"flavour": "mu"}, 0.2),
     ("neutrino_dipole", {"flavour": "tau"}, 0.1),
+    ("neutrino_dipole", {"flavour": "e"}, 1.5),  # D, Ds and B decays (A.7), J/psi
 ]
 
 

@@ -187,7 +187,9 @@ def sample_channel(model: Model, channel: Channel, mass_GeV: float, parents: Par
     scale = 1.0
     if max_samples is not None and chosen.size > max_samples:
         scale = chosen.size / max_samples
-        chosen = chosen[np.sort(rng.choice(chosen.size, size=max_samples, replace=False))]
+        picked = np.zeros(chosen.size, dtype=bool)  # the drawn subset in order, without a sort
+        picked[rng.choice(chosen.size, size=max_samples, replace=False)] = True
+        chosen = chosen[picked]
     if chosen.size == 0:
         empty = np.empty(0)
         return LLPSamples(mass_GeV, llp_mass, channel, empty, empty, empty, empty,

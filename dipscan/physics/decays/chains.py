@@ -100,11 +100,11 @@ def three_body_llp(parent_p_GeV: np.ndarray, parent_theta_rad: np.ndarray,
                                 sampler.mass_GeV)
         (llp,) = decay_three_body(parent, sampler, rng, keep=(2,))
         return _reference_cut(polar_of(llp), cut)
-    from dipscan.physics.decays import kernels  # numba only when samples are drawn
+    from dipscan.physics.decays import dalitz_kernels, kernels  # numba only when samples are drawn
 
     n = p_parent.size
     u_phi = rng.random(n)
-    m12sq, m23sq = sampler.sample(n, rng, proposals=kernels.dalitz_proposals(sampler))
+    m12sq, m23sq = sampler.sample(n, rng, steps=dalitz_kernels.CompiledSteps(sampler))
     normals = rng.standard_normal((n, 4))
     masses = (sampler.mass_GeV, sampler.m1, sampler.m2, sampler.m3)
     args = (p_parent, theta_parent, u_phi, m12sq, m23sq, normals, masses)

@@ -13,14 +13,16 @@ variable is also mapped as m23sq = lo + (hi - lo) u^2, which removes the thresho
 Sampling is exact accept-reject from a piecewise-constant envelope on a cell grid of the unit
 square (u, v) -> (m23sq, m12sq). Each cell's bound is a safety factor times the largest density
 found on a sub-grid of the cell; a proposal that exceeds its bound enlarges that bound and the
-whole draw restarts, so the result is exact and depends only on the rng passed in. The step
-from a batch of uniforms to proposals is `DalitzSampler.proposals` (numpy, the reference) or its
-compiled twin `kernels.dalitz_proposals`; both give the same bits, hence the same accepted set.
+whole draw restarts, so the result is exact and depends only on the rng passed in. A batch of
+uniforms becomes proposals, densities and bounds in `DalitzSampler.batch` and the accepted pairs
+in `DalitzSampler.accept` (numpy, the reference); `dalitz_kernels.CompiledSteps` is their
+compiled twin, with the same arithmetic in the same order, hence the same accepted set.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -29,6 +31,22 @@ from dipscan.errors import DipscanError
 from dipscan.physics.decays.kinematics import boost_to_frame, random_rotations
 
 MatrixElementSq = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class MatrixElement:
+    """A squared matrix element with a compiled twin: `function(m12sq, m23sq, **params)` is the
+    numpy formula; `kernel` names its twin in `dalitz_kernels` and `constants` are the formula's
+    scalar subexpressions, computed in Python exactly as `function` computes them, so that both
+    give the same bits."""
+
+    function: Callable
+    params: dict
+    kernel: str
+    constants: tuple[float, ...]
+
+    def __call__(self, m12sq, m23sq):
+        return self.function(m12sq, m23sq, **self.params)
 
 
 def m23sq_range(mass_GeV: float, m1: float, m2: float, m3: float) -> tuple[float, float]:
@@ -203,12 +221,11 @@ class DalitzSampler:
         return np.maximum(self.msq(m12sq, m23sq), 0.0) * jac
 
     def proposals(self, cum: np.ndarray, r_cell: np.ndarray, r_u: np.ndarray, r_v: np.ndarray):
-        """Proposals of one accept-reject batch from its uniforms (numpy reference path).
+        """Proposals of one accept-reject batch from its uniforms.
 
         cum: cumulative envelope mass over the flattened cells; r_cell picks a cell, r_u and r_v
-        the point inside it. Returns the cell indices (iu, iv), the invariants (m12sq, m23sq)
-        and the Jacobian d(m12sq, m23sq)/d(u, v). `kernels.dalitz_proposals` is the compiled
-        form of the same arithmetic.
+        the point inside it. Returns the flat cell indices, the invariants (m12sq, m23sq) and
+        the Jacobian d(m12sq, m23sq)/d(u, v).
         """
         cell = np.searchsorted(cum, r_cell * cum[-1], side="right")
         cell = np.minimum(cell, cum.size - 1)
@@ -217,44 +234,62 @@ class DalitzSampler:
         u = self.u_edges[iu] + du[iu] * r_u
         v = self.v_edges[iv] + dv[iv] * r_v
         m12sq, m23sq, jac = self.to_invariants(u, v)
-        return iu, iv, m12sq, m23sq, jac
+        return cell, m12sq, m23sq, jac
 
-    def sample(self, n: int, rng: np.random.Generator, max_restarts: int = 16, proposals=None):
+    def batch(self, cum: np.ndarray, bound: np.ndarray, r_cell: np.ndarray, r_u: np.ndarray,
+              r_v: np.ndarray):
+        """One accept-reject batch (numpy reference): the flat cell of each proposal, its
+        invariants (m12sq, m23sq), density g and envelope bound b (`bound`: the flattened cell
+        bounds), and how many proposals exceed their bound."""
+        cell, m12sq, m23sq, jac = self.proposals(cum, r_cell, r_u, r_v)
+        g = np.maximum(self.msq(m12sq, m23sq), 0.0) * jac
+        b = bound[cell]
+        return cell, m12sq, m23sq, g, b, int(np.count_nonzero(g > b))
+
+    @staticmethod
+    def accept(r_accept, b, g, m12sq, m23sq, out12, out23, n_got: int) -> int:
+        """Accept the proposals with r b < g, in order, into out12/out23 from row n_got on
+        until they are full (numpy reference); the new number of rows filled. Rows past those
+        filled may be overwritten."""
+        keep = np.flatnonzero(r_accept * b < g)[: out12.size - n_got]
+        out12[n_got:n_got + keep.size] = m12sq[keep]
+        out23[n_got:n_got + keep.size] = m23sq[keep]
+        return n_got + keep.size
+
+    def sample(self, n: int, rng: np.random.Generator, max_restarts: int = 16, steps=None):
         """n pairs (m12sq, m23sq), each array of shape (n,).
 
-        `proposals` (default: `self.proposals`) turns a batch of uniforms into proposals; any
-        implementation of the same arithmetic consumes the same random numbers, in the order
-        cell, u, v, then (if no envelope violation) the accept uniforms of the batch.
+        `steps` (default: this sampler, the numpy reference) provides `batch` and `accept`;
+        `dalitz_kernels.CompiledSteps` is their compiled twin. Either consumes the same random
+        numbers, in the order cell, u, v, then (if no envelope violation) the accept uniforms
+        of the batch.
         """
         if n == 0:
             return np.empty(0), np.empty(0)
-        proposals = self.proposals if proposals is None else proposals
+        steps = self if steps is None else steps
         bound = self.bound.copy()
+        flat = bound.ravel()  # a view: raising a flat bound raises its cell's
         du, dv = np.diff(self.u_edges), np.diff(self.v_edges)
+        out12, out23 = np.empty(n), np.empty(n)
         for attempt in range(max_restarts + 1):
             cum = np.cumsum((bound * du[:, None] * dv[None, :]).ravel())
-            got12, got23, n_got, violated = [], [], 0, False
+            n_got, violated = 0, False
             while n_got < n:
                 n_try = int((n - n_got) / self.efficiency * 1.1) + 16
                 r_cell, r_u, r_v = rng.random(n_try), rng.random(n_try), rng.random(n_try)
-                iu, iv, m12sq, m23sq, jac = proposals(cum, r_cell, r_u, r_v)
-                g = np.maximum(self.msq(m12sq, m23sq), 0.0) * jac
-                b = bound[iu, iv]
-                over = g > b
-                if np.any(over):
+                cell, m12sq, m23sq, g, b, n_over = steps.batch(cum, flat, r_cell, r_u, r_v)
+                if n_over:
                     # The envelope was not safe there: raise those bounds (all of them after a
                     # few failures) and start again, so no biased sample is kept.
-                    np.maximum.at(bound, (iu[over], iv[over]), 2.0 * g[over])
+                    over = g > b
+                    np.maximum.at(flat, cell[over], 2.0 * g[over])
                     if attempt >= 2:
                         bound *= 2.0
                     violated = True
                     break
-                keep = rng.random(n_try) * b < g
-                got12.append(m12sq[keep])
-                got23.append(m23sq[keep])
-                n_got += int(keep.sum())
+                n_got = steps.accept(rng.random(n_try), b, g, m12sq, m23sq, out12, out23, n_got)
             if not violated:
-                return np.concatenate(got12)[:n], np.concatenate(got23)[:n]
+                return out12, out23
         raise DipscanError(
             "Dalitz sampler: envelope kept failing; the matrix element is not bounded"
         )

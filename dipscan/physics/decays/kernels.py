@@ -19,15 +19,12 @@ release the GIL, so a scenario can also run its units on threads (`scan.pipeline
 Either way each row is computed by the same code from its own random numbers: the same bytes
 whatever the thread count.
 
-The Dalitz sampler's accept-reject loop stays in numpy (`DalitzSampler.sample`: it draws every
-batch of uniforms and evaluates the matrix element); `dalitz_proposal_kernel` turns a batch of
-uniforms into proposals with the reference's operations in the reference's order, so both paths
-accept the very same set, bit for bit (tests/test_dalitz_kernel.py).
+The Dalitz sampler's accept-reject steps have their own compiled twin (`dalitz_kernels`).
 
-numba is imported here only: this module is imported when samples are drawn, never on the
-start-up path of `dipscan run`. `cache=True` keeps the machine code on disk (numba's cache
-folder: __pycache__ next to this file, or $NUMBA_CACHE_DIR), so the compile time is paid once
-per installation.
+numba is imported here (and in `dalitz_kernels`, after this module) only: both are imported
+when samples are drawn, never on the start-up path of `dipscan run`. `cache=True` keeps the
+machine code on disk (numba's cache folder: __pycache__ next to this file, or
+$NUMBA_CACHE_DIR), so the compile time is paid once per installation.
 """
 
 from __future__ import annotations
@@ -190,55 +187,6 @@ def three_body_serial(p_parent, theta_parent, u_phi, m12sq, m23sq, normals, mass
                         seen, p_out, theta_out, phi_out)
 
 
-@njit(cache=True, inline="always")
-def _dalitz_row(i, cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23, big_m, m1,
-                m2, m3, iu_out, iv_out, m12_out, m23_out, jac_out):
-    """`DalitzSampler.proposals` for one row: envelope cell (as searchsorted with side="right",
-    clipped to the last cell; see `cell_guide`), point in the cell, then m23sq, the m12sq limits
-    of its line (as `m12sq_range`), m12sq and the Jacobian, with the same operations in the
-    same order."""
-    last = cum.size - 1
-    base = m1 * m1 + m2 * m2
-    x = r_cell[i] * cum[last]
-    cell = guide[min(int(r_cell[i] * guide.size), guide.size - 1)]
-    while cell < last and cum[cell] <= x:
-        cell += 1
-    iu, iv = cell // n_v, cell % n_v
-    u = u_edges[iu] + (u_edges[iu + 1] - u_edges[iu]) * r_u[i]
-    v = v_edges[iv] + (v_edges[iv + 1] - v_edges[iv]) * r_v[i]
-    s = lo23 + (hi23 - lo23) * u
-    m23 = math.sqrt(s)
-    lam23 = (s - (m2 + m3) ** 2) * (s - (m2 - m3) ** 2)
-    lam1 = (big_m ** 2 - (m23 + m1) ** 2) * (big_m ** 2 - (m23 - m1) ** 2)
-    q2 = math.sqrt(max(lam23, 0.0)) / (2.0 * m23)
-    q1 = math.sqrt(max(lam1, 0.0)) / (2.0 * m23)
-    e2 = math.sqrt(q2 * q2 + m2 * m2)
-    e1 = math.sqrt(q1 * q1 + m1 * m1)
-    plus = e1 * e2 + q1 * q2
-    minus = (m1 ** 2 * q2 ** 2 + m2 ** 2 * q1 ** 2 + m1 ** 2 * m2 ** 2) / plus if plus > 0.0 else 0.0
-    lo12, hi12 = base + 2.0 * minus, base + 2.0 * plus
-    width = max(hi12 - lo12, 0.0)
-    iu_out[i], iv_out[i] = iu, iv
-    m12_out[i], m23_out[i] = lo12 + width * v, s
-    jac_out[i] = (hi23 - lo23) * width
-
-
-@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def dalitz_proposals_parallel(cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23,
-                              big_m, m1, m2, m3, iu_out, iv_out, m12_out, m23_out, jac_out):
-    for i in prange(r_cell.size):
-        _dalitz_row(i, cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23, big_m, m1, m2, m3,
-                    iu_out, iv_out, m12_out, m23_out, jac_out)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def dalitz_proposals_serial(cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23,
-                            big_m, m1, m2, m3, iu_out, iv_out, m12_out, m23_out, jac_out):
-    for i in range(r_cell.size):
-        _dalitz_row(i, cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, lo23, hi23, big_m, m1, m2, m3,
-                    iu_out, iv_out, m12_out, m23_out, jac_out)
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
 def _parent_mask(p, theta, parent_mass_sq, e_star, llp_mass, photon_floor, theta_limit, keep):
     for i in range(p.size):
@@ -260,39 +208,6 @@ def _parallel(n: int) -> bool:
     thread: numba's work-queue layer must not be entered by two threads at once, and a
     scenario whose units already run on threads (`scan.pipeline.in_order`) keeps both cores busy."""
     return n >= PARALLEL_MIN_ROWS and threading.current_thread() is threading.main_thread()
-
-
-GUIDE_BINS = 4096  # a power of two: r * GUIDE_BINS is exact
-
-
-def cell_guide(cum: np.ndarray) -> np.ndarray:
-    """For each bin b of r in [b/G, (b+1)/G): the first cell a uniform r of that bin can pick,
-    searchsorted(cum, (b/G) cum[-1], side="right").
-
-    Exact, not approximate: b/G is exact, and x = r cum[-1] >= (b/G) cum[-1] after rounding
-    (rounding is monotonic), so the cell of x (the first with cum > x) is never before the
-    guide's; a short forward scan from there finds it. That replaces a bisection over all cells
-    (a dozen unpredictable branches) by about one step.
-    """
-    edges = np.arange(GUIDE_BINS) / GUIDE_BINS * cum[-1]
-    return np.minimum(np.searchsorted(cum, edges, side="right"), cum.size - 1)
-
-
-def dalitz_proposals(sampler):
-    """The compiled `proposals` of a DalitzSampler, for `sampler.sample(..., proposals=...)`."""
-    u_edges, v_edges = sampler.u_edges, sampler.v_edges
-    n_v = sampler.bound.shape[1]
-    args = (sampler.lo23, sampler.hi23, sampler.mass_GeV, sampler.m1, sampler.m2, sampler.m3)
-
-    def proposals(cum, r_cell, r_u, r_v):
-        n = r_cell.size
-        iu, iv = np.empty(n, np.int64), np.empty(n, np.int64)
-        out = np.empty(n), np.empty(n), np.empty(n)
-        kernel = dalitz_proposals_parallel if _parallel(n) else dalitz_proposals_serial
-        kernel(cum, cell_guide(cum), r_cell, r_u, r_v, u_edges, v_edges, n_v, *args, iu, iv, *out)
-        return (iu, iv, *out)
-
-    return proposals
 
 
 def run_chain(kind: str, n: int, args: tuple, cut: tuple):

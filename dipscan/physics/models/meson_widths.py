@@ -8,14 +8,14 @@ variant, the neutrino dipole with M1 -> 0) uses the same formulas, channels and 
 from __future__ import annotations
 
 import math
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import numpy as np
 
 from dipscan.errors import DipscanError
 from dipscan.physics.constants import ALPHA_EM
 from dipscan.physics.decays.chains import NO_CUT, LabCut, LabLLPs, three_body_llp, two_body_llp
-from dipscan.physics.decays.dalitz import DalitzSampler, three_body_width_GeV
+from dipscan.physics.decays.dalitz import DalitzSampler, MatrixElement, three_body_width_GeV
 from dipscan.physics.mesons import meson, pdgids
 from dipscan.physics.models.base import THREE_BODY, TWO_BODY, Channel, MesonDecayModel
 
@@ -54,20 +54,36 @@ def a4_msq(m12sq, m23sq, m_p_GeV: float, F_P_GeV: float, m1_GeV: float, m2_GeV: 
     return _E2**2 / (4.0 * math.pi**4 * F_P_GeV**2 * s23**2) * bracket
 
 
+def a4_constants(m_p_GeV: float, F_P_GeV: float, m1_GeV: float, m2_GeV: float) -> tuple[float, ...]:
+    """The scalar subexpressions of `a4_msq`, computed as it computes them, in the order its
+    compiled twin (`dalitz_kernels._a4_msq`) reads them."""
+    mp2, a, b = m_p_GeV**2, m1_GeV, m2_GeV
+    return (mp2**2, b * b + 2.0 * a * b - a * a, (a * a - b * b) ** 2, a**4, 2.0 * a * a,
+            (a + b) ** 2, b, b**4, mp2, a * a - b * b, b * b, 2.0 * a + b, _E2**2,
+            4.0 * math.pi**4 * F_P_GeV**2)
+
+
+def a4_matrix_element(m_p_GeV: float, F_P_GeV: float, m1_GeV: float,
+                      m2_GeV: float) -> MatrixElement:
+    """A.4 with its masses, and its compiled twin."""
+    params = {"m_p_GeV": m_p_GeV, "F_P_GeV": F_P_GeV, "m1_GeV": m1_GeV, "m2_GeV": m2_GeV}
+    return MatrixElement(a4_msq, params, "a4", a4_constants(**params))
+
+
 @lru_cache(maxsize=4096)
 def a4_width_per_d2(m_p_GeV: float, F_P_GeV: float, m1_GeV: float, m2_GeV: float) -> float:
     """A.5 applied to A.4: Gamma(P -> gamma chi1 chi2)/d^2 by the 2-D Dalitz integral; 0 if closed."""
     if m1_GeV + m2_GeV >= m_p_GeV:
         return 0.0
-    msq = partial(a4_msq, m_p_GeV=m_p_GeV, F_P_GeV=F_P_GeV, m1_GeV=m1_GeV, m2_GeV=m2_GeV)
+    msq = a4_matrix_element(m_p_GeV, F_P_GeV, m1_GeV, m2_GeV)
     return three_body_width_GeV(msq, m_p_GeV, 0.0, m1_GeV, m2_GeV)
 
 
 @lru_cache(maxsize=512)
 def a4_sampler(m_p_GeV: float, F_P_GeV: float, m1_GeV: float, m2_GeV: float) -> DalitzSampler:
     """Dalitz sampler of A.4 with particles (1, 2, 3) = (gamma, chi1, chi2)."""
-    msq = partial(a4_msq, m_p_GeV=m_p_GeV, F_P_GeV=F_P_GeV, m1_GeV=m1_GeV, m2_GeV=m2_GeV)
-    return DalitzSampler(msq, m_p_GeV, 0.0, m1_GeV, m2_GeV)
+    return DalitzSampler(a4_matrix_element(m_p_GeV, F_P_GeV, m1_GeV, m2_GeV), m_p_GeV, 0.0,
+                         m1_GeV, m2_GeV)
 
 
 # ---- a pair (m1, m2) from vector and neutral pseudoscalar mesons; the LLP is the heavier, m2 ----

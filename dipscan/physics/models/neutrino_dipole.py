@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import numpy as np
 
 from dipscan.errors import DipscanError
 from dipscan.physics.constants import G_FERMI_GeVm2
 from dipscan.physics.decays.chains import NO_CUT, three_body_llp, two_body_llp
-from dipscan.physics.decays.dalitz import DalitzSampler, three_body_width_GeV
+from dipscan.physics.decays.dalitz import DalitzSampler, MatrixElement, three_body_width_GeV
 from dipscan.physics.mesons import LEPTON_MASS_GeV, charge_conjugate_name, meson, pdgids
 from dipscan.physics.models.base import THREE_BODY, TWO_BODY, Channel, MesonDecayModel, Param
 from dipscan.physics.models.meson_widths import (
@@ -67,6 +67,26 @@ def a7_msq(
     return np.where(p_nu_sq > 0.0, value, 0.0)
 
 
+def a7_constants(
+    m_p_GeV: float, f_p_GeV: float, v_ckm: float, m_l_GeV: float, m_n_GeV: float
+) -> tuple[float, ...]:
+    """The scalar subexpressions of `a7_msq`, computed as it computes them, in the order its
+    compiled twin (`dalitz_kernels._a7_msq`) reads them."""
+    mp2, ml2, mn2 = m_p_GeV**2, m_l_GeV**2, m_n_GeV**2
+    return (mp2, ml2, mn2, mp2 + ml2 + mn2, 2.0 * mp2 + 2.0 * mn2 + ml2, mn2**2, 2.0 * mn2,
+            mp2 + ml2, 2.0 * mp2 + ml2, mp2**2, -(mn2**2), mn2 - ml2,
+            16.0 * G_FERMI_GeVm2**2 * f_p_GeV**2 * v_ckm**2)
+
+
+def a7_matrix_element(
+    m_p_GeV: float, f_p_GeV: float, v_ckm: float, m_l_GeV: float, m_n_GeV: float
+) -> MatrixElement:
+    """A.7 with its masses, and its compiled twin."""
+    params = {"m_p_GeV": m_p_GeV, "f_p_GeV": f_p_GeV, "v_ckm": v_ckm, "m_l_GeV": m_l_GeV,
+              "m_n_GeV": m_n_GeV}
+    return MatrixElement(a7_msq, params, "a7", a7_constants(**params))
+
+
 @lru_cache(maxsize=4096)
 def a7_width_per_d2(
     m_p_GeV: float, f_p_GeV: float, v_ckm: float, m_l_GeV: float, m_n_GeV: float
@@ -74,9 +94,7 @@ def a7_width_per_d2(
     """A.5 applied to A.7: Gamma(P+ -> l+ N gamma)/d^2; 0 if closed."""
     if m_l_GeV + m_n_GeV >= m_p_GeV:
         return 0.0
-    msq = partial(
-        a7_msq, m_p_GeV=m_p_GeV, f_p_GeV=f_p_GeV, v_ckm=v_ckm, m_l_GeV=m_l_GeV, m_n_GeV=m_n_GeV
-    )
+    msq = a7_matrix_element(m_p_GeV, f_p_GeV, v_ckm, m_l_GeV, m_n_GeV)
     return three_body_width_GeV(msq, m_p_GeV, 0.0, m_l_GeV, m_n_GeV)
 
 
@@ -85,9 +103,7 @@ def a7_sampler(
     m_p_GeV: float, f_p_GeV: float, v_ckm: float, m_l_GeV: float, m_n_GeV: float
 ) -> DalitzSampler:
     """Dalitz sampler of A.7 with particles (1, 2, 3) = (gamma, l, N)."""
-    msq = partial(
-        a7_msq, m_p_GeV=m_p_GeV, f_p_GeV=f_p_GeV, v_ckm=v_ckm, m_l_GeV=m_l_GeV, m_n_GeV=m_n_GeV
-    )
+    msq = a7_matrix_element(m_p_GeV, f_p_GeV, v_ckm, m_l_GeV, m_n_GeV)
     return DalitzSampler(msq, m_p_GeV, 0.0, m_l_GeV, m_n_GeV)
 
 
