@@ -384,8 +384,9 @@ def babar_works(scenarios: list[Scenario], cache_root: Path, chunk: int = 8) -> 
     random stream, so the grid is the same numbers however it is split), written to the
     overlay cache once all are in."""
     needs = [_babar_needs(s, cache_root) for s in scenarios]
+    grids = {path: inputs for need in needs for path, inputs in need.items()}
     works = []
-    for path, inputs in babar_grids(scenarios, cache_root).items():
+    for path, inputs in grids.items():
         tasks = [(_babar_rows, (*inputs, i, min(i + chunk, inputs[0].size)))
                  for i in range(0, inputs[0].size, chunk)]
         works.append(Work(tasks, {k for k, need in enumerate(needs) if path in need},
