@@ -85,3 +85,12 @@ def test_degrees_of_freedom_skip_only_what_is_zero_or_repeated(species):
     ref = _ideal_gas_every_row(getattr(dof, species), t)
     for a, b in zip(fast, ref, strict=True):
         assert a.tobytes() == b.tobytes()
+
+
+def test_scaled_k2_is_kve_of_order_two():
+    from scipy import special
+
+    from dipscan.limits.boltzmann import scaled_k2
+
+    z = np.geomspace(1e-3, 1e5, 20000)
+    np.testing.assert_allclose(scaled_k2(z), special.kve(2, z), rtol=2e-15, atol=0.0)
