@@ -23,10 +23,10 @@ from dipscan.limits import r_ratio
 from dipscan.limits.r_ratio import (
     _ALPHA_S_MTAU,
     _B0_NF4,
-    _M_TAU_GeV,
     PION_CHARGED_MASS_GeV,
     RHO_MASS_GeV,
     RHO_WIDTH_GeV,
+    _M_TAU_GeV,
 )
 from dipscan.physics.constants import ALPHA_EM
 
