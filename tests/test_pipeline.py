@@ -33,8 +33,9 @@ def test_fast_path_contours_do_not_move(tiny):
     scenario, model, masses, couplings, channels, _, blocks = tiny
     grid = grid_inputs(scenario, model, masses, couplings, channels)
     label = scenario.experiments[0].label
-    fast = total_grid(event_counts(blocks, grid), label, masses.size, couplings.size)
-    reference = reference_event_counts(blocks, grid)[0]
+    pot = scenario.experiments[0].exposure.n_collisions()  # the weights count per collision
+    fast = pot * total_grid(event_counts(blocks, grid), label, masses.size, couplings.size)
+    reference = pot * reference_event_counts(blocks, grid)[0]
     relevant = reference > 1e-2
     np.testing.assert_allclose(fast[relevant], reference[relevant], rtol=2e-3)
     a = iso_contours(masses, couplings, fast, 3.0)

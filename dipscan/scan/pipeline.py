@@ -319,8 +319,8 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     rejected = cache.rejected if cache else 0
     stored = events_cache.load(cache, key) if cache else None
     events_source = "off" if cache is None else "events cache" if stored else "computed"
-    cache_note = (f"a damaged events-cache entry in {cache.folder} was removed; its events "
-                  "were computed again" if cache and cache.rejected > rejected else None)
+    cache_note = (f"a damaged or unreadable events-cache entry in {cache.folder} was not used; "
+                  "its events were computed again" if cache and cache.rejected > rejected else None)
     if stored is None:
         t1 = time.perf_counter()
         blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, species,
