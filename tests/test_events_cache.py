@@ -1,5 +1,5 @@
-"""Events per collision and their cache: a rerun that changes only the exposure scales a stored
-grid instead of sampling, weighing and reducing, and gives the bytes of a cold run."""
+"""Events without the exposure and their cache: a rerun that changes only the exposure scales a
+stored grid instead of sampling, weighing and reducing, and gives the bytes of a cold run."""
 
 import contextlib
 import dataclasses
@@ -71,8 +71,9 @@ def test_twice_the_exposure_is_twice_the_events_bit_for_bit(tmp_path, monkeypatc
 
 
 def test_the_exposure_multiplies_the_reference_sums(tmp_path):
-    """The stored grid is per collision: times the POT it is the per-sample reference sum of
-    the same blocks times the POT (binning error only)."""
+    """The weights count for REFERENCE_COLLISIONS: the run's events are the per-sample
+    reference sum of the same blocks times POT / REFERENCE_COLLISIONS (binning error only)."""
+    from dipscan.scan.experiments import REFERENCE_COLLISIONS
     from dipscan.scan.reduce import reference_event_counts
 
     scenario = load_scenario(TINY)
@@ -83,7 +84,7 @@ def test_the_exposure_multiplies_the_reference_sums(tmp_path):
     blocks, _ = pipeline.sample_blocks(scenario, model, masses, channels,
                                        {b: t.species for b, t in tables.items()})
     grid = pipeline.grid_inputs(scenario, model, masses, couplings, channels)
-    pot = scenario.experiments[0].exposure.n_collisions()
+    pot = scenario.experiments[0].exposure.n_collisions() / REFERENCE_COLLISIONS
     reference = pot * reference_event_counts(blocks, grid)[0]
     result = compute(scenario).total_grid(scenario.experiments[0].label)
     relevant = reference > 1e-2

@@ -199,7 +199,7 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
         from dipscan.scan.pipeline import events_cached  # sampling code: only when computing
         from dipscan.scan.plan import plan_sweep
 
-        # A scenario whose events per collision are cached draws nothing: none of its units.
+        # A scenario whose exposure-free events are cached draws nothing: none of its units.
         cached = [events_cached(s, CACHE_DIR) for s in scenarios]
         plan = plan_sweep(scenarios, cached)
         console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "

@@ -17,7 +17,7 @@ that changes only those reads every unit back instead of drawing it again.
   whose units are all cached need not read the table at all (dipscan.scan.parents). Same
   header, same checks, same size limit.
 - Event grids: one ``<sha256>.events`` entry per scenario computation (dipscan.scan.events_cache):
-  its event counts per collision, so that a rerun changing only the exposure (or labels,
+  its event counts without the exposure, so that a rerun changing only the exposure (or labels,
   styles, N level) neither reads the units nor weighs and reduces them again. Same header, same
   checks, same size limit.
 - Ownership: dipscan touches only the files it names here, ``<sha256>.llp``, ``<sha256>.json``,

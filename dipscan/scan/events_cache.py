@@ -1,13 +1,15 @@
-"""Event grids per collision, kept in the sample cache: a rerun that changes only the exposure
-(or labels, styles, the N level, overlays) skips the tables, the sampling, the weighting and the
-reduction, and scales the stored grid instead.
+"""Event grids without the exposure, kept in the sample cache: a rerun that changes only the
+exposure (or labels, styles, the N level, overlays) skips the tables, the sampling, the weighting
+and the reduction, and scales the stored grid instead.
 
-The weights and the reduction count events per collision (the heavy-flavour A^0.29 factor, a
-property of the target, stays in the weights). The exposure enters once, at the end, on every
-path (cold, warm, sweep, Dask): N = N_per_collision x collisions, and the Monte Carlo variance
-x collisions^2 (`exposure_scaled`). So a cold run and a rerun from the cache give the same bytes.
+The weights and the reduction count events for a fixed reference exposure,
+`experiments.REFERENCE_COLLISIONS` collisions (the heavy-flavour A^0.29 factor, a property of the
+target, stays in the weights). The experiment's exposure enters once, at the end, on every path
+(cold, warm, sweep, Dask): N = N_reference x collisions / REFERENCE_COLLISIONS, and the Monte
+Carlo variance x that ratio squared (`exposure_scaled`). So a cold run and a rerun from the
+cache give the same bytes, and twice the exposure is exactly twice the events.
 
-An entry is addressed by everything that decides the per-collision grid and nothing else
+An entry is addressed by everything that decides the exposure-free grid and nothing else
 (`events_key`): the model and all its parameters, the seed and sample cap, the mass and coupling
 grids, each beam's tables (their summary key and array digests) and pre-cut shells, each
 experiment's spec without its exposure, styles, statistics or label (the label stays only in
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from dipscan.io.sample_cache import EVENTS_SUFFIX, SampleCache, unit_key
+from dipscan.scan.experiments import REFERENCE_COLLISIONS
 from dipscan.scan.plan import beam_shells, experiments_by_beam, sampling_code_digest
 
 if TYPE_CHECKING:  # the configuration layer sits above: annotations only
@@ -40,7 +43,7 @@ EVENTS_FORMAT = 1
 EVENTS_CODE = ("scan/experiments.py", "scan/geometry.py", "scan/response_kernels.py",
                "scan/reduce.py", "scan/pipeline.py", "scan/events_cache.py", "scan/parents.py",
                "config/presets.py", "physics/decays/fdec.py")
-#: Fields of an experiment that do not change its per-collision events.
+#: Fields of an experiment that do not change its exposure-free events.
 NOT_IN_EVENTS = ("exposure", "label", "color", "linestyle", "description", "preset_path",
                  "statistics", "approximations")
 
@@ -56,7 +59,7 @@ def events_code_digest() -> str:
 
 
 def experiment_identity(spec: ExperimentSpec) -> dict:
-    """The fields of an experiment its per-collision events depend on (module docstring)."""
+    """The fields of an experiment its exposure-free events depend on (module docstring)."""
     fields = dataclasses.asdict(spec)
     for name in NOT_IN_EVENTS:
         if name != "label" or spec.geometry.mode != "photon":
@@ -67,7 +70,7 @@ def experiment_identity(spec: ExperimentSpec) -> dict:
 
 def events_key(scenario: Scenario, tables: dict[str, BeamParents], kernels: str,
                variance: bool) -> str:
-    """The content address of a scenario's per-collision event grid (module docstring).
+    """The content address of a scenario's exposure-free event grid (module docstring).
     Reads the tables' summaries only (dipscan.scan.parents), never their arrays."""
     beams = {}
     for beam, specs in experiments_by_beam(scenario).items():
@@ -91,7 +94,7 @@ def events_key(scenario: Scenario, tables: dict[str, BeamParents], kernels: str,
 
 @dataclasses.dataclass
 class StoredEvents:
-    """What a scenario's computation leaves for the rest of `compute`: the events per collision
+    """What a scenario's computation leaves for the rest of `compute`: the events without the exposure
     (experiments by position) and the LLP samples drawn per channel."""
 
     events: pl.DataFrame  # as `reduce.event_counts`, "experiment" as its index in the scenario
@@ -134,12 +137,13 @@ def labelled(events: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
 
 
 def exposure_scaled(events: pl.DataFrame, specs: list[ExperimentSpec]) -> pl.DataFrame:
-    """Per-collision events times each experiment's collisions (the variance times their square)."""
-    collisions = {spec.label: spec.exposure.n_collisions() for spec in specs}
-    factor = pl.col("experiment").replace_strict(collisions, return_dtype=pl.Float64)
+    """Events for the reference exposure times each experiment's collisions over it (the
+    Monte Carlo variance times that ratio squared)."""
+    ratios = {spec.label: spec.exposure.n_collisions() / REFERENCE_COLLISIONS for spec in specs}
+    factor = pl.col("experiment").replace_strict(ratios, return_dtype=pl.Float64)
     scaled = [pl.col("n_events") * factor]
     if "n_events_mc_var" in events.columns:
-        squares = {label: n * n for label, n in collisions.items()}
+        squares = {label: n * n for label, n in ratios.items()}
         scaled.append(pl.col("n_events_mc_var")
                       * pl.col("experiment").replace_strict(squares, return_dtype=pl.Float64))
     return events.with_columns(scaled)

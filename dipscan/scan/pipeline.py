@@ -272,7 +272,7 @@ def mc_variance(scenario: Scenario) -> bool:
 
 
 def events_cached(scenario: Scenario, cache_dir: Path) -> bool:
-    """Whether the scenario's per-collision events are in the cache (dipscan.scan.events_cache):
+    """Whether the scenario's exposure-free events are in the cache (dipscan.scan.events_cache):
     a sweep then draws none of its units. Reads the tables' summaries only."""
     cache = SampleCache.open(cache_dir)
     if cache is None:
@@ -290,7 +290,7 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
             ready: dict[SamplingUnit, UnitBlocks] | None = None,
             trim_cache: bool = True) -> ScenarioResult:
     """Sample LLPs once per (beam, mass, channel), weight them per experiment, reduce, scale by
-    the exposure, contour. A scenario whose per-collision events are in the cache
+    the exposure, contour. A scenario whose exposure-free events are in the cache
     (dipscan.scan.events_cache) skips the sampling, the weighting and the reduction.
 
     `ready`: the blocks of units a sweep has already computed for this scenario.
@@ -321,7 +321,9 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     events_source = "off" if cache is None else "events cache" if stored else "computed"
     cache_note = (f"a damaged or unreadable events-cache entry in {cache.folder} was not used; "
                   "its events were computed again" if cache and cache.rejected > rejected else None)
-    if stored is None:
+    if stored is not None:
+        report("events from the cache", 1, 1)
+    else:
         t1 = time.perf_counter()
         blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, species,
                                        progress, cache, ready)
@@ -329,10 +331,10 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
 
         t2 = time.perf_counter()
         report("reduction", 0, 1)
-        per_collision = event_counts(
+        exposure_free = event_counts(
             blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass),
             variance=variance, threads=available_cores())
-        stored = events_cache.StoredEvents(events_cache.by_position(per_collision, labels), counts)
+        stored = events_cache.StoredEvents(events_cache.by_position(exposure_free, labels), counts)
         report("reduction", 1, 1)
         timings["reduction"] = time.perf_counter() - t2
         if cache:
