@@ -298,3 +298,22 @@ def test_a_sweep_draws_no_unit_of_a_scenario_whose_events_are_cached(tmp_path, m
     sweep = plan.plan_sweep([load_scenario(other_pot), load_scenario(neutrino)], [True, False])
     assert sweep.per_scenario[0] == [] and sweep.per_scenario[1]
     assert pl.read_csv(tmp_path / "outputs" / "dark" / "events.csv")["n_events"].sum() > 0
+
+
+def test_asking_whether_events_are_cached_never_reads_a_table(tmp_path, monkeypatch):
+    """The sweep asks for every scenario before it starts: with no table summary in the cache
+    the answer is no, without reading the tables in the main process."""
+    from dipscan.scan import parents
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a parent table was read")
+
+    monkeypatch.setattr(parents, "load_meson_samples", no_reading)
+    assert not events_cached(load_scenario(TINY), tmp_path)
+    monkeypatch.undo()
+    compute(load_scenario(TINY), cache_dir=tmp_path)
+    monkeypatch.setattr(parents, "load_meson_samples", no_reading)
+    assert events_cached(load_scenario(_with_pot(tmp_path, "2e17")), tmp_path)
+    for summary in (tmp_path / "samples").glob("*.json"):
+        summary.unlink()
+    assert not events_cached(load_scenario(TINY), tmp_path)

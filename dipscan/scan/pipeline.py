@@ -250,8 +250,10 @@ def meson_exposure(scenario: Scenario,
 
 
 def beam_tables(scenario: Scenario, channels_per_mass: list[list[Channel]], omitted: list[str],
-                cache: SampleCache | None, report: Progress | None = None) -> dict[str, BeamParents]:
-    """Each beam's parent tables, unread (dipscan.scan.parents); species without a table noted
+                cache: SampleCache | None, report: Progress | None = None,
+                summaries: bool = True) -> dict[str, BeamParents]:
+    """Each beam's parent tables (dipscan.scan.parents), with their summaries when `summaries`
+    (from the cache, else from the tables), never their arrays; species without a table noted
     in `omitted`."""
     parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
     beams = list(dict.fromkeys(spec.beam for spec in scenario.experiments))
@@ -260,7 +262,8 @@ def beam_tables(scenario: Scenario, channels_per_mass: list[list[Channel]], omit
         if report:
             report("tables", k, len(beams))
         tables[beam] = BeamParents(beam, parent_ids, omitted, cache)
-        tables[beam].species  # noqa: B018 (the summary, read now: the arrays only if a unit draws)
+        if summaries:
+            tables[beam].summary  # noqa: B018 (read now, so that this stage's time holds it)
     if report:
         report("tables", len(beams), len(beams))
     return tables
@@ -279,7 +282,10 @@ def events_cached(scenario: Scenario, cache_dir: Path) -> bool:
         return False
     try:
         model = make_model(scenario.model.kind, **dict(scenario.model.params))
-        tables = beam_tables(scenario, _open_channels(model, scenario.mass_grid.values()), [], cache)
+        tables = beam_tables(scenario, _open_channels(model, scenario.mass_grid.values()), [], cache,
+                             summaries=False)
+        if not all(table.summary_at_hand() for table in tables.values()):
+            return False  # never computed here: the tables are not read for the question
         key = events_cache.events_key(scenario, tables, kernel_choice(), mc_variance(scenario))
     except (DipscanError, OSError):  # a damaged table: the scenario reports it when it runs
         return False
