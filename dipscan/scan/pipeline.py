@@ -329,7 +329,7 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
                   "its events were computed again" if cache and cache.rejected > rejected else None)
     if stored is not None:
         report("events from the cache", 1, 1)
-    else:
+    else:  # only here are the samples drawn or read, weighed and reduced (the compiled kernels)
         t1 = time.perf_counter()
         blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, species,
                                        progress, cache, ready)
