@@ -3,6 +3,7 @@ stored grid instead of sampling, weighing and reducing, and gives the bytes of a
 
 import contextlib
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -51,6 +52,13 @@ def test_a_pot_only_rerun_gives_the_bytes_of_a_cold_run(tmp_path, monkeypatch):
     assert {"events.parquet", "contours.csv", "summary.csv"} <= set(compared)
     for name in compared:
         assert (rerun / name).read_bytes() == (fresh / name).read_bytes(), name
+    # and the record of what was computed: samples per channel, mesons, omitted channels, BR
+    records = [json.loads((folder / "provenance.json").read_text()) for folder in (rerun, fresh)]
+    for record in records:
+        for volatile in ("timings_s", "events_source", "scenario", "dipscan"):
+            record.pop(volatile)
+    assert records[0]["llp_samples_per_channel"]
+    assert records[0] == records[1]
 
 
 @pytest.mark.parametrize("kernels", ["compiled", "numpy"])
