@@ -325,3 +325,27 @@ def test_asking_whether_events_are_cached_never_reads_a_table(tmp_path, monkeypa
     for summary in (tmp_path / "samples").glob("*.json"):
         summary.unlink()
     assert not events_cached(load_scenario(TINY), tmp_path)
+
+
+def test_event_grids_count_in_the_size_bound_and_are_cleared(tmp_path, capsys, monkeypatch):
+    from dipscan.io.sample_cache import list_entries
+
+    compute(load_scenario(TINY), cache_dir=tmp_path)
+    folder = tmp_path / "samples"
+    (grid,) = folder.glob("*.events")
+    assert grid in {path for path, _, _ in list_entries(folder)}
+    others = sum(size for path, size, _ in list_entries(folder) if path != grid)
+    # a limit that holds every entry but the grid's bytes: the least recently used go first
+    cache = SampleCache(folder, limit_bytes=others)
+    for path, _, _ in list_entries(folder):
+        if path != grid:
+            os.utime(path)  # used after the grid
+    os.utime(grid, (1, 1))
+    cache.trim()
+    assert not grid.exists() and list_entries(folder)
+    compute(load_scenario(TINY), cache_dir=tmp_path)  # the grid is computed and kept again
+    assert grid.exists()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIPSCAN_SAMPLE_CACHE", str(tmp_path / "samples"))
+    assert cli.main(["cache", "clear"]) == 0
+    assert not grid.exists() and list_entries(folder) == []
