@@ -196,11 +196,15 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
         # is planned here.
         for _ in range((workers or 2) if pool else 0):
             pool.submit(_warm_up)
-        from dipscan.scan.plan import plan_sweep  # sampling code: only when computing
+        from dipscan.scan.pipeline import events_cached  # sampling code: only when computing
+        from dipscan.scan.plan import plan_sweep
 
-        plan = plan_sweep(scenarios)
+        # A scenario whose exposure-free events are cached draws nothing: none of its units.
+        cached = [events_cached(s, CACHE_DIR) for s in scenarios]
+        plan = plan_sweep(scenarios, cached)
         console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
-                      f"({100 * plan.shared_fraction:.0f}% shared between scenarios)")
+                      f"({100 * plan.shared_fraction:.0f}% shared between scenarios)"
+                      + (f"; {sum(cached)} scenarios from the events cache" if any(cached) else ""))
         if pool is None:
             for scenario in scenarios:
                 try:
@@ -337,6 +341,8 @@ def print_result(console: Console, result: ScenarioResult, target: Path) -> None
     """The closing summary, exposure and notes of one written scenario."""
     print_summary(console, result.scenario, result.summary, target, result.timings_s["total"])
     print_exposure(console, result.exposure)
+    if result.cache_note:
+        print_note(console, result.cache_note)
     for note in result.omitted_channels:
         print_note(console, note)
     for overlay in result.overlays:

@@ -221,8 +221,12 @@ class SweepPlan:
         return 1.0 - len(self.unique) / self.total if self.total else 0.0
 
 
-def plan_sweep(scenarios: Iterable[Scenario]) -> SweepPlan:
-    per_scenario = [scenario_units(s) for s in scenarios]
+def plan_sweep(scenarios: Iterable[Scenario], skip: Iterable[bool] = ()) -> SweepPlan:
+    """The units of every scenario; none for those `skip` marks (their events are cached:
+    dipscan.scan.pipeline.events_cached)."""
+    skip = list(skip)
+    per_scenario = [[] if k < len(skip) and skip[k] else scenario_units(s)
+                    for k, s in enumerate(scenarios)]
     unique = list(dict.fromkeys(u for units in per_scenario for u in units))
     return SweepPlan(per_scenario, unique)
 
