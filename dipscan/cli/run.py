@@ -92,8 +92,12 @@ def trim_sample_cache() -> None:
 
 
 def _warm_up() -> None:
-    """A worker's first task: the imports of the sweep's tasks, while the sweep is planned."""
+    """A worker's first task: the imports of the sweep's tasks, while the sweep is planned
+    (numba's in a thread, which the worker's next task overlaps)."""
     import dipscan.scan.pipeline  # noqa: F401
+    from dipscan.physics.decays.backend import preload_kernels
+
+    preload_kernels()
 
 
 def _compute_remote(scenario: Scenario, ready: dict | None = None, target: Path | None = None,

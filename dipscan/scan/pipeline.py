@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from dipscan.io.sample_cache import SampleCache
+from dipscan.physics.decays.backend import preload_kernels
 from dipscan.physics.mesons import charge_conjugate_name, meson
 from dipscan.physics.models import make_model
 from dipscan.physics.models.base import Channel, Model
@@ -257,6 +258,7 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     model = make_model(scenario.model.kind, **dict(scenario.model.params))
+    preload_kernels()  # numba's import and set-up overlap the table reading, in a thread
     masses = scenario.mass_grid.values()
     couplings = scenario.coupling_grid.values()
     channels_per_mass = _open_channels(model, masses)
