@@ -288,8 +288,8 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     t2 = time.perf_counter()
     uncertainties = scenario.uncertainties
     report("reduction", 0, 1)
-    events = event_counts(blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass),
-                          variance=uncertainties.enabled and uncertainties.mc_statistics,
+    inputs = grid_inputs(scenario, model, masses, couplings, channels_per_mass)
+    events = event_counts(blocks, inputs, variance=uncertainties.enabled and uncertainties.mc_statistics,
                           threads=available_cores())
     report("reduction", 1, 1)
     timings["reduction"] = time.perf_counter() - t2
@@ -331,9 +331,8 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
         timings["overlays"] = time.perf_counter() - t4
     timings["compute_total"] = time.perf_counter() - t0
     # BR grows with d: its largest value on the grid sits at the top coupling.
-    max_br = max((float(model.branching_ratio(ch, float(m), couplings.max()))
-                  for m, chans in zip(masses, channels_per_mass, strict=True) for ch in chans),
-                 default=0.0)
+    top = int(np.argmax(couplings))
+    max_br = max((float(br[top]) for br in inputs.branching.values()), default=0.0)
     return ScenarioResult(scenario, model, masses, couplings, events, contours, timings,
                           omitted, counts, max_br, levels, overlays, meson_exposure(
                               scenario, {beam: t.multiplicities for beam, t in tables.items()}),
