@@ -175,3 +175,14 @@ def test_density_grid_is_the_broadcast_density(name):
     u[:2], v[:2] = (0.0, 1.0), (0.0, 1.0)
     np.testing.assert_array_equal(sampler.density_grid(u, v),
                                   sampler.density(u[:, None], v[None, :]))
+
+
+def test_compiled_cell_maximum_is_numpys_nan_included():
+    rng = np.random.default_rng(6)
+    g = rng.random((7, 5, 6, 5))
+    g[2, 3, 4, 1] = np.nan  # numpy's max propagates it: so must the compiled one
+    g[3, 0, 0, 0] = np.nan  # at the first element of a cell too
+    g[5] = -rng.random((5, 6, 5))  # negative values: the running maximum starts from the data
+    got, want = dalitz_kernels.cell_max(g), g.max(axis=(1, 3))
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got[2, 4]) and np.isnan(got[3, 0]) and np.isfinite(got[0]).all()

@@ -103,6 +103,27 @@ def a4_on_lines(msq, lo12, width12, v, m23sq):
     return out
 
 
+@njit(cache=True, nogil=True)
+def _cell_max(g, out):
+    for a in range(g.shape[0]):
+        for c in range(g.shape[2]):
+            m = g[a, 0, c, 0]
+            for b in range(g.shape[1]):
+                for d in range(g.shape[3]):
+                    x = g[a, b, c, d]
+                    if m == m and (x > m or x != x):  # a NaN stays, as in numpy's max
+                        m = x
+            out[a, c] = m
+
+
+def cell_max(g: np.ndarray) -> np.ndarray:
+    """g.max(axis=(1, 3)) of an envelope's sub-grid densities g (Nu, ns, Nv, ns): the largest
+    value of each cell, exactly (a maximum does not round; a NaN propagates)."""
+    out = np.empty((g.shape[0], g.shape[2]))
+    _cell_max(np.ascontiguousarray(g, dtype=float), out)
+    return out
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def dalitz_batch(cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, geometry, bound, twin,
                  constants, cell_out, m12_out, m23_out, g_out, b_out):
