@@ -74,13 +74,16 @@ def test_numba_preloaded_in_a_thread_gives_the_same_bytes(tmp_path):
 
 
 def test_kernels_needed_while_numba_is_preloaded_wait_for_it():
-    """The main thread asks for every kernel module while the preload thread imports numba:
-    Python's module locks make it wait, with no deadlock and the same numbers. (The timeout
-    only turns a deadlock into a failure; it is no speed limit.)"""
+    """The main thread imports scipy's BLAS and asks for every kernel module while the preload
+    thread imports numba: Python's module locks make it wait, with no deadlock, no import
+    hidden from it and the same numbers. (The timeout only turns a deadlock into a failure; it
+    is no speed limit.)"""
     code = """
 import numpy as np
 from dipscan.physics.decays import backend
 backend.preload_kernels()
+from scipy import optimize  # scipy's BLAS, imported while numba's array maths load without it
+assert optimize.brentq(lambda x: x - 0.5, 0.0, 1.0) == 0.5
 from dipscan.scan import response_kernels
 from dipscan.physics.decays import dalitz_kernels, kernels
 backend._preloading[0].join()
