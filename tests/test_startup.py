@@ -97,3 +97,16 @@ print("ok")
                           timeout=300, env={**os.environ, "DIPSCAN_KERNELS": "compiled"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok" and not done.stderr
+
+
+def test_a_run_reads_and_checks_its_scenario_once(tmp_path, monkeypatch):
+    import dipscan.cli.run as run
+
+    tiny = ROOT / "scenarios" / "examples" / "tiny.toml"
+    read = []
+    load = run.load_scenario
+    monkeypatch.setattr(run, "load_scenario", lambda path: read.append(path) or load(path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIPSCAN_SAMPLE_CACHE", str(tmp_path / "samples"))
+    assert run.run_scenarios([tiny], recompute=False) == [Path("outputs") / "tiny"]
+    assert read == [tiny] and (tmp_path / "outputs" / "tiny" / "events.parquet").is_file()
