@@ -35,7 +35,7 @@ def _load_first_kernel() -> None:
         # and lowering registries); loading this small kernel's machine code from the cache does
         # it with the argument types of the run's first call. Nothing of the result is kept.
         kernels.contributing_parents(np.zeros(1), np.zeros(1), 1.0, 1.0, 1.0, 0.0, np.inf)
-    except Exception:  # noqa: S110 (the run meets the same fault where it needs numba, and reports it in one line)
+    except Exception:  # the run meets the same fault where it needs numba, and reports it there
         pass
 
 

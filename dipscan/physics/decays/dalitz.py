@@ -179,6 +179,12 @@ def refinement_levels(
 
 def _graded_edges(n_uniform: int, levels: int, ratio: float) -> np.ndarray:
     """Cell edges on [0, 1]: a uniform grid refined geometrically next to both ends."""
+    return _graded_edges_once(n_uniform, levels, ratio).copy()
+
+
+@cache
+def _graded_edges_once(n_uniform: int, levels: int, ratio: float) -> np.ndarray:
+    # A few distinct grids serve every sampler of a run (one per mass and channel).
     step = 1.0 / n_uniform
     fine = step * ratio ** np.arange(1, levels + 1, dtype=float)
     edges = np.concatenate([np.linspace(0.0, 1.0, n_uniform + 1), fine, 1.0 - fine])
