@@ -101,10 +101,6 @@ def unit_blocks(seed: int, specs: list[ExperimentSpec], unit: SamplingUnit, samp
     return samples.drawn, out  # parents decayed, whether or not the pre-cut kept their LLP
 
 
-#: Sample cap from which a scenario's units run on threads: below, a unit is mostly Python.
-THREADED_UNIT_SAMPLES = 20_000
-
-
 @dataclass(frozen=True)
 class _Job:
     """One sampling unit and what its weights need."""
@@ -127,8 +123,8 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
     Each is a sampling unit: its blocks are taken from `ready` (computed by a sweep) when
     there, else its samples are read from `cache` or drawn; `parents` holds each beam's
     species by signed pdgid (`BeamParents.species`). Units run on `threads` threads (default:
-    the cores this process may use when units may hold `THREADED_UNIT_SAMPLES` samples or more,
-    else one); each draws from its own random streams and the results are taken in the order of
+    the cores this process may use; even small units, which are mostly Python, gain a little,
+    as their kernels, random draws and numpy passes release the GIL); each draws from its own random streams and the results are taken in the order of
     the units, so the blocks are the same, to the bit, whatever the number of threads.
     """
     beams = experiments_by_beam(scenario)
@@ -154,8 +150,8 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
 
     blocks: list[SampleBlock] = []
     counts: dict[str, int] = {}
-    if threads is None:  # small units are mostly Python and would only contend for the GIL
-        threads = available_cores() if scenario.llp_samples_max >= THREADED_UNIT_SAMPLES else 1
+    if threads is None:
+        threads = available_cores()
     jobs = [job for group in groups for job in group]
     to_draw = [job for job in jobs if not (ready and job.unit in ready)]
     if threads > 1 and to_draw:

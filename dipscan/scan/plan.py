@@ -70,11 +70,16 @@ class SamplingUnit:
     model_all_params: tuple[tuple[str, object], ...] = field(default=(), compare=False)
 
     def cache_key(self, parents_digest: str, kernels: str) -> str:
-        parts = {name: getattr(self, name) for name in UNIT_FIELDS}
-        parts.update(channel=[self.channel.name, self.channel.parent_pdgid, self.channel.kind],
-                     parents_sha256=parents_digest, kernels=kernels, code=sampling_code_digest(),
-                     format=FORMAT)
-        return unit_key(parts)
+        return _cache_key(self, parents_digest, kernels, sampling_code_digest())
+
+
+@functools.lru_cache(maxsize=65536)
+def _cache_key(unit: SamplingUnit, parents_digest: str, kernels: str, code: str) -> str:
+    # Once per unit and run: a run looks a unit up before its threads start and again to draw it.
+    parts = {name: getattr(unit, name) for name in UNIT_FIELDS}
+    parts.update(channel=[unit.channel.name, unit.channel.parent_pdgid, unit.channel.kind],
+                 parents_sha256=parents_digest, kernels=kernels, code=code, format=FORMAT)
+    return unit_key(parts)
 
 
 #: The code that decides a unit's samples: any edit to it (not only a version bump) is a new key.
