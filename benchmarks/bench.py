@@ -8,17 +8,19 @@ the same run: 20 million uniform doubles x from a seeded generator, then five ti
 (t) the targets, each a fresh `dipscan run` in its own empty working folder (so its sample
     cache starts empty), timed from interpreter start to exit: the spine scenario cold; warm
     (`spine_warm`: the same command again, whose outputs are then up to date, so it computes
-    and draws nothing); warm after changing only the POT (`spine_warm_other_pot`: every
-    sampling unit read from the cache, then weights, reduction, contours and all outputs
-    again); one experiment on a 100 x 100 grid; `make figures` (all figure scenarios on two
+    and draws nothing); warm after changing only the POT (`spine_warm_other_pot`: the
+    exposure-free event grid read from the events cache and scaled, then contours, bands and
+    all outputs again; no sampling unit read, no weighting or reduction); one experiment on a
+    100 x 100 grid; `make figures` (all figure scenarios on two
     workers, then the figure files), cold and warm, each command and the two together; the
     peak memory and CPU time of each; and the imports on the path of a run beyond numpy and
     polars (`run_path_imports`, from `python -X importtime`, the modules imported while
     reading the scenario included); and the FASER 2 reach on the 47 x 121 grid on which the
     public peer FORESEE was timed (benchmarks/scenarios/faser2_47x121.toml), cold
     (`faser2_47x121_cold`, empty sample cache) and warm (`faser2_47x121_warm_other_luminosity`:
-    the outputs present, then only the luminosity changed, so every unit is read from the cache
-    and the rest computed again, as FORESEE reuses its saved spectra). Their goals are 30 times
+    the outputs present, then only the luminosity changed, so the event grid is read from the
+    events cache and scaled, and the rest computed again, as FORESEE reuses its saved
+    spectra). Their goals are 30 times
     FORESEE's times in yardsticks: 223 s cold and 37 s warm on a machine whose yardstick took
     2.85 s, so <= 223 / 30 / 2.85 = 2.6 and <= 37 / 30 / 2.85 = 0.43. The yardstick is measured
     again before each target (the median is used), so that a machine whose load changes during

@@ -651,11 +651,18 @@ def test_11_validate_reads_beam_presets(tmp_path, home, monkeypatch, capsys):
 
 def test_11_progress_names_every_stage_and_errors_are_not_wrapped(work, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
-    path = scenario(work, "relic", ("[output]", "[overlays]\nrelic = true\n\n[output]"))
+    # another seed: the events of the tiny scenario run before are in the events cache
+    path = scenario(work, "relic", ("[output]", "[overlays]\nrelic = true\n\n[output]"),
+                    ("seed = 7", "seed = 17"))
     code, text = run(capsys, "run", str(path), "--output", "relic_out")
     assert code == 0
     for stage in ("tables", "sampling", "reduction", "contours", "overlays", "writing"):
         assert f"relic: {stage} done in " in text
+    code, text = run(capsys, "run", "--recompute", str(path), "--output", "relic_out")
+    assert code == 0
+    for stage in ("tables", "events from the cache", "contours", "overlays", "writing"):
+        assert f"relic: {stage} done in " in text
+    assert "sampling done" not in text and "reduction done" not in text
     deep = work / ("a_rather_long_folder_name_" * 4) / "somefile"
     deep.parent.mkdir()
     deep.write_text("x\n")

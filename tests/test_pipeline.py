@@ -8,6 +8,7 @@ import pytest
 from dipscan.config.scenario import load_scenario
 from dipscan.physics.models import make_model
 from dipscan.scan.contours import iso_contours
+from dipscan.scan.experiments import REFERENCE_COLLISIONS
 from dipscan.scan.parents import load_parents, species_multiplicities
 from dipscan.scan.pipeline import grid_inputs, meson_exposure, sample_blocks
 from dipscan.scan.reduce import event_counts, reference_event_counts, total_grid
@@ -33,8 +34,10 @@ def test_fast_path_contours_do_not_move(tiny):
     scenario, model, masses, couplings, channels, _, blocks = tiny
     grid = grid_inputs(scenario, model, masses, couplings, channels)
     label = scenario.experiments[0].label
-    fast = total_grid(event_counts(blocks, grid), label, masses.size, couplings.size)
-    reference = reference_event_counts(blocks, grid)[0]
+    # the weights count for REFERENCE_COLLISIONS: the experiment's exposure multiplies at the end
+    pot = scenario.experiments[0].exposure.n_collisions() / REFERENCE_COLLISIONS
+    fast = pot * total_grid(event_counts(blocks, grid), label, masses.size, couplings.size)
+    reference = pot * reference_event_counts(blocks, grid)[0]
     relevant = reference > 1e-2
     np.testing.assert_allclose(fast[relevant], reference[relevant], rtol=2e-3)
     a = iso_contours(masses, couplings, fast, 3.0)

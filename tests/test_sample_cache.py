@@ -180,9 +180,12 @@ def test_cache_commands(tmp_path, monkeypatch, capsys):
     compute(load_scenario(TINY), cache_dir=Path("outputs") / ".cache")
     n = len(list_entries(Path("outputs") / ".cache" / "samples"))
     records = len(list((Path("outputs") / ".cache" / "samples").glob("*.json")))
+    grids = len(list((Path("outputs") / ".cache" / "samples").glob("*.events")))
     assert 0 < records < n  # a table summary per parent table read, beside the sampled units
+    assert grids == 1  # the scenario's events per collision
     assert cli.main(["cache", "info"]) == 0
-    assert f"{n} entries ({n - records} sampled units, {records} table summaries)" in capsys.readouterr().out
+    assert (f"{n} entries ({n - records - grids} sampled units, {records} table summaries, "
+            f"{grids} event grids)") in capsys.readouterr().out
     assert cli.main(["cache", "clear"]) == 0
     assert f"removed {n} sample-cache entries" in capsys.readouterr().out
     assert list_entries(Path("outputs") / ".cache" / "samples") == []

@@ -8,8 +8,9 @@ Each scenario runs in a fresh temporary working folder (so outputs/ and the reli
 empty) with CHECKOUT/.venv/bin/python (else this interpreter, with CHECKOUT first on the path)
 and DIPSCAN_HOME=CHECKOUT. Every file under
 outputs/<name>/ is hashed (sha256 of its bytes), except that in provenance.json the fields
-that change from run to run or between checkouts are dropped: timings, the git commit and
-dirty flag, and the checkout's own path (replaced by "<home>"). Key order is still compared.
+that change from run to run or between checkouts are dropped: timings, the events source
+(computed or from the events cache), the git commit and dirty flag, and the checkout's own
+path (replaced by "<home>"). Key order is still compared.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ FAST = ["examples/tiny", "examples/tiny_nu", "examples/tiny_recast", "na62_delta
 # Provenance fields that differ between two runs of the same computation: wall-clock times,
 # the state of the checkout (commit, dirty flag) and compute_sha256, which digests the package's
 # own source files and so changes with any edit of the code, a refactor included.
-VOLATILE = [("timings_s",), ("dipscan", "commit"), ("dipscan", "dirty"), ("compute_sha256",)]
+VOLATILE = [("timings_s",), ("events_source",), ("dipscan", "commit"), ("dipscan", "dirty"),
+            ("compute_sha256",)]
 
 
 def _drop(record: dict, path: tuple[str, ...]) -> None:

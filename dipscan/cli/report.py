@@ -180,4 +180,6 @@ def provenance(result, timings_s: dict[str, float]) -> dict:
         "versions": package_versions(),
         "decay_kernels": kernel_choice(),
         "timings_s": {k: round(v, 4) for k, v in timings_s.items()},
+        # Like the timings, how this run got its numbers, not the numbers themselves.
+        "events_source": result.events_source,
     }

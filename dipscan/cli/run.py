@@ -97,12 +97,10 @@ def trim_sample_cache() -> None:
 
 
 def _warm_up() -> None:
-    """A worker's first task: the imports of the sweep's tasks, while the sweep is planned
-    (numba's in a thread, which the worker's next task overlaps)."""
+    """A worker's first task: the imports of the sweep's tasks, while the sweep is planned.
+    (Not numba's: the sweep may take every scenario from the events cache; a task that draws
+    units starts it, `dipscan.scan.plan._draw_units_task`.)"""
     import dipscan.scan.pipeline  # noqa: F401
-    from dipscan.physics.decays.backend import preload_kernels
-
-    preload_kernels()
 
 
 def _compute_remote(scenario: Scenario, ready: dict | None = None, target: Path | None = None,
@@ -205,11 +203,15 @@ def run_scenarios(paths: list[str | Path | Scenario], console: Console | None = 
         # is planned here.
         for _ in range((workers or 2) if pool else 0):
             pool.submit(_warm_up)
-        from dipscan.scan.plan import plan_sweep  # sampling code: only when computing
+        from dipscan.scan.pipeline import events_cached  # sampling code: only when computing
+        from dipscan.scan.plan import plan_sweep
 
-        plan = plan_sweep(scenarios)
+        # A scenario whose exposure-free events are cached draws nothing: none of its units.
+        cached = [events_cached(s, CACHE_DIR) for s in scenarios]
+        plan = plan_sweep(scenarios, cached)
         console.print(f"{plan.total} sampling units, {len(plan.unique)} distinct "
-                      f"({100 * plan.shared_fraction:.0f}% shared between scenarios)")
+                      f"({100 * plan.shared_fraction:.0f}% shared between scenarios)"
+                      + (f"; {sum(cached)} scenarios from the events cache" if any(cached) else ""))
         if pool is None:
             for scenario in scenarios:
                 try:
@@ -346,6 +348,8 @@ def print_result(console: Console, result: ScenarioResult, target: Path) -> None
     """The closing summary, exposure and notes of one written scenario."""
     print_summary(console, result.scenario, result.summary, target, result.timings_s["total"])
     print_exposure(console, result.exposure)
+    if result.cache_note:
+        print_note(console, result.cache_note)
     for note in result.omitted_channels:
         print_note(console, note)
     for overlay in result.overlays:

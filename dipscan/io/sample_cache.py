@@ -16,8 +16,12 @@ that changes only those reads every unit back instead of drawing it again.
   run reads it (which species it holds, their multiplicities and array digests), so that a run
   whose units are all cached need not read the table at all (dipscan.scan.parents). Same
   header, same checks, same size limit.
-- Ownership: dipscan touches only the files it names here, ``<sha256>.llp``, ``<sha256>.json``
-  and their temporaries ``.<sha256>.<llp|json>.tmp-<pid>-<token>``
+- Event grids: one ``<sha256>.events`` entry per scenario computation (dipscan.scan.events_cache):
+  its event counts without the exposure, so that a rerun changing only the exposure (or labels,
+  styles, N level) neither reads the units nor weighs and reduces them again. Same header, same
+  checks, same size limit.
+- Ownership: dipscan touches only the files it names here, ``<sha256>.llp``, ``<sha256>.json``,
+  ``<sha256>.events`` and their temporaries ``.<sha256>.<llp|json|events>.tmp-<pid>-<token>``
   (dipscan.io.outputs.atomic_write); anything else in the folder is left alone.
 """
 
@@ -50,7 +54,8 @@ DTYPES = (np.float64, np.float64, np.float64, np.float64, np.int64)  # 8 bytes e
 ITEM_BYTES = 8
 FORMAT = 3  # bump when the entry layout changes
 RECORD_SUFFIX = ".json"
-_ENTRY_NAME = r"[0-9a-f]{64}\.(?:llp|json)"
+EVENTS_SUFFIX = ".events"
+_ENTRY_NAME = r"[0-9a-f]{64}\.(?:llp|json|events)"
 _ENTRY = re.compile(_ENTRY_NAME)
 _OWNED = with_temporaries(_ENTRY_NAME)
 PENDING_WRITES = 16  # entries waiting for the writing thread at most
@@ -217,7 +222,17 @@ class SampleCache:
 
     def load_record(self, key: str) -> dict | None:
         """A small JSON record (a table summary), or None if missing; a corrupt one is removed."""
-        path = self.folder / f"{key}{RECORD_SUFFIX}"
+        def parse(payload: bytes) -> dict | None:
+            record = json.loads(payload)
+            return record if isinstance(record, dict) else None
+
+        return self.load_entry(key, RECORD_SUFFIX, parse)
+
+    def load_entry(self, key: str, suffix: str, parse):
+        """`parse(payload)` of a checked entry (`store_bytes`), or None if missing. An entry that
+        fails its check (torn write, disk fault, hand edit) or that `parse` refuses (returns None
+        or raises ValueError) is removed and counted in `rejected`."""
+        path = self.folder / f"{key}{suffix}"
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -227,24 +242,40 @@ class SampleCache:
             data = b""
         header, _, payload = data.partition(b"\n")
         try:
-            record = json.loads(payload) if header + b"\n" == _record_header(key, payload) else None
+            value = parse(payload) if header + b"\n" == _record_header(key, payload) else None
         except ValueError:
-            record = None
-        if not isinstance(record, dict):
+            value = None
+        if value is None:
             self._reject(path)
             return None
         with contextlib.suppress(OSError):
             os.utime(path)
         self.hits += 1
-        return record
+        return value
 
     def store_record(self, key: str, record: dict) -> None:
         """Write a JSON record atomically, its key and a CRC-32 of the JSON on the first line."""
-        payload = json.dumps(record, sort_keys=True).encode()
-        with contextlib.suppress(OSError):  # a full or read-only disk costs speed, never results
-            self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.folder / f"{key}{RECORD_SUFFIX}",
-                         lambda tmp: tmp.write_bytes(_record_header(key, payload) + payload))
+        self.store_bytes(key, RECORD_SUFFIX, json.dumps(record, sort_keys=True).encode(),
+                         background=False)
+
+    def store_bytes(self, key: str, suffix: str, payload, background: bool = True) -> None:
+        """Write an entry atomically: its key and a CRC-32 of the payload on the first line,
+        then the payload. `payload`: bytes, or a function giving them (called by the writing
+        thread, when the cache has one and `background`)."""
+        def write() -> None:
+            data = payload() if callable(payload) else payload
+            with contextlib.suppress(OSError):  # a full or read-only disk costs speed, never results
+                self.folder.mkdir(parents=True, exist_ok=True)
+                atomic_write(self.folder / f"{key}{suffix}",
+                             lambda tmp: tmp.write_bytes(_record_header(key, data) + data))
+
+        if not (self.background and background):
+            write()
+            return
+        with self._lock:
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="dipscan-sample-cache")
+        self._pending.append(self._writer.submit(write))
 
     def trim(self) -> int:
         """Remove least recently used entries until the folder fits the limit; bytes removed.
@@ -272,12 +303,14 @@ def clear(folder: Path) -> tuple[int, int]:
 
 
 def cache_info(folder: Path) -> str:
-    """One line: where the cache is, how many entries (sampled units, table summaries) and
-    bytes, and its limit."""
+    """One line: where the cache is, how many entries (sampled units, table summaries, event
+    grids) and bytes, and its limit."""
     entries = list_entries(folder)
     size = sum(size for _, size, _ in entries)
     records = sum(path.suffix == RECORD_SUFFIX for path, _, _ in entries)
+    grids = sum(path.suffix == EVENTS_SUFFIX for path, _, _ in entries)
     limit = max_bytes()
     state = "off" if limit == 0 else f"limit {limit / 1e6:.0f} MB (${MAX_MB_ENV})"
-    return (f"sample cache {folder}: {len(entries)} entries ({len(entries) - records} sampled "
-            f"units, {records} table summaries), {size / 1e6:.1f} MB; {state}")
+    return (f"sample cache {folder}: {len(entries)} entries ({len(entries) - records - grids} "
+            f"sampled units, {records} table summaries, {grids} event grids), "
+            f"{size / 1e6:.1f} MB; {state}")

@@ -1,8 +1,10 @@
-"""Experiment response: geometric acceptance, photon selection and exposure, per LLP sample.
+"""Experiment response: geometric acceptance and photon selection, per LLP sample and collision.
 
 For one (experiment, mass, channel) the result is a list of decay slices, each with per-sample
 weights that contain everything except the branching ratio and the decay probability (which
-carry the coupling). Geometry modes:
+carry the coupling) and the exposure: weights count LLPs per REFERENCE_COLLISIONS collisions, and
+the experiment's collisions multiply the event counts at the end
+(`dipscan.scan.events_cache.exposure_scaled`). Geometry modes:
 - "paper": the paper's approximation (footnote 2): the LLP direction points into the detector
   (theta < theta_max, or through the far face of a box/cylinder/frustum); one slice.
 - "volume": the decay vertex must lie inside the real decay-volume shape; the decay region is cut
@@ -35,6 +37,12 @@ if TYPE_CHECKING:  # the configuration layer sits above: annotations only
 # their multiplicity per proton interaction scales as A^0.29 (paper sec. 4.1).
 HEAVY_FLAVOUR_PDGIDS = frozenset(p for p, m in MESONS.items() if m.heavy_flavour)
 HEAVY_FLAVOUR_EXPONENT = 0.29
+#: The exposure the weights count for, instead of the experiment's own: a power of two (so that
+#: scaling to the experiment's collisions divides exactly) near the presets' 1e17-1e18
+#: collisions, so that the numbers keep the range they had with the exposure in the weights.
+#: Per single collision, the Monte Carlo variance (a square) of cells with N < 1e-140 would
+#: underflow and the bands there would lose their last digits.
+REFERENCE_COLLISIONS = 2.0**60
 DECAY_SLICES = 16  # slices of the decay region in the "volume" and "photon" modes
 
 Slices = list[tuple[tuple[float, float], np.ndarray]]
@@ -44,8 +52,21 @@ def production_scale(spec: ExperimentSpec, parent_pdgid: int) -> float:
     """Collisions times the nuclear enhancement of heavy flavour for this parent."""
     scale = spec.exposure.n_collisions()
     if abs(parent_pdgid) in HEAVY_FLAVOUR_PDGIDS:
-        scale *= spec.target_mass_number**HEAVY_FLAVOUR_EXPONENT
+        scale *= nuclear_scale(spec, parent_pdgid)
     return scale
+
+
+def nuclear_scale(spec: ExperimentSpec, parent_pdgid: int) -> float:
+    """The nuclear enhancement of heavy flavour on the experiment's target (1 for light mesons)."""
+    if abs(parent_pdgid) in HEAVY_FLAVOUR_PDGIDS:
+        return spec.target_mass_number**HEAVY_FLAVOUR_EXPONENT
+    return 1.0
+
+
+def reference_scale(spec: ExperimentSpec, parent_pdgid: int) -> float:
+    """What the weights carry of `production_scale`: REFERENCE_COLLISIONS instead of the
+    experiment's collisions, times the nuclear enhancement of heavy flavour."""
+    return REFERENCE_COLLISIONS * nuclear_scale(spec, parent_pdgid)
 
 
 def photon_window_efficiency(samples: LLPSamples, e_star_GeV: float,
@@ -114,11 +135,12 @@ def _photon_acceptance(spec: ExperimentSpec, samples: LLPSamples, z_m: float, e_
 
 def sample_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
                    rng: np.random.Generator) -> Slices:
-    """[((l_start_m, l_end_m), weights)]: expected LLPs per unit BR and f_dec, per decay slice."""
+    """[((l_start_m, l_end_m), weights)]: expected LLPs per REFERENCE_COLLISIONS, unit BR and
+    f_dec, per decay slice."""
     geometry = spec.geometry
     if len(samples) == 0:
         return []
-    base = spec.efficiency * production_scale(spec, samples.channel.parent_pdgid) * samples.weight
+    base = spec.efficiency * reference_scale(spec, samples.channel.parent_pdgid) * samples.weight
     if geometry.mode == "paper":
         # Most samples miss a narrow detector: the photon window only for those that point in.
         inside = pointing_acceptance(spec, samples) > 0
@@ -186,7 +208,7 @@ def binned_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
         return out
     from dipscan.scan.response_kernels import weigh_and_bin
 
-    scale = float(spec.efficiency * production_scale(spec, samples.channel.parent_pdgid))
+    scale = float(spec.efficiency * reference_scale(spec, samples.channel.parent_pdgid))
     weight, p, theta, phi = (np.ascontiguousarray(c, dtype=float) for c in (
         samples.weight, samples.p_GeV, samples.theta_rad, samples.phi_rad))
     photon = (float(samples.llp_mass_GeV), float(e_star_GeV), float(spec.photon_threshold_GeV),

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from dipscan import __version__
-from dipscan.io.sample_cache import SampleCache
+from dipscan.io.sample_cache import RECORD_SUFFIX, SampleCache
 from dipscan.production.beams import load_beam
 from dipscan.production.manifest import table_digests
 from dipscan.production.tables import load_meson_samples
@@ -130,6 +130,12 @@ class BeamParents:
                  "preset_sha256": hashlib.sha256(load_beam(self.beam).path.read_bytes()).hexdigest(),
                  "code": _reading_code_digest()}
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+    def summary_at_hand(self) -> bool:
+        """Whether `summary` can be had without reading the tables (held, or in the cache)."""
+        return ("summary" in self.__dict__ or "loaded" in self.__dict__ or not self.present
+                or (self.cache is not None
+                    and (self.cache.folder / f"{self.summary_key}{RECORD_SUFFIX}").exists()))
 
     @cached_property
     def summary(self) -> dict[int, tuple[str, float]]:

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from dipscan.errors import DipscanError
 from dipscan.io.sample_cache import SampleCache
-from dipscan.physics.decays.backend import preload_kernels
+from dipscan.physics.decays.backend import kernel_choice, preload_kernels
 from dipscan.physics.mesons import charge_conjugate_name, meson
 from dipscan.physics.models import make_model
 from dipscan.physics.models.base import Channel, Model
+from dipscan.scan import events_cache
 from dipscan.scan.bands import ExperimentBand, band_contours, band_event_columns, experiment_bands
 from dipscan.scan.contours import contour_frame, iso_contours
 from dipscan.scan.experiments import binned_weights, production_scale
@@ -67,6 +69,8 @@ class ScenarioResult:
     bands: dict[str, ExperimentBand] = field(default_factory=dict)  # label -> uncertainty band
     summary: pl.DataFrame | None = None  # per experiment, filled when the outputs are written
     notes: list[str] = field(default_factory=list)  # why a valid scenario may be pointless
+    events_source: str = "computed"  # or "events cache" (dipscan.scan.events_cache), or "off"
+    cache_note: str | None = None  # a damaged cache entry found and recomputed
 
     def total_grid(self, label: str) -> np.ndarray:
         return total_grid(self.events, label, self.mass_GeV.size, self.coupling_GeVinv.size)
@@ -124,8 +128,9 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
     there, else its samples are read from `cache` or drawn; `parents` holds each beam's
     species by signed pdgid (`BeamParents.species`). Units run on `threads` threads (default:
     the cores this process may use; even small units, which are mostly Python, gain a little,
-    as their kernels, random draws and numpy passes release the GIL); each draws from its own random streams and the results are taken in the order of
-    the units, so the blocks are the same, to the bit, whatever the number of threads.
+    as their kernels, random draws and numpy passes release the GIL); each draws from its own
+    random streams and the results are taken in the order of the units, so the blocks are the
+    same, to the bit, whatever the number of threads.
     """
     beams = experiments_by_beam(scenario)
     groups: list[list[_Job]] = []  # one per (beam, mass): the progress steps
@@ -171,8 +176,6 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
 def _read_tables_to_draw(jobs: list[_Job], cache: SampleCache | None) -> None:
     """Read, before the threads start, the parent tables of the units the cache cannot give:
     a table is then read once, here, and never by two threads at once."""
-    from dipscan.physics.decays.backend import kernel_choice
-
     kernels = kernel_choice()
     for job in jobs:
         if cache is None or not cache.path(job.unit.cache_key(job.parents.digest, kernels)).exists():
@@ -243,10 +246,59 @@ def meson_exposure(scenario: Scenario,
                                       "multiplicity": pl.Float64, "n_produced": pl.Float64})
 
 
+def beam_tables(scenario: Scenario, channels_per_mass: list[list[Channel]], omitted: list[str],
+                cache: SampleCache | None, report: Progress | None = None,
+                summaries: bool = True) -> dict[str, BeamParents]:
+    """Each beam's parent tables (dipscan.scan.parents), with their summaries when `summaries`
+    (from the cache, else from the tables), never their arrays; species without a table noted
+    in `omitted`."""
+    parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
+    beams = list(dict.fromkeys(spec.beam for spec in scenario.experiments))
+    tables = {}
+    for k, beam in enumerate(beams):
+        if report:
+            report("tables", k, len(beams))
+        tables[beam] = BeamParents(beam, parent_ids, omitted, cache)
+        if summaries:
+            if not tables[beam].summary_at_hand():
+                # The tables are read now: this run is almost surely computing, so numba's
+                # import and set-up overlap the reading (at worst idle work on a cache hit).
+                preload_kernels()
+            tables[beam].summary  # noqa: B018 (read now, so that this stage's time holds it)
+    if report:
+        report("tables", len(beams), len(beams))
+    return tables
+
+
+def mc_variance(scenario: Scenario) -> bool:
+    """Whether the reduction carries the Monte Carlo variance."""
+    return scenario.uncertainties.enabled and scenario.uncertainties.mc_statistics
+
+
+def events_cached(scenario: Scenario, cache_dir: Path) -> bool:
+    """Whether the scenario's exposure-free events are in the cache (dipscan.scan.events_cache):
+    a sweep then draws none of its units. Reads the tables' summaries only."""
+    cache = SampleCache.open(cache_dir)
+    if cache is None:
+        return False
+    try:
+        model = make_model(scenario.model.kind, **dict(scenario.model.params))
+        tables = beam_tables(scenario, _open_channels(model, scenario.mass_grid.values()), [], cache,
+                             summaries=False)
+        if not all(table.summary_at_hand() for table in tables.values()):
+            return False  # never computed here: the tables are not read for the question
+        key = events_cache.events_key(scenario, tables, kernel_choice(), mc_variance(scenario))
+    except (DipscanError, OSError):  # a damaged table: the scenario reports it when it runs
+        return False
+    return events_cache.cached(cache, key)
+
+
 def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Path | None = None,
             ready: dict[SamplingUnit, UnitBlocks] | None = None,
             trim_cache: bool = True) -> ScenarioResult:
-    """Sample LLPs once per (beam, mass, channel), weight them per experiment, reduce, contour.
+    """Sample LLPs once per (beam, mass, channel), weight them per experiment, reduce, scale by
+    the exposure, contour. A scenario whose exposure-free events are in the cache
+    (dipscan.scan.events_cache) skips the sampling, the weighting and the reduction.
 
     `ready`: the blocks of units a sweep has already computed for this scenario.
     `trim_cache`: bring the sample cache back to its size limit afterwards (a sweep does it
@@ -254,41 +306,50 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     model = make_model(scenario.model.kind, **dict(scenario.model.params))
-    preload_kernels()  # numba's import and set-up overlap the table reading, in a thread
     masses = scenario.mass_grid.values()
     couplings = scenario.coupling_grid.values()
     channels_per_mass = _open_channels(model, masses)
     omitted: list[str] = []
-    parent_ids = {ch.parent_pdgid for chans in channels_per_mass for ch in chans}
     report = progress or (lambda stage, done, total: None)
-    beams = list(dict.fromkeys(spec.beam for spec in scenario.experiments))
     cache = SampleCache.open(cache_dir, background=True) if cache_dir is not None else None
-    tables, species = {}, {}
-    for k, beam in enumerate(beams):
-        report("tables", k, len(beams))
-        tables[beam] = BeamParents(beam, parent_ids, omitted, cache)
-        # Reads only the table's summary when one is cached: the arrays wait for a unit to draw.
-        species[beam] = tables[beam].species
-    report("tables", len(beams), len(beams))
+    tables = beam_tables(scenario, channels_per_mass, omitted, cache, report)
+    # Reads only the tables' summaries when cached: the arrays wait for a unit to draw.
+    species = {beam: table.species for beam, table in tables.items()}
     timings["load_tables"] = time.perf_counter() - t0
 
-    t1 = time.perf_counter()
-    blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, species, progress,
-                                   cache, ready)
-    if cache and trim_cache:
-        cache.trim()
-    elif cache:  # entries written by the cache's own thread are on disk past here
-        cache.flush()
-    timings["sampling"] = time.perf_counter() - t1
-
-    t2 = time.perf_counter()
     uncertainties = scenario.uncertainties
-    report("reduction", 0, 1)
-    inputs = grid_inputs(scenario, model, masses, couplings, channels_per_mass)
-    events = event_counts(blocks, inputs, variance=uncertainties.enabled and uncertainties.mc_statistics,
-                          threads=available_cores())
-    report("reduction", 1, 1)
-    timings["reduction"] = time.perf_counter() - t2
+    variance = mc_variance(scenario)
+    labels = [spec.label for spec in scenario.experiments]
+    # Before anything that draws, weighs or reduces (or loads the compiled kernels): a scenario
+    # computed before with another exposure only scales its stored grid (dipscan.scan.events_cache).
+    key = events_cache.events_key(scenario, tables, kernel_choice(), variance) if cache else ""
+    rejected = cache.rejected if cache else 0
+    stored = events_cache.load(cache, key) if cache else None
+    events_source = "off" if cache is None else "events cache" if stored else "computed"
+    cache_note = (f"a damaged or unreadable events-cache entry in {cache.folder} was not used; "
+                  "its events were computed again" if cache and cache.rejected > rejected else None)
+    if stored is not None:
+        report("events from the cache", 1, 1)
+    else:  # only here are the samples drawn or read, weighed and reduced (the compiled kernels)
+        preload_kernels()  # numba's import and set-up overlap what follows, in a thread
+        t1 = time.perf_counter()
+        blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, species,
+                                       progress, cache, ready)
+        timings["sampling"] = time.perf_counter() - t1
+
+        t2 = time.perf_counter()
+        report("reduction", 0, 1)
+        exposure_free = event_counts(
+            blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass),
+            variance=variance, threads=available_cores())
+        stored = events_cache.StoredEvents(events_cache.by_position(exposure_free, labels), counts)
+        report("reduction", 1, 1)
+        timings["reduction"] = time.perf_counter() - t2
+        if cache:
+            events_cache.store(cache, key, stored)
+    events = events_cache.exposure_scaled(events_cache.labelled(stored.events, labels),
+                                          scenario.experiments)
+    counts = stored.sample_counts
 
     t3 = time.perf_counter()
     levels = {spec.label: contour_level(spec, scenario.output.n_events)
@@ -325,14 +386,21 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
         contours = pl.concat([contours, *(o.contours.with_columns(band=pl.lit("central"))
                                           for o in overlays)])
         timings["overlays"] = time.perf_counter() - t4
+    # Here, so that the cache's own thread writes the events grid while the contours are drawn.
+    if cache and trim_cache:
+        cache.trim()
+    elif cache:  # entries written by the cache's own thread are on disk past here
+        cache.flush()
     timings["compute_total"] = time.perf_counter() - t0
     # BR grows with d: its largest value on the grid sits at the top coupling.
-    top = int(np.argmax(couplings))
-    max_br = max((float(br[top]) for br in inputs.branching.values()), default=0.0)
+    top = couplings.max()
+    max_br = max((float(model.branching_ratio(ch, float(m), top))
+                  for m, chans in zip(masses, channels_per_mass, strict=True) for ch in chans),
+                 default=0.0)
     return ScenarioResult(scenario, model, masses, couplings, events, contours, timings,
                           omitted, counts, max_br, levels, overlays, meson_exposure(
                               scenario, {beam: t.multiplicities for beam, t in tables.items()}),
-                          bands)
+                          bands, events_source=events_source, cache_note=cache_note)
 
 
 def contour_level(spec: ExperimentSpec, sensitivity_events: float) -> float:

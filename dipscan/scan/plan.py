@@ -226,8 +226,12 @@ class SweepPlan:
         return 1.0 - len(self.unique) / self.total if self.total else 0.0
 
 
-def plan_sweep(scenarios: Iterable[Scenario]) -> SweepPlan:
-    per_scenario = [scenario_units(s) for s in scenarios]
+def plan_sweep(scenarios: Iterable[Scenario], skip: Iterable[bool] = ()) -> SweepPlan:
+    """The units of every scenario; none for those `skip` marks (their events are cached:
+    dipscan.scan.pipeline.events_cached)."""
+    skip = list(skip)
+    per_scenario = [[] if k < len(skip) and skip[k] else scenario_units(s)
+                    for k, s in enumerate(scenarios)]
     unique = list(dict.fromkeys(u for units in per_scenario for u in units))
     return SweepPlan(per_scenario, unique)
 
@@ -241,10 +245,12 @@ def _draw_units_task(units: list[SamplingUnit], readers: list[list[int]], scenar
     """Worker side: draw (or read from the cache) units of one beam, model and parent species,
     keep them in the cache, and weight them for every scenario that reads them: the blocks
     each scenario takes instead of drawing the unit itself, keyed by (scenario index, unit)."""
+    from dipscan.physics.decays.backend import preload_kernels
     from dipscan.physics.models import make_model
     from dipscan.scan.parents import BeamParents
     from dipscan.scan.pipeline import unit_blocks
 
+    preload_kernels()  # once per worker: numba's import and set-up overlap the table reading
     cache = SampleCache.open(Path(cache_root))
     first = units[0]
     model = make_model(first.model_kind, **dict(first.model_all_params))

@@ -39,7 +39,7 @@ class SampleBlock:
     experiment: str
     mass_index: int
     channel: str
-    weight: np.ndarray  # expected LLPs per unit BR and unit f_dec (exposure already included)
+    weight: np.ndarray  # expected LLPs per unit BR and f_dec (experiments.REFERENCE_COLLISIONS)
     betagamma: np.ndarray
     l_start_m: float
     l_end_m: float

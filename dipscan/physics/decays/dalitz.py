@@ -21,6 +21,7 @@ compiled twin, with the same arithmetic in the same order, hence the same accept
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -127,12 +128,12 @@ def msq_on_lines(msq: MatrixElementSq, lo12: np.ndarray, width12: np.ndarray, v:
                  m23sq: np.ndarray) -> np.ndarray:
     """|M|^2 at m12sq = lo12[i] + width12[i] v[j] on the lines m23sq[i]: shape (lines, v.size).
 
-    A.4's compiled twin computes the very same bits as its numpy formula, so on the compiled
-    path it replaces the numpy evaluation (the bulk of a width integral or of an envelope).
+    A.4's compiled twin computes the very same bits as its numpy formula, so it replaces the
+    numpy evaluation (the bulk of a width integral or of an envelope) where `_compiled_at_hand`.
     A.7's twin may differ in the last bit (`dalitz_kernels`): it stays in numpy here, where the
     values reach the widths and the envelopes, hence the outputs.
     """
-    if getattr(msq, "kernel", None) == "a4" and kernel_choice() == "compiled":
+    if getattr(msq, "kernel", None) == "a4" and _compiled_at_hand():
         from dipscan.physics.decays import dalitz_kernels  # numba only on the compiled path
 
         return dalitz_kernels.a4_on_lines(msq, lo12, width12, v, m23sq)
@@ -140,10 +141,18 @@ def msq_on_lines(msq: MatrixElementSq, lo12: np.ndarray, width12: np.ndarray, v:
     return msq(m12sq, np.broadcast_to(m23sq[:, None], m12sq.shape))
 
 
+def _compiled_at_hand() -> bool:
+    """Whether exact compiled twins (the same bits as numpy) should stand in for numpy here: on
+    the compiled path, once the compiled kernels are loaded (a run loads them before it draws
+    or weighs anything). This decides speed only: a run that takes its events from the cache
+    computes its few widths in numpy rather than importing numba for them."""
+    return kernel_choice() == "compiled" and "dipscan.physics.decays.kernels" in sys.modules
+
+
 def _cell_max(g: np.ndarray) -> np.ndarray:
-    """g.max(axis=(1, 3)), compiled off the numpy reference path (a maximum is exact: the same
+    """g.max(axis=(1, 3)), compiled where `_compiled_at_hand` (a maximum is exact: the same
     numbers either way)."""
-    if kernel_choice() == "compiled":
+    if _compiled_at_hand():
         from dipscan.physics.decays import dalitz_kernels  # numba only on the compiled path
 
         return dalitz_kernels.cell_max(g)
