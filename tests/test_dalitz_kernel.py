@@ -142,3 +142,47 @@ def test_cell_guide_picks_the_searchsorted_cell_on_hard_envelopes():
         cell, *_ = dalitz_kernels.CompiledSteps(sampler).batch(cum, np.zeros(n_cells), r, r, r)
         np.testing.assert_array_equal(cell, ref)
         assert np.unique(ref).size > 1 or masses is one
+
+
+A4_CASES = [(0.1349768, 0.0922, 0.03, 0.0303), (0.547862, 0.0922, 0.05, 0.3),
+            (0.95778, 0.0922, 0.2, 0.22), (0.547862, 0.0922, 1e-3, 1.01e-3)]
+
+
+@pytest.mark.parametrize("masses", A4_CASES)
+def test_compiled_a4_widths_and_envelopes_equal_numpy_bit_for_bit(masses, monkeypatch):
+    """A.4 on the Dalitz lines of a width integral and of a sampler's envelope is evaluated by its
+    compiled twin on the compiled path: the numbers must be numpy's, to the last bit."""
+    from dipscan.physics.models.meson_widths import a4_matrix_element
+
+    m_p, f_p, m1, m2 = masses
+    got = {}
+    for kernels in ("numpy", "compiled"):
+        monkeypatch.setenv("DIPSCAN_KERNELS", kernels)
+        msq = a4_matrix_element(m_p, f_p, m1, m2)
+        sampler = dalitz.DalitzSampler(msq, m_p, 0.0, m1, m2)
+        got[kernels] = (dalitz.three_body_width_GeV(msq, m_p, 0.0, m1, m2), sampler.bound,
+                        sampler.efficiency)
+    assert got["compiled"][0] == got["numpy"][0] > 0.0
+    np.testing.assert_array_equal(got["compiled"][1], got["numpy"][1])
+    assert got["compiled"][2] == got["numpy"][2]
+
+
+@pytest.mark.parametrize("name", ["generic", "pi0 -> gamma chi1 chi2", "K+ -> gamma mu N"])
+def test_density_grid_is_the_broadcast_density(name):
+    sampler = SAMPLERS[name]()
+    rng = np.random.default_rng(5)
+    u, v = rng.random(37), rng.random(23)
+    u[:2], v[:2] = (0.0, 1.0), (0.0, 1.0)
+    np.testing.assert_array_equal(sampler.density_grid(u, v),
+                                  sampler.density(u[:, None], v[None, :]))
+
+
+def test_compiled_cell_maximum_is_numpys_nan_included():
+    rng = np.random.default_rng(6)
+    g = rng.random((7, 5, 6, 5))
+    g[2, 3, 4, 1] = np.nan  # numpy's max propagates it: so must the compiled one
+    g[3, 0, 0, 0] = np.nan  # at the first element of a cell too
+    g[5] = -rng.random((5, 6, 5))  # negative values: the running maximum starts from the data
+    got, want = dalitz_kernels.cell_max(g), g.max(axis=(1, 3))
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got[2, 4]) and np.isnan(got[3, 0]) and np.isfinite(got[0]).all()

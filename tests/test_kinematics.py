@@ -146,3 +146,13 @@ def test_threshold_efficiency_limits_and_vectorisation():
     assert eff.tolist()[:4] == [1.0, 0.0, 1.0, 0.0]
     e_min, e_max = kin.photon_energy_range_GeV(10.0, 0.5, 0.1)
     assert eff[4] == pytest.approx((e_max - 1.0) / (e_max - e_min), rel=1e-12)
+
+
+def test_two_body_momentum_of_one_decay_is_the_array_formula_to_the_bit():
+    rng = np.random.default_rng(11)
+    masses = rng.uniform(0.05, 10.0, (2000, 3)) * np.array([1.0, 0.45, 0.45])
+    masses[:3] = (0.1349768, 0.0, 0.0), (0.547862, 0.2, 0.3), (1.0, 0.2, 0.9)  # the last is closed
+    want = kin.two_body_momentum_GeV(masses[:, 0], masses[:, 1], masses[:, 2])
+    got = [kin.two_body_momentum_one_GeV(*row) for row in masses]
+    np.testing.assert_array_equal(got, want)
+    assert got[2] == 0.0 and min(got[:2]) > 0.0

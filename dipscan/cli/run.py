@@ -50,13 +50,18 @@ def default_output_dir(scenario: Scenario) -> Path:
 CACHE_DIR = Path("outputs") / ".cache"  # solved relic lines; safe to delete
 
 
-def run_scenario(path: str | Path, output_dir: Path | None = None,
+def _loaded(scenario: str | Path | Scenario) -> Scenario:
+    """A scenario file read and checked (raises before anything is written), or one already read."""
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def run_scenario(path: str | Path | Scenario, output_dir: Path | None = None,
                  console: Console | None = None,
                  confirm_large: bool = False) -> tuple[ScenarioResult, Path]:
     """One scenario in this process: checks, progress by stage, outputs, summary."""
     console = console or Console(stderr=True)
     t0 = time.perf_counter()
-    scenario = load_scenario(path)  # raises before anything is written
+    scenario = _loaded(path)
     target = Path(output_dir) if output_dir else default_output_dir(scenario)
     notes = preflight(scenario, target, confirm_large)
     for note in notes:
@@ -92,7 +97,9 @@ def trim_sample_cache() -> None:
 
 
 def _warm_up() -> None:
-    """A worker's first task: the imports of the sweep's tasks, while the sweep is planned."""
+    """A worker's first task: the imports of the sweep's tasks, while the sweep is planned.
+    (Not numba's: the sweep may take every scenario from the events cache; a task that draws
+    units starts it, `dipscan.scan.plan._draw_units_task`.)"""
     import dipscan.scan.pipeline  # noqa: F401
 
 
@@ -152,7 +159,7 @@ def check_distinct_targets(scenarios: list[Scenario]) -> None:
         seen[target] = scenario
 
 
-def run_scenarios(paths: list[str | Path], console: Console | None = None, executor: str = "local",
+def run_scenarios(paths: list[str | Path | Scenario], console: Console | None = None, executor: str = "local",
                   scheduler: str | None = None, workers: int | None = None,
                   confirm_large: bool = False, recompute: bool = True) -> list[Path]:
     """A sweep: every scenario is checked first, computed on the executor, written here.
@@ -164,17 +171,17 @@ def run_scenarios(paths: list[str | Path], console: Console | None = None, execu
     """
     console = console or Console(stderr=True)
     if not recompute:
-        scenarios = [load_scenario(path) for path in paths]  # every file checked before any work
+        scenarios = [_loaded(path) for path in paths]  # every file checked before any work
         check_distinct_targets(scenarios)
         todo = redraw_unchanged(scenarios, console)
         done = [default_output_dir(s) for s in scenarios if s not in todo]
         if not todo:
             return done
-        return done + run_scenarios([s.path for s in todo], console, executor, scheduler, workers,
-                                    confirm_large)
+        # the scenarios as read here: each file is read and checked once per run
+        return done + run_scenarios(todo, console, executor, scheduler, workers, confirm_large)
     if len(paths) == 1 and executor == "local" and not scheduler:
         return [run_scenario(paths[0], None, console, confirm_large)[1]]
-    scenarios = [load_scenario(path) for path in paths]  # every file checked before any work
+    scenarios = [_loaded(path) for path in paths]  # every file checked before any work
     check_distinct_targets(scenarios)
     notes = {}
     for scenario in scenarios:

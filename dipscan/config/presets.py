@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from statistics import NormalDist
 from typing import Annotated, Literal
 
 import numpy as np
@@ -354,6 +353,8 @@ def preset_model() -> type[Strict]:
         def _method_limits(self):
             if self.method == "feldman_cousins" and self.observed > FELDMAN_COUSINS_MAX_OBSERVED:
                 raise fail("observed", self.observed, f"an integer >= 0 and <= {FELDMAN_COUSINS_MAX_OBSERVED}")
+            from statistics import NormalDist  # here: only a recast with statistics needs it
+
             # the Gaussian limit exists only while z_CL * sigma_s < 1
             z = NormalDist().inv_cdf(self.confidence_level)
             if self.method == "gaussian" and z > 0 and not self.signal_uncertainty < 1.0 / z:

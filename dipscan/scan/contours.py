@@ -7,7 +7,6 @@ decays before the detector). Disconnected islands are kept as separate segments.
 
 from __future__ import annotations
 
-import contourpy
 import numpy as np
 import polars as pl
 
@@ -50,6 +49,8 @@ def iso_contours(mass_GeV: np.ndarray, coupling_GeVinv: np.ndarray, n_events: np
 
     Returns [(mass_GeV, coupling_GeVinv, branch)] per segment, branch "lower" or "upper".
     """
+    import contourpy  # here: a run needs it only once the events are counted
+
     x, y = np.log10(mass_GeV), np.log10(coupling_GeVinv)
     z = log_field(np.asarray(n_events, dtype=float))  # (mass, coupling)
     generator = contourpy.contour_generator(x=x, y=y, z=z.T, line_type=contourpy.LineType.Separate)

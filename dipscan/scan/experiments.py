@@ -209,8 +209,8 @@ def binned_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
     from dipscan.scan.response_kernels import weigh_and_bin
 
     scale = float(spec.efficiency * reference_scale(spec, samples.channel.parent_pdgid))
-    weight, p, theta, phi, bg = (np.ascontiguousarray(c, dtype=float) for c in (
-        samples.weight, samples.p_GeV, samples.theta_rad, samples.phi_rad, samples.betagamma))
+    weight, p, theta, phi = (np.ascontiguousarray(c, dtype=float) for c in (
+        samples.weight, samples.p_GeV, samples.theta_rad, samples.phi_rad))
     photon = (float(samples.llp_mass_GeV), float(e_star_GeV), float(spec.photon_threshold_GeV),
               float(spec.photon_max_GeV), float(bin_dex))
 
@@ -222,5 +222,5 @@ def binned_weights(spec: ExperimentSpec, samples: LLPSamples, e_star_GeV: float,
         ends = [(float(z_lo), float(z_hi)) for z_lo, z_hi in zip(edges[:-1], edges[1:], strict=True)]
         regions = [_region(spec, 0.5 * (z_lo + z_hi), direction=False)
                    for z_lo, z_hi in zip(edges[:-1], edges[1:], strict=True)]
-    bins = weigh_and_bin(weight, scale, p, theta, phi, bg, np.array(regions, dtype=float), *photon)
+    bins = weigh_and_bin(weight, scale, p, theta, phi, np.array(regions, dtype=float), *photon)
     return list(zip(ends, bins, strict=True))

@@ -18,7 +18,7 @@ import polars as pl
 
 from dipscan.errors import DipscanError
 from dipscan.io.sample_cache import SampleCache
-from dipscan.physics.decays.backend import kernel_choice
+from dipscan.physics.decays.backend import kernel_choice, preload_kernels
 from dipscan.physics.mesons import charge_conjugate_name, meson
 from dipscan.physics.models import make_model
 from dipscan.physics.models.base import Channel, Model
@@ -105,10 +105,6 @@ def unit_blocks(seed: int, specs: list[ExperimentSpec], unit: SamplingUnit, samp
     return samples.drawn, out  # parents decayed, whether or not the pre-cut kept their LLP
 
 
-#: Sample cap from which a scenario's units run on threads: below, a unit is mostly Python.
-THREADED_UNIT_SAMPLES = 20_000
-
-
 @dataclass(frozen=True)
 class _Job:
     """One sampling unit and what its weights need."""
@@ -131,9 +127,10 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
     Each is a sampling unit: its blocks are taken from `ready` (computed by a sweep) when
     there, else its samples are read from `cache` or drawn; `parents` holds each beam's
     species by signed pdgid (`BeamParents.species`). Units run on `threads` threads (default:
-    the cores this process may use when units may hold `THREADED_UNIT_SAMPLES` samples or more,
-    else one); each draws from its own random streams and the results are taken in the order of
-    the units, so the blocks are the same, to the bit, whatever the number of threads.
+    the cores this process may use; even small units, which are mostly Python, gain a little,
+    as their kernels, random draws and numpy passes release the GIL); each draws from its own
+    random streams and the results are taken in the order of the units, so the blocks are the
+    same, to the bit, whatever the number of threads.
     """
     beams = experiments_by_beam(scenario)
     groups: list[list[_Job]] = []  # one per (beam, mass): the progress steps
@@ -158,8 +155,8 @@ def sample_blocks(scenario: Scenario, model: Model, masses: np.ndarray,
 
     blocks: list[SampleBlock] = []
     counts: dict[str, int] = {}
-    if threads is None:  # small units are mostly Python and would only contend for the GIL
-        threads = available_cores() if scenario.llp_samples_max >= THREADED_UNIT_SAMPLES else 1
+    if threads is None:
+        threads = available_cores()
     jobs = [job for group in groups for job in group]
     to_draw = [job for job in jobs if not (ready and job.unit in ready)]
     if threads > 1 and to_draw:
@@ -263,6 +260,10 @@ def beam_tables(scenario: Scenario, channels_per_mass: list[list[Channel]], omit
             report("tables", k, len(beams))
         tables[beam] = BeamParents(beam, parent_ids, omitted, cache)
         if summaries:
+            if not tables[beam].summary_at_hand():
+                # The tables are read now: this run is almost surely computing, so numba's
+                # import and set-up overlap the reading (at worst idle work on a cache hit).
+                preload_kernels()
             tables[beam].summary  # noqa: B018 (read now, so that this stage's time holds it)
     if report:
         report("tables", len(beams), len(beams))
@@ -330,6 +331,7 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     if stored is not None:
         report("events from the cache", 1, 1)
     else:  # only here are the samples drawn or read, weighed and reduced (the compiled kernels)
+        preload_kernels()  # numba's import and set-up overlap what follows, in a thread
         t1 = time.perf_counter()
         blocks, counts = sample_blocks(scenario, model, masses, channels_per_mass, species,
                                        progress, cache, ready)
@@ -391,7 +393,8 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
         cache.flush()
     timings["compute_total"] = time.perf_counter() - t0
     # BR grows with d: its largest value on the grid sits at the top coupling.
-    max_br = max((float(model.branching_ratio(ch, float(m), couplings.max()))
+    top = couplings.max()
+    max_br = max((float(model.branching_ratio(ch, float(m), top))
                   for m, chans in zip(masses, channels_per_mass, strict=True) for ch in chans),
                  default=0.0)
     return ScenarioResult(scenario, model, masses, couplings, events, contours, timings,

@@ -70,11 +70,16 @@ class SamplingUnit:
     model_all_params: tuple[tuple[str, object], ...] = field(default=(), compare=False)
 
     def cache_key(self, parents_digest: str, kernels: str) -> str:
-        parts = {name: getattr(self, name) for name in UNIT_FIELDS}
-        parts.update(channel=[self.channel.name, self.channel.parent_pdgid, self.channel.kind],
-                     parents_sha256=parents_digest, kernels=kernels, code=sampling_code_digest(),
-                     format=FORMAT)
-        return unit_key(parts)
+        return _cache_key(self, parents_digest, kernels, sampling_code_digest())
+
+
+@functools.lru_cache(maxsize=65536)
+def _cache_key(unit: SamplingUnit, parents_digest: str, kernels: str, code: str) -> str:
+    # Once per unit and run: a run looks a unit up before its threads start and again to draw it.
+    parts = {name: getattr(unit, name) for name in UNIT_FIELDS}
+    parts.update(channel=[unit.channel.name, unit.channel.parent_pdgid, unit.channel.kind],
+                 parents_sha256=parents_digest, kernels=kernels, code=code, format=FORMAT)
+    return unit_key(parts)
 
 
 #: The code that decides a unit's samples: any edit to it (not only a version bump) is a new key.
@@ -240,10 +245,12 @@ def _draw_units_task(units: list[SamplingUnit], readers: list[list[int]], scenar
     """Worker side: draw (or read from the cache) units of one beam, model and parent species,
     keep them in the cache, and weight them for every scenario that reads them: the blocks
     each scenario takes instead of drawing the unit itself, keyed by (scenario index, unit)."""
+    from dipscan.physics.decays.backend import preload_kernels
     from dipscan.physics.models import make_model
     from dipscan.scan.parents import BeamParents
     from dipscan.scan.pipeline import unit_blocks
 
+    preload_kernels()  # once per worker: numba's import and set-up overlap the table reading
     cache = SampleCache.open(Path(cache_root))
     first = units[0]
     model = make_model(first.model_kind, **dict(first.model_all_params))

@@ -119,12 +119,13 @@ def _bins(key, w, bg, w2, n):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def weigh_and_bin(sample_weight, scale, p, theta, phi, betagamma, regions, mass, e_star, e_low,
-                  e_high, bin_dex):
+def weigh_and_bin(sample_weight, scale, p, theta, phi, regions, mass, e_star, e_low, e_high,
+                  bin_dex):
     """Per row of `regions` (a decay slice: kind, z_m, a, b, theta_in, theta_out), the bins
     (weight, mean beta gamma, squared weight) of scale * sample_weight * acceptance *
     photon-window efficiency over the samples whose weight is > 0. The window efficiency and
-    the bin of a sample are computed once, for the first slice that accepts it."""
+    the bin of a sample are computed once, for the first slice that accepts it; beta gamma is
+    p / mass, as `LLPSamples.betagamma` computes it, for the kept samples only."""
     n = p.size
     m = n if regions.shape[0] > 1 else 0  # one slice: nothing to remember
     efficiency, key = np.empty(m), np.empty(m, np.int64)
@@ -149,13 +150,14 @@ def weigh_and_bin(sample_weight, scale, p, theta, phi, betagamma, regions, mass,
                 eff = efficiency[i]
             weight = scale * sample_weight[i] * eff
             if weight > 0.0:
+                betagamma = p[i] / mass
                 if m == 0:
-                    kept_key[kept] = _key(betagamma[i], bin_dex)
+                    kept_key[kept] = _key(betagamma, bin_dex)
                 else:
                     if done[i] == 1:
-                        key[i], done[i] = _key(betagamma[i], bin_dex), 2
+                        key[i], done[i] = _key(betagamma, bin_dex), 2
                     kept_key[kept] = key[i]
-                w[kept], bg[kept] = weight, betagamma[i]
+                w[kept], bg[kept] = weight, betagamma
                 w2[kept] = weight * weight
                 kept += 1
         out.append(_bins(kept_key, w, bg, w2, kept))

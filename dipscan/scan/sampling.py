@@ -16,7 +16,7 @@ import polars as pl
 
 from dipscan.physics.decays.backend import kernel_choice
 from dipscan.physics.decays.chains import LabCut
-from dipscan.physics.decays.kinematics import two_body_momentum_GeV
+from dipscan.physics.decays.kinematics import two_body_momentum_one_GeV
 from dipscan.physics.mesons import MESONS
 from dipscan.physics.models.base import Channel, Model
 
@@ -157,7 +157,7 @@ def theta_limit(llp_mass_GeV: float, parent_mass_GeV: float, e_star_GeV: float,
     """Largest parent polar angle that can still give an accepted LLP (inf: no bound)."""
     if theta_accept_rad is None:
         return np.inf
-    p_star_max = float(two_body_momentum_GeV(parent_mass_GeV, llp_mass_GeV, 0.0))
+    p_star_max = two_body_momentum_one_GeV(parent_mass_GeV, llp_mass_GeV, 0.0)
     p_min = min_llp_momentum_GeV(llp_mass_GeV, e_star_GeV, photon_floor_GeV)
     if p_min > p_star_max:
         return float(theta_accept_rad + np.arcsin(p_star_max / p_min))

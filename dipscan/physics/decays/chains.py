@@ -21,7 +21,7 @@ from dipscan.physics.decays.kinematics import (
     decay_two_body,
     lab_from_polar,
     polar_of,
-    two_body_momentum_GeV,
+    two_body_momentum_one_GeV,
 )
 
 # Margin of the pre-cut, far above rounding (1e-16) and far below any physics scale: an LLP
@@ -82,7 +82,7 @@ def two_body_llp(parent_p_GeV: np.ndarray, parent_theta_rad: np.ndarray, parent_
     n = p_parent.size
     u_phi = rng.random(n)  # parent azimuth
     u_cos, u_azimuth = rng.random(n), rng.random(n)  # isotropic direction
-    q = float(two_body_momentum_GeV(parent_mass_GeV, m_other_GeV, m_llp_GeV))
+    q = two_body_momentum_one_GeV(parent_mass_GeV, m_other_GeV, m_llp_GeV)
     args = (p_parent, theta_parent, u_phi, u_cos, u_azimuth, float(parent_mass_GeV), q,
             math.hypot(q, m_llp_GeV))
     return LabLLPs(*kernels.run_chain("two", n, args, cut.kernel_args()))

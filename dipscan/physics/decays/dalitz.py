@@ -21,6 +21,7 @@ compiled twin, with the same arithmetic in the same order, hence the same accept
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -28,6 +29,7 @@ from functools import cache
 import numpy as np
 
 from dipscan.errors import DipscanError
+from dipscan.physics.decays.backend import kernel_choice
 from dipscan.physics.decays.kinematics import boost_to_frame, random_rotations
 
 MatrixElementSq = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -117,10 +119,44 @@ def dalitz_integral(
     jac23 = 2.0 * (hi23 - lo23) * u * wu
     lo12, hi12 = m12sq_range(m23sq, mass_GeV, m1, m2, m3)
     v, wv = graded_rule(levels, order=order)
-    m12sq = lo12[:, None] + (hi12 - lo12)[:, None] * v[None, :]
-    values = msq(m12sq, np.broadcast_to(m23sq[:, None], m12sq.shape))
+    values = msq_on_lines(msq, lo12, hi12 - lo12, v, m23sq)
     inner = np.sum(values * wv[None, :], axis=1) * (hi12 - lo12)
     return float(np.sum(inner * jac23))
+
+
+def msq_on_lines(msq: MatrixElementSq, lo12: np.ndarray, width12: np.ndarray, v: np.ndarray,
+                 m23sq: np.ndarray) -> np.ndarray:
+    """|M|^2 at m12sq = lo12[i] + width12[i] v[j] on the lines m23sq[i]: shape (lines, v.size).
+
+    A.4's compiled twin computes the very same bits as its numpy formula, so it replaces the
+    numpy evaluation (the bulk of a width integral or of an envelope) where `_compiled_at_hand`.
+    A.7's twin may differ in the last bit (`dalitz_kernels`): it stays in numpy here, where the
+    values reach the widths and the envelopes, hence the outputs.
+    """
+    if getattr(msq, "kernel", None) == "a4" and _compiled_at_hand():
+        from dipscan.physics.decays import dalitz_kernels  # numba only on the compiled path
+
+        return dalitz_kernels.a4_on_lines(msq, lo12, width12, v, m23sq)
+    m12sq = lo12[:, None] + width12[:, None] * v[None, :]
+    return msq(m12sq, np.broadcast_to(m23sq[:, None], m12sq.shape))
+
+
+def _compiled_at_hand() -> bool:
+    """Whether exact compiled twins (the same bits as numpy) should stand in for numpy here: on
+    the compiled path, once the compiled kernels are loaded (a run loads them before it draws
+    or weighs anything). This decides speed only: a run that takes its events from the cache
+    computes its few widths in numpy rather than importing numba for them."""
+    return kernel_choice() == "compiled" and "dipscan.physics.decays.kernels" in sys.modules
+
+
+def _cell_max(g: np.ndarray) -> np.ndarray:
+    """g.max(axis=(1, 3)), compiled where `_compiled_at_hand` (a maximum is exact: the same
+    numbers either way)."""
+    if _compiled_at_hand():
+        from dipscan.physics.decays import dalitz_kernels  # numba only on the compiled path
+
+        return dalitz_kernels.cell_max(g)
+    return g.max(axis=(1, 3))
 
 
 def three_body_width_GeV(
@@ -152,6 +188,12 @@ def refinement_levels(
 
 def _graded_edges(n_uniform: int, levels: int, ratio: float) -> np.ndarray:
     """Cell edges on [0, 1]: a uniform grid refined geometrically next to both ends."""
+    return _graded_edges_once(n_uniform, levels, ratio).copy()
+
+
+@cache
+def _graded_edges_once(n_uniform: int, levels: int, ratio: float) -> np.ndarray:
+    # A few distinct grids serve every sampler of a run (one per mass and channel).
     step = 1.0 / n_uniform
     fine = step * ratio ** np.arange(1, levels + 1, dtype=float)
     edges = np.concatenate([np.linspace(0.0, 1.0, n_uniform + 1), fine, 1.0 - fine])
@@ -193,8 +235,8 @@ class DalitzSampler:
         du, dv = np.diff(self.u_edges), np.diff(self.v_edges)
         uu = self.u_edges[:-1, None] + du[:, None] * s[None, :]  # (Nu, ns)
         vv = self.v_edges[:-1, None] + dv[:, None] * s[None, :]  # (Nv, ns)
-        g = self.density(uu[:, :, None, None], vv[None, None, :, :])  # (Nu, ns, Nv, ns)
-        self.bound = safety * g.max(axis=(1, 3))  # (Nu, Nv)
+        g = self.density_grid(uu.ravel(), vv.ravel()).reshape(uu.shape + vv.shape)  # (Nu, ns, Nv, ns)
+        self.bound = safety * _cell_max(g)  # (Nu, Nv)
         self.cell_mass = self.bound * du[:, None] * dv[None, :]
         total = self.cell_mass.sum()
         if not np.isfinite(total) or total <= 0.0:
@@ -219,6 +261,15 @@ class DalitzSampler:
         m12sq, m23sq, jac = self.to_invariants(u, v)
         m23sq = np.broadcast_to(m23sq, m12sq.shape)
         return np.maximum(self.msq(m12sq, m23sq), 0.0) * jac
+
+    def density_grid(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """`density` on the grid of every u (rows) with every v (columns): the same numbers as
+        density(u[:, None], v[None, :]), with |M|^2 from `msq_on_lines`."""
+        m23sq = self.lo23 + (self.hi23 - self.lo23) * np.asarray(u, float)
+        lo12, hi12 = m12sq_range(m23sq, self.mass_GeV, self.m1, self.m2, self.m3)
+        width = np.maximum(hi12 - lo12, 0.0)
+        values = msq_on_lines(self.msq, lo12, width, np.asarray(v, float), m23sq)
+        return np.maximum(values, 0.0) * ((self.hi23 - self.lo23) * width)[:, None]
 
     def proposals(self, cum: np.ndarray, r_cell: np.ndarray, r_u: np.ndarray, r_v: np.ndarray):
         """Proposals of one accept-reject batch from its uniforms.

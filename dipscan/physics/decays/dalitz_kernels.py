@@ -85,6 +85,46 @@ def _invariants(u, v, lo23, hi23, big_m, m1, m2, m3):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _a4_msq_lines(constants, lo12, width12, v, m23sq, out):
+    """out[i, j] = A.4 at m12sq = lo12[i] + width12[i] v[j] on the line m23sq[i], as numpy's
+    broadcast `lo12[:, None] + width12[:, None] * v[None, :]` computes the point."""
+    for i in range(lo12.size):
+        for j in range(v.size):
+            out[i, j] = _a4_msq(lo12[i] + width12[i] * v[j], m23sq[i], constants)
+
+
+def a4_on_lines(msq, lo12, width12, v, m23sq):
+    """A.4 (`msq`, a MatrixElement) on a grid of Dalitz lines, shape (lines, v.size): the
+    compiled `dalitz.msq_on_lines`."""
+    out = np.empty((lo12.size, v.size))
+    _a4_msq_lines(tuple(float(c) for c in msq.constants), np.ascontiguousarray(lo12, dtype=float),
+                  np.ascontiguousarray(width12, dtype=float), np.ascontiguousarray(v, dtype=float),
+                  np.ascontiguousarray(m23sq, dtype=float), out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _cell_max(g, out):
+    for a in range(g.shape[0]):
+        for c in range(g.shape[2]):
+            m = g[a, 0, c, 0]
+            for b in range(g.shape[1]):
+                for d in range(g.shape[3]):
+                    x = g[a, b, c, d]
+                    if m == m and (x > m or x != x):  # a NaN stays, as in numpy's max
+                        m = x
+            out[a, c] = m
+
+
+def cell_max(g: np.ndarray) -> np.ndarray:
+    """g.max(axis=(1, 3)) of an envelope's sub-grid densities g (Nu, ns, Nv, ns): the largest
+    value of each cell, exactly (a maximum does not round; a NaN propagates)."""
+    out = np.empty((g.shape[0], g.shape[2]))
+    _cell_max(np.ascontiguousarray(g, dtype=float), out)
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def dalitz_batch(cum, guide, r_cell, r_u, r_v, u_edges, v_edges, n_v, geometry, bound, twin,
                  constants, cell_out, m12_out, m23_out, g_out, b_out):
     """`DalitzSampler.batch` for every row: cell (as searchsorted with side="right", clipped to

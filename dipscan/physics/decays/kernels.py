@@ -48,18 +48,29 @@ def _load_array_maths_without_blas() -> None:
 
     When numba first loads a compiled function it imports its array maths, which checks for a
     BLAS by importing scipy.linalg: a quarter to half a second, for matrix products these
-    kernels never use. Hiding scipy's BLAS module for the duration of that one import makes the
-    check fail at once; it is put back before anything else runs, and if scipy's BLAS is already
-    loaded nothing is hidden.
+    kernels never use. numba's own check (`numba.np.linalg.ensure_blas`) is answered "absent"
+    for the duration of that one import and put back before anything else runs; if scipy's
+    BLAS is already loaded nothing is changed. Only numba's own check is touched, never
+    `sys.modules`, and under numba's compiler lock: numba is imported in a thread while a run
+    goes on (`backend.preload_kernels`), and another thread may meanwhile import scipy or
+    compile a function that does need the BLAS.
     """
-    blas = "scipy.linalg.cython_blas"
-    if blas in sys.modules or "numba.np.arraymath" in sys.modules:
+    if "scipy.linalg.cython_blas" in sys.modules or "numba.np.arraymath" in sys.modules:
         return
-    sys.modules[blas] = None  # an import of it now raises ImportError without loading scipy
-    try:
-        import numba.np.arraymath  # noqa: F401
-    finally:
-        del sys.modules[blas]
+    from numba.core.compiler_lock import global_compiler_lock
+    from numba.np import linalg
+
+    def absent() -> None:
+        raise ImportError("scipy's BLAS is not loaded for these kernels")
+
+    with global_compiler_lock:
+        check = linalg.ensure_blas
+        linalg.ensure_blas = absent
+        try:
+            import numba.np.arraymath as arraymath
+        finally:
+            linalg.ensure_blas = check
+        arraymath.ensure_blas = check  # bound at its import: numba's own check from here on
 
 
 _load_array_maths_without_blas()

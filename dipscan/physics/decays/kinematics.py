@@ -8,6 +8,8 @@ Four-vectors are float arrays of shape (n, 4) ordered (E, px, py, pz), in GeV; t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -27,6 +29,14 @@ def two_body_momentum_GeV(mass_GeV, m_a_GeV, m_b_GeV):
     ma, mb = np.asarray(m_a_GeV, float), np.asarray(m_b_GeV, float)
     lam = (m - (ma + mb)) * (m + (ma + mb)) * (m - (ma - mb)) * (m + (ma - mb))
     return np.sqrt(np.maximum(lam, 0.0)) / (2.0 * m)
+
+
+def two_body_momentum_one_GeV(mass_GeV: float, m_a_GeV: float, m_b_GeV: float) -> float:
+    """`two_body_momentum_GeV` of one decay (M > 0), in Python floats: the same operations,
+    hence the same number, without numpy's cost per call (once per sampling unit)."""
+    m, ma, mb = float(mass_GeV), float(m_a_GeV), float(m_b_GeV)
+    lam = (m - (ma + mb)) * (m + (ma + mb)) * (m - (ma - mb)) * (m + (ma - mb))
+    return math.sqrt(max(lam, 0.0)) / (2.0 * m)
 
 
 def isotropic_unit_vectors(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -91,17 +91,16 @@ def a4_sampler(m_p_GeV: float, F_P_GeV: float, m1_GeV: float, m2_GeV: float) -> 
 
 def pair_channels(m1: float, m2: float, pair: str) -> list[Channel]:
     """Open channels V -> pair and P -> gamma pair; `pair` names the products (e.g. "chi1 chi2")."""
-    out = [
-        Channel(f"{meson(pid).name} -> {pair}", pid, TWO_BODY)
-        for pid in VECTOR_PDGIDS
-        if m1 + m2 < meson(pid).mass_GeV
-    ]
-    out += [
-        Channel(f"{meson(pid).name} -> gamma {pair}", pid, THREE_BODY)
-        for pid in NEUTRAL_PSEUDOSCALAR_PDGIDS
-        if m1 + m2 < meson(pid).mass_GeV
-    ]
-    return out
+    return list(_pair_channels(m1, m2, pair))
+
+
+@lru_cache(maxsize=4096)
+def _pair_channels(m1: float, m2: float, pair: str) -> tuple[Channel, ...]:
+    # Once per mass: every width and every draw checks that its channel is open.
+    two_body = tuple(Channel(f"{meson(pid).name} -> {pair}", pid, TWO_BODY)
+                     for pid in VECTOR_PDGIDS if m1 + m2 < meson(pid).mass_GeV)
+    return two_body + tuple(Channel(f"{meson(pid).name} -> gamma {pair}", pid, THREE_BODY)
+                            for pid in NEUTRAL_PSEUDOSCALAR_PDGIDS if m1 + m2 < meson(pid).mass_GeV)
 
 
 def pair_width_per_d2(channel: Channel, m1: float, m2: float) -> float:
