@@ -45,6 +45,7 @@ def test_dominant_channels_match_a_row_by_row_search():
                                                             for i, j in points]
     assert dominant_channels(result, "A", [(1, 2)]) == ["pi0"]
     assert dominant_channels(result, "C", [(0, 0)]) == [None]  # no rows: no channel
+    assert dominant_channels(result, "A", []) == []
 
 
 def test_dominant_channel_at_takes_the_nearest_grid_point_in_log():

@@ -126,3 +126,46 @@ def test_event_counts_do_not_depend_on_the_number_of_threads(monkeypatch):
     grid, blocks = _grid_and_blocks(seed=8, n_mass=6)
     one = event_counts(blocks, grid, variance=True, threads=1)
     assert event_counts(blocks, grid, variance=True, threads=3).equals(one)
+
+
+def test_exp_is_zero_where_the_crossing_skips_it():
+    # The premise of the shortcut in `decay_exponents`: numpy's exp (the reference's) is exactly
+    # 0 from EXP_IS_ZERO on, and just below its result is still (subnormal and) nonzero.
+    from dipscan.scan.response_kernels import EXP_IS_ZERO
+
+    a = EXP_IS_ZERO + np.concatenate([[0.0], np.geomspace(1e-12, 1e300, 2000)])
+    assert np.all(np.exp(-a) == 0.0)
+    assert np.exp(-np.array([745.0]))[0] > 0.0
+
+
+def test_crossing_sums_equal_the_dense_evaluation_bit_for_bit():
+    # Blocks whose f_dec runs from ~1 through the subnormals to exactly 0 across the couplings:
+    # the compiled crossing (which skips exp where it is 0) against numpy's exp and expm1 on the
+    # dense matrix, summed in the same row order.
+    from dipscan.scan.reduce import _crossed_compiled
+
+    rng = np.random.default_rng(8)
+    blocks = [SampleBlock("e", 0, c, rng.uniform(0.5, 2.0, 300), 10 ** rng.uniform(0, 4, 300),
+                          li, lf, rng.uniform(0.1, 4.0, 300))
+              for c, li, lf in (("a", 100.0, 150.0), ("b", 0.0, 20.0), ("a", 30.0, 30.0))]
+    ctau_m = np.geomspace(1e6, 1e-6, 90)
+    keys = [("e", "a"), ("e", "b")]
+    totals, totals_var = np.zeros((2, 90)), np.zeros((2, 90))
+    _crossed_compiled(blocks, keys, ctau_m, totals, totals_var)
+    ref, ref_var = np.zeros((2, 90)), np.zeros((2, 90))
+    for block in blocks:
+        lam = block.betagamma[:, None] * ctau_m[None, :]
+        with np.errstate(divide="ignore", under="ignore"):
+            a = block.l_start_m / lam if block.l_start_m > 0.0 else np.zeros_like(lam)
+            b = (block.l_end_m - block.l_start_m) / lam if block.l_end_m > block.l_start_m \
+                else np.zeros_like(lam)
+            f = np.exp(-a) * -np.expm1(-b)
+        acc, acc_var = np.zeros(90), np.zeros(90)
+        for i in range(f.shape[0]):
+            acc += block.weight[i] * f[i]
+            acc_var += block.weight_sq[i] * (f[i] * f[i])
+        row = keys.index((block.experiment, block.channel))
+        ref[row] += acc
+        ref_var[row] += acc_var
+    assert np.any(totals[0] == 0.0) and np.any(totals[0] > 0.0)  # both regimes present
+    assert totals.tobytes() == ref.tobytes() and totals_var.tobytes() == ref_var.tobytes()

@@ -92,11 +92,13 @@ def dominant_channels(result, label: str, points: list[tuple[int, int]]) -> list
     n_coupling = result.coupling_GeVinv.size
     key = (rows["mass_index"].to_numpy().astype(np.int64) * n_coupling
            + rows["coupling_index"].to_numpy())
+    # Only the rows at the points asked for (a few per mass among every channel's grid).
+    at = np.flatnonzero(np.isin(key, [i * n_coupling + j for i, j in points]))
     # Per grid point, the row with the most events (the first such row on a tie).
-    order = np.lexsort((np.arange(key.size), -rows["n_events"].to_numpy(), key))
-    keys, first = np.unique(key[order], return_index=True)
-    channels = rows["channel"].to_numpy()[order[first]]
-    found = dict(zip(keys.tolist(), channels.tolist(), strict=True))
+    order = np.lexsort((at, -rows["n_events"].to_numpy()[at], key[at]))
+    keys, first = np.unique(key[at][order], return_index=True)
+    channels = rows["channel"].gather(at[order[first]]).to_list()
+    found = dict(zip(keys.tolist(), channels, strict=True))
     return [found.get(i * n_coupling + j) for i, j in points]
 
 

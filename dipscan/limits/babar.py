@@ -33,12 +33,14 @@ Couplings enter in two places only: the cross section (~ d^2) and the chi2 decay
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from dipscan.limits.dark_pair import chi2_width_GeV, chi_angular_density, sigma_ee_to_chi1chi2_GeVm2
 from dipscan.limits.isr import sample_isr_photons
 from dipscan.physics.constants import HBARC_GeV_m, MB_TO_GeVm2
+from dipscan.physics.decays.backend import kernel_choice
 from dipscan.physics.decays.kinematics import (
     boost_to_frame,
     isotropic_unit_vectors,
@@ -83,8 +85,14 @@ class BabarSample:
     decay_radius_m: float
 
     def event_yield(self, coupling_GeVinv) -> np.ndarray:
-        """Expected signal events at each coupling (any shape)."""
+        """Expected signal events at each coupling (any shape); compiled (`babar_kernels`)
+        unless DIPSCAN_KERNELS=numpy."""
         d2 = np.asarray(coupling_GeVinv, float) ** 2
+        if kernel_choice() == "compiled":
+            from dipscan.limits.babar_kernels import event_yield  # numba: imported on use
+
+            return event_yield(d2.ravel(), self.decay_length_at_unit_coupling_m,
+                               self.events_at_unit_coupling, self.decay_radius_m).reshape(d2.shape)
         flat = d2.reshape(-1, 1)
         # p_inside = 1 - exp(-R d^2 / lambda) per (coupling, sample), in one buffer: the grid
         # is tens of megabytes, so each temporary would cost a pass over memory.
@@ -151,6 +159,24 @@ def babar_sample(
 
 
 def _accepted_events(x, cos_isr, w, m1, m2, e_star, width_unit, sel, rng):
+    """(events, decay length at d = 1) per ISR photon: compiled (`babar_kernels`) on the same
+    random numbers, in the same order, unless DIPSCAN_KERNELS=numpy."""
+    if kernel_choice() == "numpy":
+        return _accepted_events_numpy(x, cos_isr, w, m1, m2, e_star, width_unit, sel, rng)
+    from dipscan.limits.babar_kernels import accepted_events  # numba: imported on use
+
+    n = x.size
+    phi = rng.uniform(0.0, 2.0 * np.pi, n)
+    directions = [rng.uniform(low, high, n) for _ in range(2)  # isotropic_unit_vectors' draws
+                  for low, high in ((-1.0, 1.0), (0.0, 2.0 * np.pi))]
+    cuts = (sel.sqrt_s_GeV, sel.leading_min_energy_GeV, *sel.leading_cos_range,
+            sel.subleading_min_energy_GeV, *sel.subleading_cos_range, sel.missing_energy_min_GeV,
+            FB_PER_GeVm2, sel.luminosity_invfb)
+    return accepted_events(x, cos_isr, w, phi, *directions, m1, m2, e_star, width_unit,
+                           tuple(float(c) for c in cuts))
+
+
+def _accepted_events_numpy(x, cos_isr, w, m1, m2, e_star, width_unit, sel, rng):
     n = x.size
     sqrt_s = sel.sqrt_s_GeV
     e_isr = 0.5 * x * sqrt_s
@@ -283,8 +309,10 @@ def recast_code_digest() -> str:
     from dipscan.physics.decays import kinematics
 
     h = hashlib.sha256(f"numpy=={metadata.version('numpy')}".encode())
-    for module in (sys.modules[__name__], constants, kinematics, dark_pair, isr):
-        with open(module.__file__, "rb") as source:
+    # The compiled twin by its file: importing it would load numba when nothing is computed.
+    files = [m.__file__ for m in (sys.modules[__name__], constants, kinematics, dark_pair, isr)]
+    for file in [*files, Path(__file__).with_name("babar_kernels.py")]:
+        with open(file, "rb") as source:
             h.update(source.read())
     return h.hexdigest()
 

@@ -69,13 +69,20 @@ def _ideal_gas(species, temperature_GeV: np.ndarray) -> tuple[np.ndarray, np.nda
     g_tot = np.zeros_like(temperature_GeV)
     h_tot = np.zeros_like(temperature_GeV)
     for g, m, eta in species:
-        z = (m / temperature_GeV)[:, None]
+        z_all = m / temperature_GeV
+        # Each temperature is its own row. Rows with m/T >= 60 are exactly zero (no u > z on
+        # the grid) and a massless species has the same row at every T: neither is computed.
+        rows = np.flatnonzero(z_all < u[0, -1]) if m > 0.0 else np.array([0])
+        into = rows if m > 0.0 else slice(None)
+        z = z_all[rows][:, None]
         p2 = np.clip(u * u - z * z, 0.0, None)
         with np.errstate(over="ignore", divide="ignore"):
             occ = 1.0 / (np.exp(u) + eta)  # the u = 0 boson pole is masked just below
         occ = np.where(u > z, occ, 0.0)
-        rho = np.trapezoid(u * u * np.sqrt(p2) * occ, u, axis=1)
-        pressure = np.trapezoid(p2**1.5 * occ, u, axis=1) / 3.0
+        rho = np.zeros_like(temperature_GeV)
+        pressure = np.zeros_like(temperature_GeV)
+        rho[into] = np.trapezoid(u * u * np.sqrt(p2) * occ, u, axis=1)
+        pressure[into] = np.trapezoid(p2**1.5 * occ, u, axis=1) / 3.0
         g_tot += g * 15.0 / np.pi**4 * rho
         h_tot += g * 45.0 / (4.0 * np.pi**4) * (rho + pressure)
     return g_tot, h_tot

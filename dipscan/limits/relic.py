@@ -36,6 +36,7 @@ from dipscan.limits.dark_pair import (
     sigma_chi1chi2_to_ffbar_GeVm2,
 )
 from dipscan.limits.r_ratio import narrow_resonance_weights, r_ratio_smooth
+from dipscan.physics.decays.backend import kernel_choice
 from dipscan.physics.mesons import LEPTON_MASS_GeV
 
 # Thermal dark matter below ~10 MeV is disfavoured by BBN and CMB (N_eff): Sabti, Alvey, Escudero,
@@ -58,6 +59,15 @@ def sigma12_GeVm2(s_GeV2, m1_GeV: float, m2_GeV: float, coupling_GeVinv: float =
     for m_lep in LEPTON_MASSES_GeV:
         channels = channels + fermion_pair_factor(s, m_lep)
     return point * channels
+
+
+def _physical_sigma12():
+    """sigma12_GeVm2, or its compiled twin (`relic_kernels`) unless DIPSCAN_KERNELS=numpy."""
+    if kernel_choice() == "numpy":
+        return sigma12_GeVm2
+    from dipscan.limits.relic_kernels import sigma12  # numba: imported on use
+
+    return lambda s, m1, m2: sigma12(s, m1, m2, LEPTON_MASSES_GeV)
 
 
 def griest_seckel_factor(delta, x, g1: float = G_CHI1, g2: float = G_CHI2) -> np.ndarray:
@@ -83,7 +93,7 @@ def coannihilation_sigma_v_GeVm2(
     root_s = m1 + m2 + temp * t * t
     s = root_s * root_s
     p2 = pair_momentum_squared_GeV2(s, m1, m2)
-    sig = (sigma12 or sigma12_GeVm2)(s, m1, m2)
+    sig = (sigma12 or _physical_sigma12())(s, m1, m2)
     boltz = np.exp(-delta * x - t * t)
     denom = G_CHI1 * m1**2 * special.kve(2, x) + G_CHI2 * m2**2 * special.kve(
         2, x * (1.0 + delta)

@@ -20,10 +20,11 @@ import polars as pl
 from dipscan.io.cache_files import owned_files, remove_owned, with_temporaries
 from dipscan.io.outputs import atomic_write
 from dipscan.limits import RELIC_LABEL
+from dipscan.physics.decays.backend import kernel_choice
 from dipscan.scan.contours import CONTOUR_SCHEMA, contour_frame, iso_contours
 
 RELIC_MASS_POINTS = 30  # the relic line is smooth between resonances; solved on its own grid
-RELIC_CACHE_VERSION = 2  # bump when dipscan.limits.relic changes its physics or its solver
+RELIC_CACHE_VERSION = 3  # bump when dipscan.limits.relic changes its physics or its solver
 #: The names of the cache files of overlays (their paths: babar_cache_path, relic_cache_path);
 #: relic-*.parquet are relic lines of an earlier cache layout, never read now.
 OVERLAY_CACHE_NAMES = {"relic lines": r"relic-[0-9a-f]{16}\.(?:line|parquet)",
@@ -49,7 +50,8 @@ def babar_cache_path(selection, delta: float, masses: np.ndarray, couplings: np.
 
     key = _digest({"selection": dataclasses.asdict(selection), "delta": delta,
                    "masses_GeV": masses.tolist(), "couplings_GeVinv": couplings.tolist(),
-                   "seed": seed, "n_samples": BABAR_MC_SAMPLES, "code": recast_code_digest()})
+                   "seed": seed, "n_samples": BABAR_MC_SAMPLES, "code": recast_code_digest(),
+                   "kernels": kernel_choice()})
     return cache_dir / f"babar-{key[:16]}.grid"
 
 
@@ -134,7 +136,10 @@ def relic_masses(mass_min_GeV: float, mass_max_GeV: float) -> np.ndarray:
 
 
 def relic_cache_path(delta: float, masses: np.ndarray, cache_dir: Path | None) -> Path | None:
-    key = hashlib.sha256(json.dumps([RELIC_CACHE_VERSION, delta, masses.tolist()]).encode()).hexdigest()
+    """Cache entry of a relic line; the kernels are in the key (compiled and numpy differ in the
+    last bits)."""
+    key = hashlib.sha256(json.dumps([RELIC_CACHE_VERSION, delta, masses.tolist(),
+                                     kernel_choice()]).encode()).hexdigest()
     return cache_dir / f"relic-{key[:16]}.line" if cache_dir else None
 
 

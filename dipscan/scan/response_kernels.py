@@ -12,7 +12,8 @@ hypot, and sums per block in row order (numpy's reduceat sums in its own order):
 - `decay_exponents` and `decayed_sums`: the (bins x couplings) f_dec evaluation of
   `reduce._decayed_llps` without its temporaries, around numpy's own exp and expm1 (vectorised,
   several times faster than the C library's, and the reference's very functions), each block
-  summed in row order.
+  summed in row order; where exp(-a) is exactly 0 (a >= EXP_IS_ZERO) numpy's exp is handed 0
+  instead, which leaves every sum the same to the bit.
 Four compiled functions only: each costs its cache load at the start of every process.
 The kernels release the GIL, so units running on threads (`scan.pipeline.in_order`) overlap.
 """
@@ -33,6 +34,10 @@ from dipscan.physics.decays import kernels as _decay_kernels  # noqa: F401
 # inside and above theta_out outside the cross-section for certain (margins far above
 # rounding): only the samples in between need the trigonometric functions.
 THETA_CUT, RADIAL, RECTANGLE = 0, 1, 2
+# e^-a for a above this is below half the smallest subnormal: exactly 0 in numpy's exp as in the
+# C library's. numpy's vectorised exp takes a slow path for such arguments (and for subnormal
+# results), several times slower than for ordinary ones, so `decay_exponents` hands it none.
+EXP_IS_ZERO = 746.0
 INT64_MIN = np.iinfo(np.int64).min  # numpy's key of a bin for log10(0) = -inf
 
 
@@ -185,6 +190,11 @@ def decay_exponents(betagamma, starts, l_start_m, l_end_m, ctau_m, minus_a, minu
             for j in range(ctau_m.size):
                 lam = betagamma[i] * ctau_m[j]
                 a = li / lam if li > 0.0 else 0.0
+                if a >= EXP_IS_ZERO:
+                    # exp(-a) is exactly 0, so f_dec is too; (0, 0) gives exp 1 and expm1 0,
+                    # so f_dec = -0.0 and every sum is unchanged, without exp's slow underflow.
+                    minus_a[i, j], minus_b[i, j] = 0.0, 0.0
+                    continue
                 b = (lf - li) / lam if lf > li else 0.0
                 minus_a[i, j], minus_b[i, j] = -a, -b
 
