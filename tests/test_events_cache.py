@@ -16,6 +16,7 @@ import pytest
 from dipscan.cli import commands as cli
 from dipscan.config.scenario import load_scenario
 from dipscan.io.sample_cache import SampleCache
+from dipscan.physics.models.base import MesonDecayModel
 from dipscan.scan import events_cache, pipeline, plan
 from dipscan.scan.pipeline import beam_tables, compute, events_cached
 
@@ -59,6 +60,20 @@ def test_a_pot_only_rerun_gives_the_bytes_of_a_cold_run(tmp_path, monkeypatch):
             record.pop(volatile)
     assert records[0]["llp_samples_per_channel"]
     assert records[0] == records[1]
+
+
+
+def test_a_hit_computes_no_width_and_keeps_the_largest_branching_ratio(tmp_path, monkeypatch):
+    cold = compute(load_scenario(_with_pot(tmp_path, "1e18")), cache_dir=tmp_path / "cache")
+    assert cold.events_source == "computed" and cold.max_branching_ratio > 0
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a width computed on a hit")
+
+    monkeypatch.setattr(MesonDecayModel, "branching_ratio", refuse)
+    hit = compute(load_scenario(_with_pot(tmp_path, "3e17")), cache_dir=tmp_path / "cache")
+    assert hit.events_source == "events cache"
+    assert hit.max_branching_ratio == cold.max_branching_ratio
 
 
 @pytest.mark.parametrize("kernels", ["compiled", "numpy"])

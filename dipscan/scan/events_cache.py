@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # the configuration layer sits above: annotations only
     from dipscan.config.scenario import ExperimentSpec, Scenario
     from dipscan.scan.parents import BeamParents
 
-EVENTS_FORMAT = 1
+EVENTS_FORMAT = 2
 #: Beyond the sampling code (`plan.SAMPLING_CODE`): the code that weighs, bins and reduces.
 EVENTS_CODE = ("scan/experiments.py", "scan/geometry.py", "scan/response_kernels.py",
                "scan/reduce.py", "scan/pipeline.py", "scan/events_cache.py", "scan/parents.py",
@@ -95,16 +95,20 @@ def events_key(scenario: Scenario, tables: dict[str, BeamParents], kernels: str,
 @dataclasses.dataclass
 class StoredEvents:
     """What a scenario's computation leaves for the rest of `compute`: the events without the exposure
-    (experiments by position) and the LLP samples drawn per channel."""
+    (experiments by position), the LLP samples drawn per channel, and the largest branching
+    ratio on the grid (kept: recomputing it needs every channel's width, a tenth of a second of
+    Dalitz integrals on a rerun that otherwise computes almost nothing)."""
 
     events: pl.DataFrame  # as `reduce.event_counts`, "experiment" as its index in the scenario
     sample_counts: dict[str, int]
+    max_branching_ratio: float
 
     def to_bytes(self) -> bytes:
         """One JSON line (the counts), then the frame in Arrow IPC."""
         buffer = io.BytesIO()
         buffer.write(json.dumps({"format": EVENTS_FORMAT,
-                                 "sample_counts": list(self.sample_counts.items())}).encode() + b"\n")
+                                 "sample_counts": list(self.sample_counts.items()),
+                                 "max_branching_ratio": self.max_branching_ratio}).encode() + b"\n")
         self.events.write_ipc(buffer, compression="lz4")
         return buffer.getvalue()
 
@@ -117,10 +121,11 @@ class StoredEvents:
             if meta.get("format") != EVENTS_FORMAT:
                 return None
             counts = {str(name): int(n) for name, n in meta["sample_counts"]}
+            max_br = float(meta["max_branching_ratio"])
             events = pl.read_ipc(io.BytesIO(body))
         except (ValueError, KeyError, TypeError, AttributeError, OSError, pl.exceptions.PolarsError):
             return None
-        return cls(events, counts)
+        return cls(events, counts, max_br)
 
 
 def by_position(events: pl.DataFrame, labels: list[str]) -> pl.DataFrame:

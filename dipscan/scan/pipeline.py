@@ -293,6 +293,15 @@ def events_cached(scenario: Scenario, cache_dir: Path) -> bool:
     return events_cache.cached(cache, key)
 
 
+def max_branching_ratio(model: Model, masses: np.ndarray, channels_per_mass: list[list[Channel]],
+                        couplings: np.ndarray) -> float:
+    """The largest branching ratio on the grid (BR grows with d: it sits at the top coupling)."""
+    top = couplings.max()
+    return max((float(model.branching_ratio(ch, float(m), top))
+                for m, chans in zip(masses, channels_per_mass, strict=True) for ch in chans),
+               default=0.0)
+
+
 def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Path | None = None,
             ready: dict[SamplingUnit, UnitBlocks] | None = None,
             trim_cache: bool = True) -> ScenarioResult:
@@ -342,7 +351,9 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
         exposure_free = event_counts(
             blocks, grid_inputs(scenario, model, masses, couplings, channels_per_mass),
             variance=variance, threads=available_cores())
-        stored = events_cache.StoredEvents(events_cache.by_position(exposure_free, labels), counts)
+        stored = events_cache.StoredEvents(events_cache.by_position(exposure_free, labels), counts,
+                                           max_branching_ratio(model, masses, channels_per_mass,
+                                                               couplings))
         report("reduction", 1, 1)
         timings["reduction"] = time.perf_counter() - t2
         if cache:
@@ -392,13 +403,8 @@ def compute(scenario: Scenario, progress: Progress | None = None, cache_dir: Pat
     elif cache:  # entries written by the cache's own thread are on disk past here
         cache.flush()
     timings["compute_total"] = time.perf_counter() - t0
-    # BR grows with d: its largest value on the grid sits at the top coupling.
-    top = couplings.max()
-    max_br = max((float(model.branching_ratio(ch, float(m), top))
-                  for m, chans in zip(masses, channels_per_mass, strict=True) for ch in chans),
-                 default=0.0)
     return ScenarioResult(scenario, model, masses, couplings, events, contours, timings,
-                          omitted, counts, max_br, levels, overlays, meson_exposure(
+                          omitted, counts, stored.max_branching_ratio, levels, overlays, meson_exposure(
                               scenario, {beam: t.multiplicities for beam, t in tables.items()}),
                           bands, events_source=events_source, cache_note=cache_note)
 
