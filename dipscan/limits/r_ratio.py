@@ -100,6 +100,11 @@ def r_rho(sqrt_s_GeV) -> np.ndarray:
     return np.where(above, beta**3 / 4.0 * np.abs(pion_form_factor_gs(w_safe**2)) ** 2, 0.0)
 
 
+#: The continuum's flavour thresholds (module docstring): N_c sum Q_q^2 that each switches on,
+#: and the centre and width of its logistic step in sqrt(s), GeV: u+d+s, c, b.
+CONTINUUM_THRESHOLDS = ((2.0, 1.2, 0.1), (4.0 / 3.0, 3.85, 0.08), (1.0 / 3.0, 10.7, 0.1))
+
+
 def _step(sqrt_s, centre, width):
     return 0.5 * (1.0 + np.tanh((sqrt_s - centre) / (2.0 * width)))  # logistic
 
@@ -108,9 +113,8 @@ def r_continuum(sqrt_s_GeV) -> np.ndarray:
     """Parton-model continuum with smooth flavour thresholds (see module docstring)."""
     w = np.asarray(sqrt_s_GeV, float)
     qcd = 1.0 + alpha_s(w) / np.pi
-    uds = 2.0 * _step(w, 1.2, 0.1)
-    charm = 4.0 / 3.0 * _step(w, 3.85, 0.08)
-    beauty = 1.0 / 3.0 * _step(w, 10.7, 0.1)
+    uds, charm, beauty = (charge * _step(w, centre, width)
+                          for charge, centre, width in CONTINUUM_THRESHOLDS)
     # Hadrons need at least two pions; cut the logistic tail there.
     return np.where(w > 2.0 * PION_CHARGED_MASS_GeV, qcd * (uds + charm + beauty), 0.0)
 

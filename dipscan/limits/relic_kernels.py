@@ -23,6 +23,7 @@ from dipscan.limits import r_ratio
 from dipscan.limits.r_ratio import (
     _ALPHA_S_MTAU,
     _B0_NF4,
+    CONTINUUM_THRESHOLDS,
     PION_CHARGED_MASS_GeV,
     RHO_MASS_GeV,
     RHO_WIDTH_GeV,
@@ -32,6 +33,8 @@ from dipscan.physics.constants import ALPHA_EM
 
 _MPI = PION_CHARGED_MASS_GeV
 _TANH_SATURATED = 22.0  # tanh(|a| >= 22) is +-1 to the last bit
+# Module-level floats, so that the compiled code holds them as constants.
+(_Q_UDS, _AT_UDS, _WIDTH_UDS), (_Q_C, _AT_C, _WIDTH_C), (_Q_B, _AT_B, _WIDTH_B) = CONTINUUM_THRESHOLDS
 
 
 # The rho's constants of `r_ratio.pion_form_factor_gs`, computed by the reference itself.
@@ -85,9 +88,9 @@ def _r_smooth(w):
         1.0 + _ALPHA_S_MTAU * _B0_NF4 / (4.0 * math.pi) * math.log(q**2 / _M_TAU_GeV**2)
     )
     qcd = 1.0 + alpha_s / math.pi
-    uds = 2.0 * _step(w, 1.2, 0.1)
-    charm = 4.0 / 3.0 * _step(w, 3.85, 0.08)
-    beauty = 1.0 / 3.0 * _step(w, 10.7, 0.1)
+    uds = _Q_UDS * _step(w, _AT_UDS, _WIDTH_UDS)
+    charm = _Q_C * _step(w, _AT_C, _WIDTH_C)
+    beauty = _Q_B * _step(w, _AT_B, _WIDTH_B)
     return rho + qcd * (uds + charm + beauty)
 
 

@@ -50,10 +50,7 @@ Slices = list[tuple[tuple[float, float], np.ndarray]]
 
 def production_scale(spec: ExperimentSpec, parent_pdgid: int) -> float:
     """Collisions times the nuclear enhancement of heavy flavour for this parent."""
-    scale = spec.exposure.n_collisions()
-    if abs(parent_pdgid) in HEAVY_FLAVOUR_PDGIDS:
-        scale *= nuclear_scale(spec, parent_pdgid)
-    return scale
+    return spec.exposure.n_collisions() * nuclear_scale(spec, parent_pdgid)
 
 
 def nuclear_scale(spec: ExperimentSpec, parent_pdgid: int) -> float:
