@@ -33,8 +33,9 @@ from dipscan.physics.constants import ALPHA_EM
 
 _MPI = PION_CHARGED_MASS_GeV
 _TANH_SATURATED = 22.0  # tanh(|a| >= 22) is +-1 to the last bit
-# Module-level floats, so that the compiled code holds them as constants.
-(_Q_UDS, _AT_UDS, _WIDTH_UDS), (_Q_C, _AT_C, _WIDTH_C), (_Q_B, _AT_B, _WIDTH_B) = CONTINUUM_THRESHOLDS
+# Handed to the kernel as an argument, not frozen into its machine code: numba's cache notices
+# edits to this file only, so an edit of r_ratio's thresholds must not meet a stale copy.
+_THRESHOLDS = np.array(CONTINUUM_THRESHOLDS, dtype=float)
 
 
 # The rho's constants of `r_ratio.pion_form_factor_gs`, computed by the reference itself.
@@ -75,8 +76,9 @@ def _step(w, centre, width):
 
 
 @njit(cache=True, inline="always")
-def _r_smooth(w):
-    """`r_ratio.r_ratio_smooth`: the rho's two pions plus the parton continuum."""
+def _r_smooth(w, thresholds):
+    """`r_ratio.r_ratio_smooth`: the rho's two pions plus the parton continuum (`thresholds`:
+    `r_ratio.CONTINUUM_THRESHOLDS`)."""
     if not w > 2.0 * _MPI:
         return 0.0
     s = w * w
@@ -88,9 +90,9 @@ def _r_smooth(w):
         1.0 + _ALPHA_S_MTAU * _B0_NF4 / (4.0 * math.pi) * math.log(q**2 / _M_TAU_GeV**2)
     )
     qcd = 1.0 + alpha_s / math.pi
-    uds = _Q_UDS * _step(w, _AT_UDS, _WIDTH_UDS)
-    charm = _Q_C * _step(w, _AT_C, _WIDTH_C)
-    beauty = _Q_B * _step(w, _AT_B, _WIDTH_B)
+    uds = thresholds[0, 0] * _step(w, thresholds[0, 1], thresholds[0, 2])
+    charm = thresholds[1, 0] * _step(w, thresholds[1, 1], thresholds[1, 2])
+    beauty = thresholds[2, 0] * _step(w, thresholds[2, 1], thresholds[2, 2])
     return rho + qcd * (uds + charm + beauty)
 
 
@@ -119,9 +121,13 @@ def _point(s, m1, m2):
     return sigma_rev * (s / 4.0) / p2
 
 
-@njit(cache=True)
 def sigma12(s, m1, m2, lepton_masses):
     """`relic.sigma12_GeVm2` (d = 1 GeV^-1) at every s (any shape)."""
+    return _sigma12(s, m1, m2, lepton_masses, _THRESHOLDS)
+
+
+@njit(cache=True)
+def _sigma12(s, m1, m2, lepton_masses, thresholds):
     flat = s.ravel()
     out = np.empty(flat.size)
     for i in range(flat.size):
@@ -130,7 +136,7 @@ def sigma12(s, m1, m2, lepton_masses):
         if point == 0.0:
             out[i] = 0.0
             continue
-        channels = _r_smooth(math.sqrt(si))
+        channels = _r_smooth(math.sqrt(si), thresholds)
         for m_lep in lepton_masses:
             channels = channels + _fermion_factor(si, m_lep)
         out[i] = point * channels
